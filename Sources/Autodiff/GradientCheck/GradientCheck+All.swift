@@ -1,0 +1,29 @@
+extension GradientCheck {
+  /// The gradient check of every op in the library, with input domains that avoid kinks and
+  /// undefined points. `swift run -c release examples gradcheck` runs them all.
+  public static let all: [GradientCheck] = [
+    // Elementwise arithmetic with broadcasting.
+    add, addBroadcast, addBroadcastBoth, subtract, multiply, multiplyBroadcast, multiplySelf,
+    divide, negate, powConstant, powCube, powVariable, maximum, minimum,
+    // Unary functions.
+    exp, log, sqrt, abs, square, reciprocal, sin, cos, tan, tanh, sigmoid, relu, leakyRelu,
+    elu, softplus, clamp, sign,
+    // Matrix and shape.
+    matmul, matmulLarge, matmulTransposedA, matmulTransposedB, matmulTransposedBoth,
+    transpose, permute, reshape, slice, pad, concatenate, split, stack, gather, gatherColumns,
+    broadcast, sumToShape, oneHot,
+    // Reductions.
+    sum, sumAlongAxis, sumKeepingDimensions, mean, meanAlongAxis, max, maxAlongAxis, logSumExp,
+    // Softmax and losses.
+    softmax, softmaxAxis0, logSoftmax, meanSquaredError, binaryCrossEntropy,
+    binaryCrossEntropyLogits, crossEntropy, crossEntropySmoothed, crossEntropySoft, nllLoss,
+    gaussianKLDivergence,
+  ]
+
+  public static let broadcast = GradientCheck("broadcast", inputs: [.init([3, 1])]) {
+    $0[0].broadcast(to: [2, 3, 4])
+  }
+  public static let sumToShape = GradientCheck("sumToShape", inputs: [.init([2, 3, 4])]) {
+    $0[0].summed(toShape: [3, 1])
+  }
+}

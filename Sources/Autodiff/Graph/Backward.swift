@@ -1,0 +1,86 @@
+extension Var {
+  /// Backpropagates from this node: adds ∂self/∂v to the `grad` of every node v below it.
+  ///
+  /// The sweep seeds this node's gradient with ones (or `seed`, which has this node's shape),
+  /// then visits the nodes in reverse topological order, so each node has its complete
+  /// gradient before it passes it on. Leaf gradients accumulate: calling `backward()` twice
+  /// without ``zeroGrad()`` adds the gradients twice, which is how gradients of several
+  /// losses are summed. Intermediate gradients are recomputed on every pass.
+  ///
+  /// - Parameter seed: ∂L/∂self; ones by default (for a scalar loss, dL/dL = 1).
+  public func backward(_ seed: Tensor? = nil) {
+    let order = topologicalOrder()
+    for node in order where !node.isLeaf { node.isGradStale = true }
+    if let seed {
+      precondition(
+        seed.shape == value.shape && seed.dtype == value.dtype,
+        "backward: seed of shape \(seed.shape) (\(seed.dtype)) for a node of shape \(value.shape) (\(value.dtype))")
+      accumulateGradient(seed)
+    } else {
+      accumulateGradient(Tensor(repeating: 1, shape: value.shape, dtype: value.dtype))
+    }
+    for node in order.reversed() {
+      guard let op = node.creator, node.requiresGrad, let upstream = node.grad,
+        !node.isGradStale
+      else { continue }
+      if let backward = op.backward {
+        backward(op.args, node, upstream)
+      } else {
+        let grads = noGrad {
+          op.vectorJacobianProduct(op.args, node, Var.constant(upstream))
+        }
+        for (arg, g) in zip(op.args, grads) where arg.requiresGrad {
+          if let g { arg.accumulateGradient(g.value) }
+        }
+      }
+    }
+  }
+
+  /// Sets the gradient of every node in this graph to zero, keeping the storage.
+  public func zeroGrad() {
+    for node in topologicalOrder() where node.grad != nil {
+      node.grad!.fill(with: 0)
+      node.isGradStale = false
+    }
+  }
+
+  /// Adds `contribution` (of this node's shape) to ``grad``.
+  ///
+  /// Backward rules call this for each argument. The first contribution after a reset is
+  /// copied into the existing storage, so repeated passes do not allocate.
+  public func accumulateGradient(_ contribution: Tensor) {
+    guard requiresGrad else { return }
+    precondition(
+      contribution.shape == value.shape,
+      "backward: gradient of shape \(contribution.shape) for a node of shape \(value.shape)")
+    if grad == nil || grad!.shape != value.shape {
+      grad = contribution
+    } else if isGradStale {
+      grad!.assign(contribution)
+    } else {
+      grad!.makeUnique()
+      Kernels.addInPlace(contribution, into: grad!.buffer.pointer)
+    }
+    isGradStale = false
+  }
+
+  /// Calls `body` with this node's gradient storage ready for in-place accumulation:
+  /// allocated, unshared, and zeroed if it held a stale value. Fast backward rules add into it.
+  public func withGradientBuffer<R>(_ body: (UnsafeMutableRawPointer) throws -> R) rethrows -> R {
+    if grad == nil || grad!.shape != value.shape || grad!.dtype != value.dtype {
+      grad = Tensor.zeros(value.shape, dtype: value.dtype)
+    } else if isGradStale {
+      grad!.fill(with: 0)
+    } else {
+      grad!.makeUnique()
+    }
+    isGradStale = false
+    return try withExtendedLifetime(grad!.buffer) { try body(grad!.buffer.pointer) }
+  }
+
+  /// The gradient storage for fast rules, or nil when this node takes no gradient.
+  func gradientPointer() -> UnsafeMutableRawPointer? {
+    guard requiresGrad else { return nil }
+    return withGradientBuffer { $0 }
+  }
+}

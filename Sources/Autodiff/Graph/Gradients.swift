@@ -1,0 +1,49 @@
+/// The gradients of `output` with respect to `inputs`, as new `Var`s.
+///
+/// Unlike ``Var/backward(_:)``, which adds into `grad`, this returns the gradients and
+/// leaves every `grad` untouched. With `createGraph: true` the gradients are built from
+/// differentiable ops, so they can be differentiated again: higher derivatives,
+/// Hessian-vector products, gradient penalties.
+///
+/// ```swift
+/// let x = Var(2.0)
+/// let y = x * x * x
+/// let dy = gradients(of: y, withRespectTo: [x], createGraph: true)[0]    // 3x² = 12
+/// let d2y = gradients(of: dy, withRespectTo: [x], createGraph: true)[0]  // 6x = 12
+/// let d3y = gradients(of: d2y, withRespectTo: [x])[0]                    // 6
+/// ```
+///
+/// - Parameters:
+///   - output: The node to differentiate.
+///   - inputs: The nodes to differentiate with respect to. An input that `output` does
+///     not depend on gets zeros.
+///   - seed: ∂L/∂output; ones by default.
+///   - createGraph: Whether to record the gradient computation for further differentiation.
+/// - Returns: One gradient per input, each with the input's shape.
+public func gradients(
+  of output: Var, withRespectTo inputs: [Var], seed: Var? = nil, createGraph: Bool = false
+) -> [Var] {
+  func sweep() -> [Var] {
+    var grads: [ObjectIdentifier: Var] = [:]
+    grads[ObjectIdentifier(output)] =
+      seed ?? Var.constant(Tensor(repeating: 1, shape: output.shape, dtype: output.dtype))
+    for node in output.topologicalOrder().reversed() {
+      guard let op = node.creator, node.requiresGrad, let s = grads[ObjectIdentifier(node)]
+      else { continue }
+      let contributions = op.vectorJacobianProduct(op.args, node, s)
+      for (arg, g) in zip(op.args, contributions) where arg.requiresGrad {
+        guard let g else { continue }
+        precondition(
+          g.shape == arg.shape,
+          "\(op.name): backward rule gave a gradient of shape \(g.shape) for an argument of shape \(arg.shape)"
+        )
+        let key = ObjectIdentifier(arg)
+        grads[key] = grads[key].map { $0 + g } ?? g
+      }
+    }
+    return inputs.map {
+      grads[ObjectIdentifier($0)] ?? Var.constant(Tensor.zeros($0.shape, dtype: $0.dtype))
+    }
+  }
+  return createGraph ? sweep() : noGrad(sweep)
+}

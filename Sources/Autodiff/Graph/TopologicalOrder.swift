@@ -1,0 +1,28 @@
+extension Var {
+  /// Every node this one depends on, itself last, each before the nodes that use it.
+  ///
+  /// Found by depth-first search with an explicit stack, so graphs of any depth (a
+  /// sequence unrolled over a million steps) are fine. A graph below a node never changes
+  /// once built, so the order is computed once and cached on this node.
+  public func topologicalOrder() -> [Var] {
+    if let cachedOrder { return cachedOrder }
+    var order: [Var] = []
+    var visited = Set<ObjectIdentifier>()
+    // Each stack entry is a node and the index of the next argument to visit.
+    var stack: [(node: Var, next: Int)] = [(self, 0)]
+    visited.insert(ObjectIdentifier(self))
+    while !stack.isEmpty {
+      let (node, next) = stack[stack.count - 1]
+      if let op = node.creator, next < op.args.count {
+        stack[stack.count - 1].next = next + 1
+        let arg = op.args[next]
+        if visited.insert(ObjectIdentifier(arg)).inserted { stack.append((arg, 0)) }
+      } else {
+        order.append(node)
+        stack.removeLast()
+      }
+    }
+    if order.count > 1 { cachedOrder = order }
+    return order
+  }
+}

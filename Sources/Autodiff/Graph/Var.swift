@@ -1,0 +1,122 @@
+/// A node of an expression graph: a value, its gradient, and the ``Op`` that created it.
+///
+/// ```swift
+/// let x = Var(2.0, name: "x")
+/// let y = Var(3.0, name: "y")
+/// let f = x.sin() + x * y
+/// f.backward()
+/// print(f)                 // (sin(x) + (x * y))
+/// print(x.grad!.scalar)    // cos(2) + 3 = 2.5838531634528574
+/// ```
+///
+/// `grad` holds ∂L/∂self for the last ``backward(_:)`` from an output L. Leaves accumulate
+/// across calls (call ``zeroGrad()`` between steps); intermediate nodes are reset at the
+/// start of every backward pass.
+public final class Var {
+  /// The current value.
+  public internal(set) var value: Tensor
+  /// ∂L/∂self after ``backward(_:)``, with the shape of ``value``; nil until a gradient flows.
+  public var grad: Tensor?
+  /// The op that computed this node, or nil for a leaf.
+  public internal(set) var creator: Op?
+  /// A name used when printing the graph.
+  public var name: String?
+  /// Whether gradients flow to this node. Leaves made from data set it to false; a derived
+  /// node requires a gradient when any argument does.
+  public var requiresGrad: Bool
+
+  /// True for nodes without a creator: inputs, parameters and constants.
+  public var isLeaf: Bool { creator == nil }
+
+  /// The graph's nodes in topological order, cached by ``topologicalOrder()``.
+  var cachedOrder: [Var]?
+  /// Set at the start of a backward pass on intermediate nodes: the next contribution
+  /// overwrites `grad` instead of adding to it.
+  var isGradStale = false
+
+  /// A leaf holding `value`.
+  public init(_ value: Tensor, name: String? = nil, requiresGrad: Bool = true) {
+    self.value = value
+    self.name = name
+    self.requiresGrad = requiresGrad
+  }
+
+  /// A rank-0 leaf holding one number.
+  public convenience init(
+    _ value: Double, dtype: DType = .float64, name: String? = nil, requiresGrad: Bool = true
+  ) {
+    self.init(Tensor(scalar: value, dtype: dtype), name: name, requiresGrad: requiresGrad)
+  }
+
+  /// A constant: a leaf that does not require a gradient.
+  public static func constant(_ value: Tensor, name: String? = nil) -> Var {
+    Var(value, name: name, requiresGrad: false)
+  }
+
+  /// A node computed by a new op from `args`.
+  ///
+  /// This is how every op is made. `forward` runs now and again on ``evaluate()``;
+  /// `vectorJacobianProduct` is the differentiable backward rule; `backward`, when given,
+  /// is a faster rule on tensors that must agree with it. Inside ``noGrad(_:)``, or when no
+  /// argument requires a gradient and recording is off, the result is a constant leaf.
+  public init(
+    op name: String, args: [Var], infix: String? = nil,
+    forward: @escaping ForwardFunction,
+    vectorJacobianProduct: @escaping VectorJacobianProduct,
+    backward: BackwardFunction? = nil
+  ) {
+    var value = Tensor(shape: [], buffer: emptyBuffer)
+    forward(args, &value)
+    self.value = value
+    if GradientMode.isEnabled {
+      var requires = false
+      for arg in args where arg.requiresGrad {
+        requires = true
+        break
+      }
+      requiresGrad = requires
+      creator = Op(
+        name: name, args: args, infixSymbol: infix, forward: forward,
+        vectorJacobianProduct: vectorJacobianProduct, backward: backward)
+    } else {
+      requiresGrad = false
+    }
+  }
+
+  /// Replaces a leaf's value; call ``evaluate()`` on an output to recompute what depends on it.
+  public func set(_ newValue: Tensor) {
+    precondition(isLeaf, "set: \(name ?? "node") is computed by \(creator!.name), not a leaf")
+    value = newValue
+  }
+
+  /// The value's shape.
+  public var shape: [Int] { value.shape }
+  /// The value's dtype.
+  public var dtype: DType { value.dtype }
+
+  /// A constant leaf sharing this node's current value: gradients stop here.
+  public func detached() -> Var { Var(value, name: name, requiresGrad: false) }
+
+  deinit {
+    // Tear the graph down iteratively: dropping a long chain recursively would overflow the
+    // stack. Detach the creators of arguments that nothing else holds and free them from a
+    // worklist instead.
+    cachedOrder = nil
+    guard var op = creator else { return }
+    creator = nil
+    guard isKnownUniquelyReferenced(&op) else { return }
+    var pending = [op]
+    while let op = pending.popLast() {
+      for i in op.args.indices where isKnownUniquelyReferenced(&op.args[i]) {
+        if let inner = op.args[i].creator {
+          op.args[i].creator = nil
+          op.args[i].cachedOrder = nil
+          pending.append(inner)
+        }
+      }
+    }
+  }
+}
+
+/// A shared empty buffer used as a placeholder before the first forward.
+nonisolated(unsafe) let emptyBuffer = TensorBuffer(count: 0, dtype: .float64)

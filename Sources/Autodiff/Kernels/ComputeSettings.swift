@@ -1,0 +1,86 @@
+import CKernels
+import Dispatch
+import Foundation
+
+/// Which matrix-product micro-kernels to use. The best level the CPU supports is the
+/// default; lower levels exist for tests and comparisons.
+public enum KernelLevel: Int, Sendable, Comparable {
+  /// Plain C loops, for any CPU.
+  case portable = 0
+  /// AVX2 with FMA.
+  case avx2 = 1
+  /// AVX-512.
+  case avx512 = 2
+
+  public static func < (a: KernelLevel, b: KernelLevel) -> Bool { a.rawValue < b.rawValue }
+
+  /// The best level this CPU supports.
+  public static let best = KernelLevel(rawValue: Int(ad_cpu_level())) ?? .portable
+}
+
+/// Scoped settings for the compute kernels: thread count and kernel level.
+///
+/// Settings are task-local values, not global state: they apply to the code inside
+/// `with…` and to nothing else.
+///
+/// ```swift
+/// ComputeSettings.withThreads(1) {
+///   loss.backward()  // every matrix product here runs on one thread
+/// }
+/// ```
+public enum ComputeSettings {
+  @TaskLocal static var threads = ProcessInfo.processInfo.activeProcessorCount
+  @TaskLocal static var kernelLevel = KernelLevel.best
+
+  /// The number of threads large matrix products may use.
+  public static var threadCount: Int { threads }
+
+  /// The kernel level in effect.
+  public static var currentKernelLevel: KernelLevel { kernelLevel }
+
+  /// Runs `body` with large matrix products split over at most `count` threads.
+  public static func withThreads<R>(_ count: Int, _ body: () throws -> R) rethrows -> R {
+    precondition(count >= 1, "withThreads: thread count \(count) must be at least 1")
+    return try $threads.withValue(count, operation: body)
+  }
+
+  /// Runs `body` with micro-kernels no better than `level`.
+  public static func withKernelLevel<R>(_ level: KernelLevel, _ body: () throws -> R) rethrows
+    -> R
+  {
+    try $kernelLevel.withValue(min(level, .best), operation: body)
+  }
+
+  /// The name of the kernel set in effect (`avx512`, `avx2` or `portable`).
+  public static var kernelName: String {
+    String(cString: GemmConfiguration.forLevel(kernelLevel).isa)
+  }
+}
+
+enum GemmConfiguration {
+  nonisolated(unsafe) static let configurations = (0...2).map { ad_gemm_select(Int32($0)) }
+  static func forLevel(_ level: KernelLevel) -> ad_gemm_config { configurations[level.rawValue] }
+}
+
+/// Reusable scratch memory for packing, so that repeated products do not allocate.
+final class ScratchPool: @unchecked Sendable {
+  static let shared = ScratchPool()
+  private let lock = NSLock()
+  private var free: [(pointer: UnsafeMutableRawPointer, bytes: Int)] = []
+
+  func take(bytes: Int) -> (UnsafeMutableRawPointer, Int) {
+    lock.lock()
+    defer { lock.unlock() }
+    if let index = free.firstIndex(where: { $0.bytes >= bytes }) {
+      let entry = free.remove(at: index)
+      return (entry.pointer, entry.bytes)
+    }
+    return (UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64), bytes)
+  }
+
+  func give(_ pointer: UnsafeMutableRawPointer, bytes: Int) {
+    lock.lock()
+    defer { lock.unlock() }
+    if free.count < 16 { free.append((pointer, bytes)) } else { pointer.deallocate() }
+  }
+}

@@ -1,0 +1,243 @@
+import CKernels
+import Dispatch
+
+/// Blocking sizes: a kc × nr panel of B stays in L1 while the micro-kernel sweeps an
+/// mc × kc block of A held in L2; nc columns of B are packed at a time.
+private let blockK = 256
+private let blockM = 120
+private let blockN = 3072
+/// Products with fewer multiply-adds than this use a plain loop (packing costs more).
+private let smallProduct = 8 * 8 * 64
+/// Products with fewer multiply-adds than this run on one thread.
+private let parallelThreshold = 1 << 18
+
+extension Kernels {
+  /// C (+)= op(A) · op(B), where op(X) is X or Xᵀ; op(A) is m × k and op(B) is k × n.
+  ///
+  /// Row-major with leading dimensions lda, ldb, ldc. When `accumulate` is false, C is
+  /// overwritten.
+  static func gemm<T: TensorScalar>(
+    _: T.Type, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+    a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
+    c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool
+  ) {
+    if m == 0 || n == 0 { return }
+    if k == 0 || m * n * k <= smallProduct {
+      naiveGemm(
+        transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c,
+        ldc: ldc, accumulate: accumulate)
+      return
+    }
+    let config = GemmConfiguration.forLevel(ComputeSettings.kernelLevel)
+    let (mr, nr) = T.self == Float.self
+      ? (config.mr_f32, config.nr_f32) : (config.mr_f64, config.nr_f64)
+    let threads = m * n * k < parallelThreshold ? 1 : ComputeSettings.threads
+    // Split the larger output dimension into one slice per thread, in whole register blocks.
+    let splitColumns = n >= m
+    let extent = splitColumns ? n : m
+    let unit = splitColumns ? nr : mr
+    let units = (extent + unit - 1) / unit
+    let parts = max(1, min(threads, units))
+    let a = UnsafeSendable(a)
+    let b = UnsafeSendable(b)
+    let c = UnsafeSendable(c)
+    let sendableConfig = UnsafeSendable(config)
+    @Sendable func runPart(_ part: Int) {
+      let first = units * part / parts * unit
+      let last = min(extent, units * (part + 1) / parts * unit)
+      if first >= last { return }
+      if splitColumns {
+        let bOffset = transB ? first * ldb : first
+        blockedGemm(
+          T.self, config: sendableConfig.pointer, mr: mr, nr: nr, transA: transA, transB: transB, m: m,
+          n: last - first, k: k, a: a.pointer, lda: lda, b: b.pointer + bOffset, ldb: ldb,
+          c: c.pointer + first, ldc: ldc, accumulate: accumulate)
+      } else {
+        let aOffset = transA ? first : first * lda
+        blockedGemm(
+          T.self, config: sendableConfig.pointer, mr: mr, nr: nr, transA: transA, transB: transB,
+          m: last - first, n: n, k: k, a: a.pointer + aOffset, lda: lda, b: b.pointer, ldb: ldb,
+          c: c.pointer + first * ldc, ldc: ldc, accumulate: accumulate)
+      }
+    }
+    if parts == 1 {
+      runPart(0)
+    } else {
+      let level = ComputeSettings.kernelLevel
+      DispatchQueue.concurrentPerform(iterations: parts) { part in
+        ComputeSettings.$kernelLevel.withValue(level) { runPart(part) }
+      }
+    }
+  }
+
+  private static func naiveGemm<T: TensorScalar>(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+    a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
+    c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool
+  ) {
+    for i in 0..<m {
+      let ci = c + i * ldc
+      if !accumulate { ci.update(repeating: 0, count: n) }
+      for p in 0..<k {
+        let aip = transA ? a[p * lda + i] : a[i * lda + p]
+        if transB {
+          for j in 0..<n { ci[j] += aip * b[j * ldb + p] }
+        } else {
+          let bp = b + p * ldb
+          for j in 0..<n { ci[j] += aip * bp[j] }
+        }
+      }
+    }
+  }
+
+  private static func blockedGemm<T: TensorScalar>(
+    _: T.Type, config: ad_gemm_config, mr: Int, nr: Int, transA: Bool, transB: Bool,
+    m: Int, n: Int, k: Int, a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
+    c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool
+  ) {
+    let size = MemoryLayout<T>.stride
+    let mcMax = min(blockM, (m + mr - 1) / mr * mr)
+    let ncMax = min(blockN, (n + nr - 1) / nr * nr)
+    let kcMax = min(blockK, k)
+    let aBytes = mcMax * kcMax * size
+    let bBytes = ncMax * kcMax * size
+    let tileBytes = mr * nr * size
+    let (scratch, scratchBytes) = ScratchPool.shared.take(bytes: aBytes + bBytes + tileBytes + 128)
+    defer { ScratchPool.shared.give(scratch, bytes: scratchBytes) }
+    let packedA = scratch.bindMemory(to: T.self, capacity: mcMax * kcMax)
+    let packedB = (scratch + aBytes).bindMemory(to: T.self, capacity: ncMax * kcMax)
+    let tile = (scratch + aBytes + bBytes).bindMemory(to: T.self, capacity: mr * nr)
+
+    var jc = 0
+    while jc < n {
+      let nc = min(blockN, n - jc)
+      var pc = 0
+      while pc < k {
+        let kc = min(blockK, k - pc)
+        // On the first k block, overwrite C unless the caller accumulates.
+        let addToC = accumulate || pc > 0
+        packB(transB: transB, b: b, ldb: ldb, p0: pc, j0: jc, kc: kc, nc: nc, nr: nr, into: packedB)
+        var ic = 0
+        while ic < m {
+          let mc = min(blockM, m - ic)
+          packA(transA: transA, a: a, lda: lda, i0: ic, p0: pc, mc: mc, kc: kc, mr: mr, into: packedA)
+          var jr = 0
+          while jr < nc {
+            let nEff = min(nr, nc - jr)
+            let bPanel = packedB + (jr / nr) * kc * nr
+            var ir = 0
+            while ir < mc {
+              let mEff = min(mr, mc - ir)
+              let aPanel = packedA + (ir / mr) * kc * mr
+              let cTile = c + (ic + ir) * ldc + jc + jr
+              if mEff == mr && nEff == nr {
+                microKernel(config, kc, aPanel, bPanel, cTile, ldc, addToC)
+              } else {
+                microKernel(config, kc, aPanel, bPanel, tile, nr, false)
+                for i in 0..<mEff {
+                  for j in 0..<nEff {
+                    cTile[i * ldc + j] = (addToC ? cTile[i * ldc + j] : 0) + tile[i * nr + j]
+                  }
+                }
+              }
+              ir += mr
+            }
+            jr += nr
+          }
+          ic += mc
+        }
+        pc += kc
+      }
+      jc += nc
+    }
+  }
+
+  @inline(__always)
+  private static func microKernel<T: TensorScalar>(
+    _ config: ad_gemm_config, _ kc: Int, _ a: UnsafeMutablePointer<T>,
+    _ b: UnsafeMutablePointer<T>, _ c: UnsafeMutablePointer<T>, _ ldc: Int, _ accumulate: Bool
+  ) {
+    if T.self == Float.self {
+      config.kernel_f32(
+        kc, UnsafeRawPointer(a).assumingMemoryBound(to: Float.self),
+        UnsafeRawPointer(b).assumingMemoryBound(to: Float.self),
+        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), ldc, accumulate ? 1 : 0)
+    } else {
+      config.kernel_f64(
+        kc, UnsafeRawPointer(a).assumingMemoryBound(to: Double.self),
+        UnsafeRawPointer(b).assumingMemoryBound(to: Double.self),
+        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), ldc, accumulate ? 1 : 0)
+    }
+  }
+
+  /// Packs rows i0..<i0+mc, columns p0..<p0+kc of op(A) into panels of mr rows, each stored
+  /// column by column; rows past the end are zero.
+  private static func packA<T: TensorScalar>(
+    transA: Bool, a: UnsafePointer<T>, lda: Int, i0: Int, p0: Int, mc: Int, kc: Int, mr: Int,
+    into packed: UnsafeMutablePointer<T>
+  ) {
+    var panel = 0
+    while panel * mr < mc {
+      let out = packed + panel * kc * mr
+      let rows = min(mr, mc - panel * mr)
+      let base = i0 + panel * mr
+      if transA {
+        for p in 0..<kc {
+          let src = a + (p0 + p) * lda + base
+          let dst = out + p * mr
+          for i in 0..<rows { dst[i] = src[i] }
+          for i in rows..<mr { dst[i] = 0 }
+        }
+      } else {
+        for i in 0..<mr {
+          if i < rows {
+            let src = a + (base + i) * lda + p0
+            for p in 0..<kc { out[p * mr + i] = src[p] }
+          } else {
+            for p in 0..<kc { out[p * mr + i] = 0 }
+          }
+        }
+      }
+      panel += 1
+    }
+  }
+
+  /// Packs rows p0..<p0+kc, columns j0..<j0+nc of op(B) into panels of nr columns, each
+  /// stored row by row; columns past the end are zero.
+  private static func packB<T: TensorScalar>(
+    transB: Bool, b: UnsafePointer<T>, ldb: Int, p0: Int, j0: Int, kc: Int, nc: Int, nr: Int,
+    into packed: UnsafeMutablePointer<T>
+  ) {
+    var panel = 0
+    while panel * nr < nc {
+      let out = packed + panel * kc * nr
+      let cols = min(nr, nc - panel * nr)
+      let base = j0 + panel * nr
+      if transB {
+        for j in 0..<nr {
+          if j < cols {
+            let src = b + (base + j) * ldb + p0
+            for p in 0..<kc { out[p * nr + j] = src[p] }
+          } else {
+            for p in 0..<kc { out[p * nr + j] = 0 }
+          }
+        }
+      } else {
+        for p in 0..<kc {
+          let src = b + (p0 + p) * ldb + base
+          let dst = out + p * nr
+          for j in 0..<cols { dst[j] = src[j] }
+          for j in cols..<nr { dst[j] = 0 }
+        }
+      }
+      panel += 1
+    }
+  }
+}
+
+/// A pointer handed to worker threads; the caller keeps the memory alive and the threads
+/// write disjoint parts.
+struct UnsafeSendable<P>: @unchecked Sendable {
+  let pointer: P
+  init(_ pointer: P) { self.pointer = pointer }
+}

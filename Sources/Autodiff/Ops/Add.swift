@@ -1,0 +1,44 @@
+enum AddFunction: BinaryFunction {
+  @inline(__always) static func value<T: TensorScalar>(_ a: T, _ b: T) -> T { a + b }
+  @inline(__always) static func derivatives<T: TensorScalar>(_ a: T, _ b: T, _ y: T) -> (T, T) {
+    (1, 1)
+  }
+}
+
+extension Var {
+  /// The elementwise sum, with NumPy broadcasting.
+  ///
+  /// Backward, for the upstream gradient s, each argument receives s summed over the axes
+  /// along which it was broadcast: ∂L/∂a = Σ s, ∂L/∂b = Σ s. A bias added to every row
+  /// thus gets the sum of the rows' gradients.
+  public static func + (a: Var, b: Var) -> Var {
+    Var(
+      op: "add", args: [a, b], infix: "+",
+      forward: { args, value in
+        Kernels.binary(AddFunction.self, args[0].value, args[1].value, into: &value, op: "add")
+      },
+      vectorJacobianProduct: { args, _, s in
+        [s.summed(toShape: args[0].shape), s.summed(toShape: args[1].shape)]
+      },
+      backward: { args, _, s in
+        for arg in args where arg.requiresGrad {
+          arg.accumulateGradient(Kernels.sum(s, toShape: arg.shape))
+        }
+      })
+  }
+
+  public static func + (a: Var, b: Double) -> Var { a + a.literal(b) }
+  public static func + (a: Double, b: Var) -> Var { b.literal(a) + b }
+}
+
+extension GradientCheck {
+  public static let add = GradientCheck("add", inputs: [.init([3, 4]), .init([3, 4])]) {
+    $0[0] + $0[1]
+  }
+  public static let addBroadcast = GradientCheck(
+    "add (broadcast bias)", inputs: [.init([5, 3]), .init([3])]
+  ) { $0[0] + $0[1] }
+  public static let addBroadcastBoth = GradientCheck(
+    "add (broadcast both)", inputs: [.init([4, 1]), .init([1, 3])]
+  ) { $0[0] + $0[1] }
+}

@@ -1,0 +1,26 @@
+enum ClampFunction: UnaryFunction {
+  @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T {
+    x < p ? p : (x > q ? q : x)
+  }
+  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T {
+    x >= p && x <= q ? 1 : 0
+  }
+}
+
+extension Var {
+  /// Each element limited to `range`.
+  ///
+  /// Backward: ∂L/∂x = s inside the range, 0 where the value was clamped.
+  public func clamped(to range: ClosedRange<Double>) -> Var {
+    let (lower, upper) = (range.lowerBound, range.upperBound)
+    return elementwise(ClampFunction.self, name: "clamp", p: lower, q: upper) { args, _, s in
+      [s * Var.constant(Kernels.mask(args[0].value) { $0 >= lower && $0 <= upper ? 1 : 0 })]
+    }
+  }
+}
+
+extension GradientCheck {
+  public static let clamp = GradientCheck("clamp", inputs: [.init([4, 4], in: -2...2)]) {
+    $0[0].clamped(to: -1.03...0.97)
+  }
+}

@@ -1,0 +1,79 @@
+extension Var {
+  /// The nodes joined along `axis`; they agree on every other axis.
+  ///
+  /// Backward: each part receives its slice of s along `axis`.
+  public static func concatenate(_ parts: [Var], along axis: Int = 0) -> Var {
+    precondition(!parts.isEmpty, "concatenate: no parts")
+    let axis = parts[0].normalizedAxis(axis, op: "concatenate")
+    for part in parts {
+      var a = part.shape
+      var b = parts[0].shape
+      precondition(
+        a.count == b.count && { a[axis] = 0; b[axis] = 0; return a == b }(),
+        "concatenate: shapes \(parts[0].shape) and \(part.shape) differ off axis \(axis)")
+    }
+    return Var(
+      op: "concatenate", args: parts,
+      forward: { args, value in
+        var shape = args[0].shape
+        shape[axis] = args.reduce(0) { $0 + $1.shape[axis] }
+        value.prepare(shape: shape, dtype: args[0].dtype)
+        var offset = 0
+        for arg in args {
+          Kernels.copyAlongAxis(
+            from: arg.value, start: 0, into: value.buffer.pointer, shape: shape, start: offset,
+            axis: axis, count: arg.shape[axis], accumulate: false)
+          offset += arg.shape[axis]
+        }
+      },
+      vectorJacobianProduct: { args, _, s in
+        var offset = 0
+        return args.map { arg in
+          defer { offset += arg.shape[axis] }
+          return s.sliced(along: axis, offset..<(offset + arg.shape[axis]))
+        }
+      })
+  }
+
+  /// Splits this node along `axis` into consecutive parts of the given sizes.
+  ///
+  /// Backward: each part's gradient lands in its region of ∂L/∂x.
+  public func split(along axis: Int = 0, sizes: [Int]) -> [Var] {
+    let axis = normalizedAxis(axis, op: "split")
+    precondition(
+      sizes.reduce(0, +) == shape[axis], "split: sizes \(sizes) do not add up to \(shape[axis])")
+    var offset = 0
+    return sizes.map { size in
+      defer { offset += size }
+      return sliced(along: axis, offset..<(offset + size))
+    }
+  }
+
+  /// The nodes, all of one shape, stacked along a new axis at position `axis`.
+  ///
+  /// Backward: each node receives its slice of s along the new axis.
+  public static func stack(_ parts: [Var], along axis: Int = 0) -> Var {
+    precondition(!parts.isEmpty, "stack: no parts")
+    let shape = parts[0].shape
+    precondition(axis >= 0 && axis <= shape.count, "stack: axis \(axis) out of range for \(shape)")
+    for part in parts {
+      precondition(part.shape == shape, "stack: shapes \(shape) and \(part.shape) differ")
+    }
+    var expanded = shape
+    expanded.insert(1, at: axis)
+    return concatenate(parts.map { $0.reshaped(expanded) }, along: axis)
+  }
+}
+
+extension GradientCheck {
+  public static let concatenate = GradientCheck(
+    "concatenate", inputs: [.init([2, 3]), .init([2, 2]), .init([2, 1])]
+  ) { Var.concatenate([$0[0], $0[1], $0[2]], along: 1) }
+  public static let split = GradientCheck("split", inputs: [.init([5, 2])]) {
+    let parts = $0[0].split(along: 0, sizes: [2, 3])
+    return parts[0].sum() * parts[1]
+  }
+  public static let stack = GradientCheck("stack", inputs: [.init([3]), .init([3])]) {
+    Var.stack([$0[0], $0[1]], along: 1)
+  }
+}

@@ -1,0 +1,150 @@
+/// The categorical cross-entropy of softmax(logits) against class labels, averaged over the
+/// batch (or summed): −(1/n) Σᵢ ln softmax(xᵢ)[labelᵢ], computed as
+/// logSumExp(xᵢ) − xᵢ[labelᵢ] so that no probability underflows to a log of zero.
+///
+/// Backward, fused: ∂L/∂x = (softmax(x) − onehot(labels)) / n, the course's `y − t`,
+/// with the softmax saved in the forward. With label smoothing ρ the target is 1 − ρ for the
+/// true class and ρ/(K − 1) for the others.
+///
+/// - Parameters:
+///   - logits: Scores of shape [n, K].
+///   - labels: Class indices in 0..<K, shape [n] (see ``Var/labels(_:dtype:)``).
+///   - labelSmoothing: ρ in [0, 1).
+public func crossEntropy(
+  logits: Var, labels: Var, labelSmoothing: Double = 0, reduction: Reduction = .mean
+) -> Var {
+  precondition(logits.rank == 2, "crossEntropy: logits must be [n, classes], got \(logits.shape)")
+  precondition(
+    labels.shape == [logits.shape[0]],
+    "crossEntropy: labels \(labels.shape) do not match logits \(logits.shape)")
+  var targets = labels.oneHot(classes: logits.shape[1])
+  if labelSmoothing > 0 {
+    let k = Double(logits.shape[1])
+    targets = targets * (1 - labelSmoothing - labelSmoothing / (k - 1)) + labelSmoothing / (k - 1)
+  }
+  return crossEntropy(logits: logits, probabilities: targets, reduction: reduction)
+}
+
+/// The cross-entropy with class indices given as an array.
+public func crossEntropy(
+  logits: Var, labels: [Int], labelSmoothing: Double = 0, reduction: Reduction = .mean
+) -> Var {
+  crossEntropy(
+    logits: logits, labels: Var.labels(labels, dtype: logits.dtype),
+    labelSmoothing: labelSmoothing, reduction: reduction)
+}
+
+/// The cross-entropy of softmax(logits) against target distributions t (soft labels):
+/// −(1/n) Σᵢ Σₖ tᵢₖ ln softmax(xᵢ)ₖ.
+///
+/// Backward, fused: ∂L/∂x = (softmax(x) Σₖ tₖ − t) / n, which is (softmax − t) / n when each
+/// target row sums to one; ∂L/∂t = −logSoftmax(x) / n.
+public func crossEntropy(logits: Var, probabilities targets: Var, reduction: Reduction = .mean)
+  -> Var
+{
+  precondition(
+    logits.rank == 2 && targets.shape == logits.shape,
+    "crossEntropy: logits \(logits.shape) and targets \(targets.shape) differ")
+  let saved = SavedTensor()
+  let mean = reduction == .mean
+  return Var(
+    op: "crossEntropy", args: [logits, targets],
+    forward: { args, value in
+      Kernels.softmax(args[0].value, 1, log: true, into: &saved.tensor)
+      value = Kernels.crossEntropy(logProbabilities: saved.tensor, targets: args[1].value, mean: mean)
+    },
+    vectorJacobianProduct: { args, _, s in
+      let (x, t) = (args[0], args[1])
+      let scale = mean ? 1 / Double(x.shape[0]) : 1
+      let rowSums = t.sum(along: 1, keepingDimensions: true)
+      return [
+        s * (x.softmax() * rowSums - t) * scale,
+        s * (-x.logSoftmax()) * scale,
+      ]
+    },
+    backward: { args, _, s in
+      let (x, t) = (args[0], args[1])
+      let scale = s.scalar * (mean ? 1 / Double(x.shape[0]) : 1)
+      if let g = x.gradientPointer() {
+        Kernels.crossEntropyBackward(
+          logProbabilities: saved.tensor, targets: t.value, scale: scale, into: g)
+      }
+      if t.requiresGrad {
+        var logP = saved.tensor
+        logP.makeUnique()
+        for i in 0..<logP.count { logP[flat: i] *= -scale }
+        t.accumulateGradient(logP)
+      }
+    })
+}
+
+/// Storage that a forward writes and the matching backward reads: a value saved for the
+/// backward that is refreshed on every evaluation.
+public final class SavedTensor {
+  public var tensor = Tensor(shape: [], buffer: emptyBuffer)
+  public init() {}
+}
+
+extension Kernels {
+  static func crossEntropy(logProbabilities logP: Tensor, targets t: Tensor, mean: Bool) -> Tensor {
+    var total = 0.0
+    switch logP.dtype {
+    case .float32:
+      let lp = logP.pointer(as: Float.self)
+      let tp = t.pointer(as: Float.self)
+      var acc: Float = 0
+      for i in 0..<logP.count where tp[i] != 0 { acc -= tp[i] * lp[i] }
+      total = Double(acc)
+    case .float64:
+      let lp = logP.pointer(as: Double.self)
+      let tp = t.pointer(as: Double.self)
+      for i in 0..<logP.count where tp[i] != 0 { total -= tp[i] * lp[i] }
+    }
+    withExtendedLifetime((logP, t)) {}
+    return Tensor(scalar: mean ? total / Double(logP.shape[0]) : total, dtype: logP.dtype)
+  }
+
+  /// g += scale · (e^logP · Σₖ t − t).
+  static func crossEntropyBackward(
+    logProbabilities logP: Tensor, targets t: Tensor, scale: Double, into g: UnsafeMutableRawPointer
+  ) {
+    switch logP.dtype {
+    case .float32: crossEntropyBackward(Float.self, logP, t, Float(scale), g)
+    case .float64: crossEntropyBackward(Double.self, logP, t, scale, g)
+    }
+  }
+
+  private static func crossEntropyBackward<T: TensorScalar>(
+    _: T.Type, _ logP: Tensor, _ t: Tensor, _ scale: T, _ g: UnsafeMutableRawPointer
+  ) {
+    let (n, k) = (logP.shape[0], logP.shape[1])
+    let lp = logP.pointer(as: T.self)
+    let tp = t.pointer(as: T.self)
+    let gp = g.assumingMemoryBound(to: T.self)
+    for i in 0..<n {
+      var rowSum = T.zero
+      for j in 0..<k { rowSum += tp[i * k + j] }
+      for j in 0..<k {
+        let idx = i * k + j
+        gp[idx] += scale * (T.exp(lp[idx]) * rowSum - tp[idx])
+      }
+    }
+    withExtendedLifetime((logP, t)) {}
+  }
+}
+
+extension GradientCheck {
+  public static let crossEntropy = GradientCheck("crossEntropy (labels)", inputs: [.init([4, 5])]) {
+    Autodiff.crossEntropy(logits: $0[0], labels: Var.labels([1, 0, 4, 1], dtype: .float64))
+  }
+  public static let crossEntropySmoothed = GradientCheck(
+    "crossEntropy (label smoothing, sum)", inputs: [.init([3, 4])]
+  ) {
+    Autodiff.crossEntropy(
+      logits: $0[0], labels: Var.labels([3, 0, 2], dtype: .float64), labelSmoothing: 0.1,
+      reduction: .sum)
+  }
+  public static let crossEntropySoft = GradientCheck(
+    "crossEntropy (soft targets)", inputs: [.init([3, 4]), .init([3, 4], in: 0...1)]
+  ) { Autodiff.crossEntropy(logits: $0[0], probabilities: $0[1]) }
+}

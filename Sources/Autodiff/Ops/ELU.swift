@@ -1,0 +1,26 @@
+enum ELUFunction: UnaryFunction {
+  @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T {
+    x > 0 ? x : p * (T.exp(x) - 1)
+  }
+  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T {
+    x > 0 ? 1 : y + p
+  }
+}
+
+extension Var {
+  /// The exponential linear unit: x for x > 0, else α(eˣ − 1).
+  ///
+  /// Backward, from the saved output y: ∂L/∂x = s for x > 0, else s · (y + α).
+  public func elu(alpha: Double = 1) -> Var {
+    elementwise(ELUFunction.self, name: "elu", p: alpha) { args, y, s in
+      let positive = Var.constant(Kernels.mask(args[0].value) { $0 > 0 ? 1 : 0 })
+      return [s * (positive + (1 - positive) * (y + alpha))]
+    }
+  }
+}
+
+extension GradientCheck {
+  public static let elu = GradientCheck(
+    "elu", inputs: [.init([3, 4], in: 0.1...2, randomSign: true)]
+  ) { $0[0].elu(alpha: 0.7) }
+}

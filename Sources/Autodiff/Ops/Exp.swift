@@ -1,0 +1,17 @@
+enum ExpFunction: UnaryFunction {
+  @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T { T.exp(x) }
+  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T { y }
+}
+
+extension Var {
+  /// The elementwise exponential eˣ.
+  ///
+  /// Backward, from the saved output y = eˣ: ∂L/∂x = s · y.
+  public func exp() -> Var {
+    elementwise(ExpFunction.self, name: "exp") { _, y, s in [s * y] }
+  }
+}
+
+extension GradientCheck {
+  public static let exp = GradientCheck("exp", inputs: [.init([3, 4])]) { $0[0].exp() }
+}

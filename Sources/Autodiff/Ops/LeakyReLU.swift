@@ -1,0 +1,25 @@
+enum LeakyReLUFunction: UnaryFunction {
+  @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T {
+    x > 0 ? x : p * x
+  }
+  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T {
+    x > 0 ? 1 : p
+  }
+}
+
+extension Var {
+  /// The leaky rectifier: x for x > 0, else α·x.
+  ///
+  /// Backward: ∂L/∂x = s · (x > 0 ? 1 : α).
+  public func leakyRelu(alpha: Double = 0.01) -> Var {
+    elementwise(LeakyReLUFunction.self, name: "leakyRelu", p: alpha) { args, _, s in
+      [s * Var.constant(Kernels.mask(args[0].value) { $0 > 0 ? 1 : alpha })]
+    }
+  }
+}
+
+extension GradientCheck {
+  public static let leakyRelu = GradientCheck(
+    "leakyRelu", inputs: [.init([3, 4], in: 0.1...2, randomSign: true)]
+  ) { $0[0].leakyRelu(alpha: 0.1) }
+}

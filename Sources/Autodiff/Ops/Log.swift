@@ -1,0 +1,21 @@
+enum LogFunction: UnaryFunction {
+  @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T { T.log(x) }
+  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T {
+    1 / x
+  }
+}
+
+extension Var {
+  /// The elementwise natural logarithm ln x, for x > 0.
+  ///
+  /// Backward: ∂L/∂x = s / x.
+  public func log() -> Var {
+    elementwise(LogFunction.self, name: "log") { args, _, s in [s / args[0]] }
+  }
+}
+
+extension GradientCheck {
+  public static let log = GradientCheck("log", inputs: [.init([3, 4], in: 0.2...3)]) {
+    $0[0].log()
+  }
+}

@@ -1,0 +1,138 @@
+extension Var {
+  /// Returns the matrix product of this node and `other`.
+  ///
+  /// Backward, for the upstream gradient s (shape [m, n]):
+  /// ```
+  /// ∂L/∂self  = s · otherᵀ
+  /// ∂L/∂other = selfᵀ · s
+  /// ```
+  /// The transposed products run without materializing a transpose.
+  ///
+  /// - Parameter other: A matrix with as many rows as this one has columns.
+  /// - Returns: A node of shape `[rows, other.columns]`.
+  /// - Complexity: O(rows · columns · other.columns).
+  public func matmul(_ other: Var) -> Var {
+    matmul(other, transposingSelf: false, transposingOther: false)
+  }
+
+  /// The product op(self) · op(other), where op transposes when asked: `a.matmul(b,
+  /// transposingOther: true)` is a·bᵀ without forming bᵀ.
+  ///
+  /// Backward, with C = op(A)·op(B) and upstream s:
+  /// ```
+  /// C = A·B:   ∂A = s·Bᵀ,   ∂B = Aᵀ·s
+  /// C = A·Bᵀ:  ∂A = s·B,    ∂B = sᵀ·A
+  /// C = Aᵀ·B:  ∂A = B·sᵀ,   ∂B = A·s
+  /// C = Aᵀ·Bᵀ: ∂A = Bᵀ·sᵀ,  ∂B = sᵀ·Aᵀ
+  /// ```
+  public func matmul(_ other: Var, transposingSelf ta: Bool = false, transposingOther tb: Bool = false)
+    -> Var
+  {
+    let name = "matmul"
+    return Var(
+      op: name, args: [self, other], infix: ta || tb ? nil : "·",
+      forward: { args, value in
+        Kernels.matrixProduct(args[0].value, args[1].value, ta, tb, into: &value, op: name)
+      },
+      vectorJacobianProduct: { args, _, s in
+        let (a, b) = (args[0], args[1])
+        switch (ta, tb) {
+        case (false, false):
+          return [s.matmul(b, transposingOther: true), a.matmul(s, transposingSelf: true)]
+        case (false, true):
+          return [s.matmul(b), s.matmul(a, transposingSelf: true)]
+        case (true, false):
+          return [b.matmul(s, transposingOther: true), a.matmul(s)]
+        case (true, true):
+          return [
+            b.matmul(s, transposingSelf: true, transposingOther: true),
+            s.matmul(a, transposingSelf: true, transposingOther: true),
+          ]
+        }
+      },
+      backward: { args, _, s in
+        let (a, b) = (args[0], args[1])
+        if let ga = a.gradientPointer() {
+          switch (ta, tb) {
+          case (false, false): Kernels.gemmInto(ga, s, false, b.value, true)
+          case (false, true): Kernels.gemmInto(ga, s, false, b.value, false)
+          case (true, false): Kernels.gemmInto(ga, b.value, false, s, true)
+          case (true, true): Kernels.gemmInto(ga, b.value, true, s, true)
+          }
+        }
+        if let gb = b.gradientPointer() {
+          switch (ta, tb) {
+          case (false, false): Kernels.gemmInto(gb, a.value, true, s, false)
+          case (false, true): Kernels.gemmInto(gb, s, true, a.value, false)
+          case (true, false): Kernels.gemmInto(gb, a.value, false, s, false)
+          case (true, true): Kernels.gemmInto(gb, s, true, a.value, true)
+          }
+        }
+      })
+  }
+}
+
+extension Kernels {
+  /// value = op(a) · op(b) for matrices, with a shape check that names both shapes.
+  static func matrixProduct(
+    _ a: Tensor, _ b: Tensor, _ ta: Bool, _ tb: Bool, into value: inout Tensor, op: String
+  ) {
+    precondition(
+      a.rank == 2 && b.rank == 2, "\(op): \(a.shape) × \(b.shape): both operands must be matrices")
+    precondition(a.dtype == b.dtype, "\(op): dtypes \(a.dtype) and \(b.dtype) differ")
+    let (m, k) = ta ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
+    let (k2, n) = tb ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
+    precondition(
+      k == k2,
+      "\(op): \(a.shape)\(ta ? "ᵀ" : "") × \(b.shape)\(tb ? "ᵀ" : ""): inner dimensions \(k) and \(k2) differ"
+    )
+    value.prepare(shape: [m, n], dtype: a.dtype)
+    gemm(a, ta, b, tb, m: m, n: n, k: k, into: value.buffer.pointer, accumulate: false)
+  }
+
+  /// c += op(a) · op(b), where c is the storage of a matrix of the product's shape.
+  static func gemmInto(
+    _ c: UnsafeMutableRawPointer, _ a: Tensor, _ ta: Bool, _ b: Tensor, _ tb: Bool
+  ) {
+    let (m, k) = ta ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
+    let n = tb ? b.shape[0] : b.shape[1]
+    gemm(a, ta, b, tb, m: m, n: n, k: k, into: c, accumulate: true)
+  }
+
+  private static func gemm(
+    _ a: Tensor, _ ta: Bool, _ b: Tensor, _ tb: Bool, m: Int, n: Int, k: Int,
+    into c: UnsafeMutableRawPointer, accumulate: Bool
+  ) {
+    switch a.dtype {
+    case .float32:
+      gemm(
+        Float.self, transA: ta, transB: tb, m: m, n: n, k: k, a: a.pointer(as: Float.self),
+        lda: a.shape[1], b: b.pointer(as: Float.self), ldb: b.shape[1],
+        c: c.assumingMemoryBound(to: Float.self), ldc: n, accumulate: accumulate)
+    case .float64:
+      gemm(
+        Double.self, transA: ta, transB: tb, m: m, n: n, k: k, a: a.pointer(as: Double.self),
+        lda: a.shape[1], b: b.pointer(as: Double.self), ldb: b.shape[1],
+        c: c.assumingMemoryBound(to: Double.self), ldc: n, accumulate: accumulate)
+    }
+    withExtendedLifetime((a, b)) {}
+  }
+}
+
+extension GradientCheck {
+  public static let matmul = GradientCheck("matmul", inputs: [.init([3, 4]), .init([4, 5])]) {
+    $0[0].matmul($0[1])
+  }
+  public static let matmulLarge = GradientCheck(
+    "matmul (blocked kernel)", inputs: [.init([13, 70]), .init([70, 9])], secondOrder: false
+  ) { $0[0].matmul($0[1]) }
+  public static let matmulTransposedA = GradientCheck(
+    "matmul (Aᵀ·B)", inputs: [.init([4, 3]), .init([4, 5])]
+  ) { $0[0].matmul($0[1], transposingSelf: true) }
+  public static let matmulTransposedB = GradientCheck(
+    "matmul (A·Bᵀ)", inputs: [.init([3, 4]), .init([5, 4])]
+  ) { $0[0].matmul($0[1], transposingOther: true) }
+  public static let matmulTransposedBoth = GradientCheck(
+    "matmul (Aᵀ·Bᵀ)", inputs: [.init([4, 3]), .init([5, 4])]
+  ) { $0[0].matmul($0[1], transposingSelf: true, transposingOther: true) }
+}

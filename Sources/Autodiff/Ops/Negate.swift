@@ -1,0 +1,19 @@
+enum NegateFunction: UnaryFunction {
+  @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T { -x }
+  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T {
+    -1
+  }
+}
+
+extension Var {
+  /// The elementwise negation −x.
+  ///
+  /// Backward: ∂L/∂x = −s.
+  public static prefix func - (x: Var) -> Var {
+    x.elementwise(NegateFunction.self, name: "negate") { _, _, s in [-s] }
+  }
+}
+
+extension GradientCheck {
+  public static let negate = GradientCheck("negate", inputs: [.init([3, 2])]) { -$0[0] }
+}

@@ -1,0 +1,7 @@
+/// How a loss combines its per-element (or per-sample) terms.
+public enum Reduction: Sendable {
+  /// The average: over all elements, or over samples for losses that sum within a sample.
+  case mean
+  /// The total.
+  case sum
+}

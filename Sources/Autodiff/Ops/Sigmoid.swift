@@ -1,0 +1,26 @@
+enum SigmoidFunction: UnaryFunction {
+  /// Stable for large |x|: e⁻ˣ is only formed for x ≥ 0, and eˣ for x < 0.
+  @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T {
+    if x >= 0 { return 1 / (1 + T.exp(-x)) }
+    let e = T.exp(x)
+    return e / (1 + e)
+  }
+  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T {
+    y * (1 - y)
+  }
+}
+
+extension Var {
+  /// The logistic sigmoid σ(x) = 1 / (1 + e⁻ˣ), computed without overflow for any x.
+  ///
+  /// Backward, from the saved output y = σ(x): ∂L/∂x = s · y · (1 − y).
+  public func sigmoid() -> Var {
+    elementwise(SigmoidFunction.self, name: "sigmoid") { _, y, s in [s * y * (1 - y)] }
+  }
+}
+
+extension GradientCheck {
+  public static let sigmoid = GradientCheck("sigmoid", inputs: [.init([3, 4], in: -4...4)]) {
+    $0[0].sigmoid()
+  }
+}

@@ -1,0 +1,25 @@
+enum SignFunction: UnaryFunction {
+  @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T {
+    x > 0 ? 1 : (x < 0 ? -1 : 0)
+  }
+  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T {
+    0
+  }
+}
+
+extension Var {
+  /// The elementwise sign: 1 for x > 0, −1 for x < 0, 0 at 0.
+  ///
+  /// Backward: ∂L/∂x = 0 everywhere. The sign is piecewise constant, so no gradient flows
+  /// through it; Hopfield networks use it for their threshold update, which is not trained
+  /// by gradient descent.
+  public func sign() -> Var {
+    elementwise(SignFunction.self, name: "sign") { args, _, s in [s * 0] }
+  }
+}
+
+extension GradientCheck {
+  public static let sign = GradientCheck(
+    "sign (zero gradient)", inputs: [.init([3, 4], in: 0.1...2, randomSign: true)]
+  ) { $0[0].sign() * $0[0] }
+}

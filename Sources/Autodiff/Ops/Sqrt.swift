@@ -1,0 +1,23 @@
+enum SquareRootFunction: UnaryFunction {
+  @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T {
+    x.squareRoot()
+  }
+  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T {
+    1 / (2 * y)
+  }
+}
+
+extension Var {
+  /// The elementwise square root √x, for x ≥ 0.
+  ///
+  /// Backward, from the saved output y = √x: ∂L/∂x = s / (2y).
+  public func sqrt() -> Var {
+    elementwise(SquareRootFunction.self, name: "sqrt") { _, y, s in [s * 0.5 / y] }
+  }
+}
+
+extension GradientCheck {
+  public static let sqrt = GradientCheck("sqrt", inputs: [.init([3, 4], in: 0.2...3)]) {
+    $0[0].sqrt()
+  }
+}

@@ -1,0 +1,19 @@
+enum SquareFunction: UnaryFunction {
+  @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T { x * x }
+  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T {
+    2 * x
+  }
+}
+
+extension Var {
+  /// The elementwise square x².
+  ///
+  /// Backward: ∂L/∂x = 2 · s · x.
+  public func squared() -> Var {
+    elementwise(SquareFunction.self, name: "square") { args, _, s in [2 * s * args[0]] }
+  }
+}
+
+extension GradientCheck {
+  public static let square = GradientCheck("square", inputs: [.init([3, 4])]) { $0[0].squared() }
+}

@@ -1,0 +1,21 @@
+enum TanhFunction: UnaryFunction {
+  @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T { T.tanh(x) }
+  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T {
+    1 - y * y
+  }
+}
+
+extension Var {
+  /// The elementwise hyperbolic tangent.
+  ///
+  /// Backward, from the saved output y = tanh x: ∂L/∂x = s · (1 − y²).
+  public func tanh() -> Var {
+    elementwise(TanhFunction.self, name: "tanh") { _, y, s in [s * (1 - y * y)] }
+  }
+}
+
+extension GradientCheck {
+  public static let tanh = GradientCheck("tanh", inputs: [.init([3, 4], in: -3...3)]) {
+    $0[0].tanh()
+  }
+}

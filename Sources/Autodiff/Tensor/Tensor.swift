@@ -1,0 +1,312 @@
+/// A dense, contiguous, row-major array of `Float` or `Double` with any number of dimensions.
+///
+/// `Tensor` has value semantics: copies share storage until one of them is mutated.
+///
+/// ```swift
+/// let m = Tensor([[1, 2, 3], [4, 5, 6]])
+/// print(m.shape, m[1, 2])  // [2, 3] 6.0
+/// ```
+///
+/// A rank-0 tensor (shape `[]`) holds one scalar. Element accessors speak `Double`, whatever
+/// the dtype; kernels work on the native type through ``withUnsafeBufferPointer(as:_:)``.
+public struct Tensor {
+  /// The extent of each dimension; `[]` for a scalar.
+  public private(set) var shape: [Int]
+  var buffer: TensorBuffer
+
+  /// The element type.
+  public var dtype: DType { buffer.dtype }
+  /// The number of elements, the product of the shape.
+  public var count: Int { buffer.count }
+  /// The number of dimensions.
+  public var rank: Int { shape.count }
+
+  init(shape: [Int], buffer: TensorBuffer) {
+    self.shape = shape
+    self.buffer = buffer
+  }
+
+  /// A tensor of the given shape filled with `value`.
+  public init(repeating value: Double, shape: [Int], dtype: DType = .float64) {
+    precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative dimension in shape \(shape)")
+    self.init(shape: shape, buffer: TensorBuffer(count: shape.reduce(1, *), dtype: dtype))
+    fill(with: value)
+  }
+
+  /// A tensor with the given elements in row-major order.
+  public init(_ scalars: [Double], shape: [Int], dtype: DType = .float64) {
+    let count = shape.reduce(1, *)
+    precondition(
+      scalars.count == count,
+      "Tensor: \(scalars.count) scalars do not fill shape \(shape) (\(count) elements)")
+    self.init(shape: shape, buffer: TensorBuffer(count: count, dtype: dtype))
+    switch dtype {
+    case .float64:
+      scalars.withUnsafeBufferPointer { source in
+        buffer.pointer.copyMemory(from: source.baseAddress!, byteCount: count * 8)
+      }
+    case .float32:
+      let p = buffer.pointer.assumingMemoryBound(to: Float.self)
+      for i in 0..<count { p[i] = Float(scalars[i]) }
+    }
+  }
+
+  /// A `Float` tensor with the given elements in row-major order.
+  public init(_ scalars: [Float], shape: [Int]) {
+    let count = shape.reduce(1, *)
+    precondition(
+      scalars.count == count,
+      "Tensor: \(scalars.count) scalars do not fill shape \(shape) (\(count) elements)")
+    self.init(shape: shape, buffer: TensorBuffer(count: count, dtype: .float32))
+    scalars.withUnsafeBufferPointer { source in
+      buffer.pointer.copyMemory(from: source.baseAddress!, byteCount: count * 4)
+    }
+  }
+
+  /// A vector (rank 1).
+  public init(_ scalars: [Double], dtype: DType = .float64) {
+    self.init(scalars, shape: [scalars.count], dtype: dtype)
+  }
+
+  /// A matrix (rank 2) from its rows, which must all have the same length.
+  public init(_ rows: [[Double]], dtype: DType = .float64) {
+    let columns = rows.first?.count ?? 0
+    precondition(
+      rows.allSatisfy { $0.count == columns }, "Tensor: rows of a matrix differ in length")
+    self.init(rows.flatMap { $0 }, shape: [rows.count, columns], dtype: dtype)
+  }
+
+  /// A rank-0 tensor holding one scalar.
+  public init(scalar: Double, dtype: DType = .float64) {
+    self.init(repeating: scalar, shape: [], dtype: dtype)
+  }
+
+  /// A tensor of zeros.
+  public static func zeros(_ shape: [Int], dtype: DType = .float64) -> Tensor {
+    Tensor(repeating: 0, shape: shape, dtype: dtype)
+  }
+
+  /// A tensor of ones.
+  public static func ones(_ shape: [Int], dtype: DType = .float64) -> Tensor {
+    Tensor(repeating: 1, shape: shape, dtype: dtype)
+  }
+
+  /// An uninitialized tensor: every element must be written before it is read.
+  static func uninitialized(_ shape: [Int], dtype: DType) -> Tensor {
+    Tensor(shape: shape, buffer: TensorBuffer(count: shape.reduce(1, *), dtype: dtype))
+  }
+}
+
+// MARK: - Storage access
+
+extension Tensor {
+  /// Calls `body` with the elements as a typed buffer; `T` must match ``dtype``.
+  @inline(__always)
+  public func withUnsafeBufferPointer<T: TensorScalar, R>(
+    as type: T.Type, _ body: (UnsafeBufferPointer<T>) throws -> R
+  ) rethrows -> R {
+    precondition(T.dtype == dtype, "Tensor: element type \(T.self) does not match \(dtype)")
+    return try withExtendedLifetime(buffer) {
+      try body(
+        UnsafeBufferPointer(start: buffer.pointer.assumingMemoryBound(to: T.self), count: count))
+    }
+  }
+
+  /// Calls `body` with the elements as a mutable typed buffer, copying shared storage first.
+  @inline(__always)
+  public mutating func withUnsafeMutableBufferPointer<T: TensorScalar, R>(
+    as type: T.Type, _ body: (UnsafeMutableBufferPointer<T>) throws -> R
+  ) rethrows -> R {
+    precondition(T.dtype == dtype, "Tensor: element type \(T.self) does not match \(dtype)")
+    makeUnique()
+    return try withExtendedLifetime(buffer) {
+      try body(
+        UnsafeMutableBufferPointer(
+          start: buffer.pointer.assumingMemoryBound(to: T.self), count: count))
+    }
+  }
+
+  /// The typed base address; the caller keeps the tensor alive while using it.
+  @inline(__always)
+  func pointer<T: TensorScalar>(as type: T.Type) -> UnsafeMutablePointer<T> {
+    buffer.pointer.assumingMemoryBound(to: T.self)
+  }
+
+  /// Makes the storage unique so that it can be written in place.
+  @inline(__always)
+  mutating func makeUnique() {
+    if !isKnownUniquelyReferenced(&buffer) { buffer = buffer.copy() }
+  }
+
+  /// Makes this tensor ready to be overwritten with the given shape and dtype, keeping the
+  /// storage when it is unshared and has the right size (no allocation when re-evaluating).
+  @inline(__always)
+  mutating func prepare(shape newShape: [Int], dtype newType: DType) {
+    let count = newShape.reduce(1, *)
+    if count != buffer.count || newType != buffer.dtype || !isKnownUniquelyReferenced(&buffer) {
+      buffer = TensorBuffer(count: count, dtype: newType)
+    }
+    if shape != newShape { shape = newShape }
+  }
+
+  /// Sets every element to `value`.
+  public mutating func fill(with value: Double) {
+    makeUnique()
+    switch dtype {
+    case .float32:
+      pointer(as: Float.self).update(repeating: Float(value), count: count)
+    case .float64:
+      pointer(as: Double.self).update(repeating: value, count: count)
+    }
+  }
+
+  /// Overwrites the elements with those of `other`, which has the same count and dtype,
+  /// reusing this tensor's storage when it is unshared.
+  mutating func assign(_ other: Tensor) {
+    if count == other.count, dtype == other.dtype, isKnownUniquelyReferenced(&buffer),
+      buffer !== other.buffer
+    {
+      buffer.pointer.copyMemory(from: other.buffer.pointer, byteCount: count * dtype.byteCount)
+      if shape != other.shape { shape = other.shape }
+    } else {
+      self = other
+    }
+  }
+}
+
+// MARK: - Elements
+
+extension Tensor {
+  /// The row-major offset of a multi-index.
+  func offset(of indices: [Int]) -> Int {
+    precondition(
+      indices.count == rank, "Tensor: \(indices.count) indices for a tensor of shape \(shape)")
+    var offset = 0
+    for (axis, index) in indices.enumerated() {
+      precondition(
+        index >= 0 && index < shape[axis],
+        "Tensor: index \(index) out of range 0..<\(shape[axis]) on axis \(axis)")
+      offset = offset * shape[axis] + index
+    }
+    return offset
+  }
+
+  /// The element at a multi-index, as a `Double`.
+  public subscript(indices: Int...) -> Double {
+    get { self[flat: offset(of: indices)] }
+    set { self[flat: offset(of: indices)] = newValue }
+  }
+
+  /// The element at a row-major offset, as a `Double`.
+  public subscript(flat index: Int) -> Double {
+    get {
+      precondition(index >= 0 && index < count, "Tensor: flat index \(index) out of range")
+      switch dtype {
+      case .float32: return Double(pointer(as: Float.self)[index])
+      case .float64: return pointer(as: Double.self)[index]
+      }
+    }
+    set {
+      precondition(index >= 0 && index < count, "Tensor: flat index \(index) out of range")
+      makeUnique()
+      switch dtype {
+      case .float32: pointer(as: Float.self)[index] = Float(newValue)
+      case .float64: pointer(as: Double.self)[index] = newValue
+      }
+    }
+  }
+
+  /// All elements in row-major order, as `Double`s.
+  public var scalars: [Double] {
+    switch dtype {
+    case .float64: return withUnsafeBufferPointer(as: Double.self) { Array($0) }
+    case .float32: return withUnsafeBufferPointer(as: Float.self) { $0.map { Double($0) } }
+    }
+  }
+
+  /// All elements in row-major order, converted to `T`.
+  public func scalars<T: TensorScalar>(as type: T.Type) -> [T] {
+    switch dtype {
+    case .float64: return withUnsafeBufferPointer(as: Double.self) { $0.map { T($0) } }
+    case .float32: return withUnsafeBufferPointer(as: Float.self) { $0.map { T($0) } }
+    }
+  }
+
+  /// The only element of a tensor with one element.
+  public var scalar: Double {
+    precondition(count == 1, "Tensor: scalar of a tensor of shape \(shape)")
+    return self[flat: 0]
+  }
+
+  /// The rows of a matrix, as `Double`s.
+  public var rows: [[Double]] {
+    precondition(rank == 2, "Tensor: rows of a tensor of shape \(shape)")
+    let all = scalars
+    return (0..<shape[0]).map { Array(all[($0 * shape[1])..<(($0 + 1) * shape[1])]) }
+  }
+
+  /// The same elements with another shape of equal element count (no copy).
+  public func reshaped(_ newShape: [Int]) -> Tensor {
+    precondition(
+      newShape.reduce(1, *) == count,
+      "reshape: shape \(shape) (\(count) elements) cannot become \(newShape)")
+    return Tensor(shape: newShape, buffer: buffer)
+  }
+
+  /// The same values in another dtype.
+  public func converted(to newType: DType) -> Tensor {
+    if newType == dtype { return self }
+    var out = Tensor.uninitialized(shape, dtype: newType)
+    switch (dtype, newType) {
+    case (.float32, .float64):
+      let s = pointer(as: Float.self)
+      let d = out.pointer(as: Double.self)
+      for i in 0..<count { d[i] = Double(s[i]) }
+    default:
+      let s = pointer(as: Double.self)
+      let d = out.pointer(as: Float.self)
+      for i in 0..<count { d[i] = Float(s[i]) }
+    }
+    out.makeUnique()
+    return out
+  }
+
+  /// Whether every element is finite (neither NaN nor infinite).
+  public var isFinite: Bool {
+    switch dtype {
+    case .float32: return withUnsafeBufferPointer(as: Float.self) { $0.allSatisfy(\.isFinite) }
+    case .float64: return withUnsafeBufferPointer(as: Double.self) { $0.allSatisfy(\.isFinite) }
+    }
+  }
+}
+
+extension Tensor: Equatable {
+  /// Tensors are equal when they have the same shape, dtype and elements.
+  public static func == (lhs: Tensor, rhs: Tensor) -> Bool {
+    lhs.shape == rhs.shape && lhs.dtype == rhs.dtype && lhs.scalars == rhs.scalars
+  }
+}
+
+extension Tensor: CustomStringConvertible {
+  /// Nested brackets in row-major order, like NumPy: `[[1.0, 2.0], [3.0, 4.0]]`.
+  public var description: String {
+    if rank == 0 { return formatScalar(scalar) }
+    let all = scalars
+    let limit = 1000
+    func render(_ axis: Int, _ start: Int) -> String {
+      let n = shape[axis]
+      let stride = shape[(axis + 1)...].reduce(1, *)
+      if axis == rank - 1 {
+        let items = (0..<Swift.min(n, limit)).map { formatScalar(all[start + $0]) }
+        return "[" + items.joined(separator: ", ") + (n > limit ? ", …" : "") + "]"
+      }
+      let items = (0..<Swift.min(n, limit)).map { render(axis + 1, start + $0 * stride) }
+      return "[" + items.joined(separator: ", ") + "]"
+    }
+    return render(0, 0)
+  }
+
+  private func formatScalar(_ x: Double) -> String {
+    dtype == .float32 ? "\(Float(x))" : "\(x)"
+  }
+}

@@ -1,0 +1,180 @@
+#include "CKernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define AD_X86 1
+#endif
+
+// MARK: - Portable kernels (any CPU): 4 × 8 register blocks in plain C.
+
+#define PORTABLE_MR 4
+#define PORTABLE_NR 8
+
+#define DEFINE_PORTABLE(T, NAME)                                                       \
+  static void NAME(long kc, const T *a, const T *b, T *c, long ldc, int accumulate) {   \
+    T acc[PORTABLE_MR][PORTABLE_NR] = {{0}};                                            \
+    for (long p = 0; p < kc; p++) {                                                     \
+      for (int i = 0; i < PORTABLE_MR; i++) {                                           \
+        T ai = a[p * PORTABLE_MR + i];                                                  \
+        for (int j = 0; j < PORTABLE_NR; j++) acc[i][j] += ai * b[p * PORTABLE_NR + j]; \
+      }                                                                                 \
+    }                                                                                   \
+    for (int i = 0; i < PORTABLE_MR; i++)                                               \
+      for (int j = 0; j < PORTABLE_NR; j++)                                             \
+        c[i * ldc + j] = (accumulate ? c[i * ldc + j] : 0) + acc[i][j];                 \
+  }
+
+DEFINE_PORTABLE(float, kernel_f32_portable)
+DEFINE_PORTABLE(double, kernel_f64_portable)
+
+#ifdef AD_X86
+
+// MARK: - AVX2 + FMA: 6 rows × 2 vectors (16 floats or 8 doubles).
+
+__attribute__((target("avx2,fma"))) static void kernel_f32_avx2(long kc, const float *a,
+                                                                 const float *b, float *c,
+                                                                 long ldc, int accumulate) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+  __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+  __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+  __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  for (long p = 0; p < kc; p++) {
+    __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+    __m256 x;
+    x = _mm256_broadcast_ss(a + 0); c00 = _mm256_fmadd_ps(x, b0, c00); c01 = _mm256_fmadd_ps(x, b1, c01);
+    x = _mm256_broadcast_ss(a + 1); c10 = _mm256_fmadd_ps(x, b0, c10); c11 = _mm256_fmadd_ps(x, b1, c11);
+    x = _mm256_broadcast_ss(a + 2); c20 = _mm256_fmadd_ps(x, b0, c20); c21 = _mm256_fmadd_ps(x, b1, c21);
+    x = _mm256_broadcast_ss(a + 3); c30 = _mm256_fmadd_ps(x, b0, c30); c31 = _mm256_fmadd_ps(x, b1, c31);
+    x = _mm256_broadcast_ss(a + 4); c40 = _mm256_fmadd_ps(x, b0, c40); c41 = _mm256_fmadd_ps(x, b1, c41);
+    x = _mm256_broadcast_ss(a + 5); c50 = _mm256_fmadd_ps(x, b0, c50); c51 = _mm256_fmadd_ps(x, b1, c51);
+    a += 6;
+    b += 16;
+  }
+  __m256 rows[6][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+  for (int i = 0; i < 6; i++) {
+    float *ci = c + i * ldc;
+    if (accumulate) {
+      rows[i][0] = _mm256_add_ps(rows[i][0], _mm256_loadu_ps(ci));
+      rows[i][1] = _mm256_add_ps(rows[i][1], _mm256_loadu_ps(ci + 8));
+    }
+    _mm256_storeu_ps(ci, rows[i][0]);
+    _mm256_storeu_ps(ci + 8, rows[i][1]);
+  }
+}
+
+__attribute__((target("avx2,fma"))) static void kernel_f64_avx2(long kc, const double *a,
+                                                                 const double *b, double *c,
+                                                                 long ldc, int accumulate) {
+  __m256d acc[6][2];
+  for (int i = 0; i < 6; i++) acc[i][0] = acc[i][1] = _mm256_setzero_pd();
+  for (long p = 0; p < kc; p++) {
+    __m256d b0 = _mm256_loadu_pd(b), b1 = _mm256_loadu_pd(b + 4);
+    for (int i = 0; i < 6; i++) {
+      __m256d x = _mm256_broadcast_sd(a + i);
+      acc[i][0] = _mm256_fmadd_pd(x, b0, acc[i][0]);
+      acc[i][1] = _mm256_fmadd_pd(x, b1, acc[i][1]);
+    }
+    a += 6;
+    b += 8;
+  }
+  for (int i = 0; i < 6; i++) {
+    double *ci = c + i * ldc;
+    if (accumulate) {
+      acc[i][0] = _mm256_add_pd(acc[i][0], _mm256_loadu_pd(ci));
+      acc[i][1] = _mm256_add_pd(acc[i][1], _mm256_loadu_pd(ci + 4));
+    }
+    _mm256_storeu_pd(ci, acc[i][0]);
+    _mm256_storeu_pd(ci + 4, acc[i][1]);
+  }
+}
+
+// MARK: - AVX-512: 6 rows × 2 vectors (32 floats or 16 doubles), 12 accumulators.
+
+__attribute__((target("avx512f,fma"))) static void kernel_f32_avx512(long kc, const float *a,
+                                                                      const float *b, float *c,
+                                                                      long ldc, int accumulate) {
+  __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps();
+  __m512 c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
+  __m512 c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps();
+  __m512 c30 = _mm512_setzero_ps(), c31 = _mm512_setzero_ps();
+  __m512 c40 = _mm512_setzero_ps(), c41 = _mm512_setzero_ps();
+  __m512 c50 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps();
+  for (long p = 0; p < kc; p++) {
+    __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+    __m512 x;
+    x = _mm512_set1_ps(a[0]); c00 = _mm512_fmadd_ps(x, b0, c00); c01 = _mm512_fmadd_ps(x, b1, c01);
+    x = _mm512_set1_ps(a[1]); c10 = _mm512_fmadd_ps(x, b0, c10); c11 = _mm512_fmadd_ps(x, b1, c11);
+    x = _mm512_set1_ps(a[2]); c20 = _mm512_fmadd_ps(x, b0, c20); c21 = _mm512_fmadd_ps(x, b1, c21);
+    x = _mm512_set1_ps(a[3]); c30 = _mm512_fmadd_ps(x, b0, c30); c31 = _mm512_fmadd_ps(x, b1, c31);
+    x = _mm512_set1_ps(a[4]); c40 = _mm512_fmadd_ps(x, b0, c40); c41 = _mm512_fmadd_ps(x, b1, c41);
+    x = _mm512_set1_ps(a[5]); c50 = _mm512_fmadd_ps(x, b0, c50); c51 = _mm512_fmadd_ps(x, b1, c51);
+    a += 6;
+    b += 32;
+  }
+  __m512 rows[6][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+  for (int i = 0; i < 6; i++) {
+    float *ci = c + i * ldc;
+    if (accumulate) {
+      rows[i][0] = _mm512_add_ps(rows[i][0], _mm512_loadu_ps(ci));
+      rows[i][1] = _mm512_add_ps(rows[i][1], _mm512_loadu_ps(ci + 16));
+    }
+    _mm512_storeu_ps(ci, rows[i][0]);
+    _mm512_storeu_ps(ci + 16, rows[i][1]);
+  }
+}
+
+__attribute__((target("avx512f,fma"))) static void kernel_f64_avx512(long kc, const double *a,
+                                                                      const double *b, double *c,
+                                                                      long ldc, int accumulate) {
+  __m512d acc[6][2];
+  for (int i = 0; i < 6; i++) acc[i][0] = acc[i][1] = _mm512_setzero_pd();
+  for (long p = 0; p < kc; p++) {
+    __m512d b0 = _mm512_loadu_pd(b), b1 = _mm512_loadu_pd(b + 8);
+    for (int i = 0; i < 6; i++) {
+      __m512d x = _mm512_set1_pd(a[i]);
+      acc[i][0] = _mm512_fmadd_pd(x, b0, acc[i][0]);
+      acc[i][1] = _mm512_fmadd_pd(x, b1, acc[i][1]);
+    }
+    a += 6;
+    b += 16;
+  }
+  for (int i = 0; i < 6; i++) {
+    double *ci = c + i * ldc;
+    if (accumulate) {
+      acc[i][0] = _mm512_add_pd(acc[i][0], _mm512_loadu_pd(ci));
+      acc[i][1] = _mm512_add_pd(acc[i][1], _mm512_loadu_pd(ci + 8));
+    }
+    _mm512_storeu_pd(ci, acc[i][0]);
+    _mm512_storeu_pd(ci + 8, acc[i][1]);
+  }
+}
+
+#endif
+
+// MARK: - Selection
+
+int ad_cpu_level(void) {
+#ifdef AD_X86
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")) return AD_ISA_AVX512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return AD_ISA_AVX2;
+#endif
+  return AD_ISA_PORTABLE;
+}
+
+ad_gemm_config ad_gemm_select(int max_level) {
+  int level = ad_cpu_level();
+  if (level > max_level) level = max_level;
+  ad_gemm_config config = {kernel_f32_portable, PORTABLE_MR, PORTABLE_NR,
+                           kernel_f64_portable, PORTABLE_MR, PORTABLE_NR, "portable"};
+#ifdef AD_X86
+  if (level == AD_ISA_AVX512) {
+    config = (ad_gemm_config){kernel_f32_avx512, 6, 32, kernel_f64_avx512, 6, 16, "avx512"};
+  } else if (level == AD_ISA_AVX2) {
+    config = (ad_gemm_config){kernel_f32_avx2, 6, 16, kernel_f64_avx2, 6, 8, "avx2"};
+  }
+#endif
+  return config;
+}

@@ -1,0 +1,31 @@
+import Foundation
+
+/// Every example, in the order `swift run examples` lists them.
+var examples: [any Example.Type] { [
+  GradientCheckExample.self,
+] }
+
+@main
+enum Main {
+  static func main() {
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    guard let name = arguments.first, !name.hasPrefix("-") else {
+      print("usage: swift run examples NAME [--quick] [options]\n\nexamples:")
+      let width = examples.map { $0.name.count }.max() ?? 0
+      for example in examples {
+        print("  \(example.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(example.summary)")
+      }
+      return
+    }
+    guard let example = examples.first(where: { $0.name == name }) else {
+      FileHandle.standardError.write("examples: no example named '\(name)'; run without arguments for the list\n".data(using: .utf8)!)
+      exit(2)
+    }
+    do {
+      try example.run(arguments: Arguments(Array(arguments.dropFirst())))
+    } catch {
+      FileHandle.standardError.write("\(name): \(error)\n".data(using: .utf8)!)
+      exit(1)
+    }
+  }
+}
