@@ -9,6 +9,10 @@ var examples: [any Example.Type] { [
 enum Main {
   static func main() {
     let arguments = Array(CommandLine.arguments.dropFirst())
+    if arguments == ["--names"] {
+      for example in examples { print(example.name) }
+      return
+    }
     guard let name = arguments.first, !name.hasPrefix("-") else {
       print("usage: swift run examples NAME [--quick] [options]\n\nexamples:")
       let width = examples.map { $0.name.count }.max() ?? 0

@@ -9,8 +9,9 @@ extension Var {
   ///
   /// - Parameter seed: ∂L/∂self; ones by default (for a scalar loss, dL/dL = 1).
   public func backward(_ seed: Tensor? = nil) {
-    let order = topologicalOrder()
-    for node in order where !node.isLeaf { node.isGradStale = true }
+    let below = nodesBelow()
+    for node in below where !node.isLeaf { node.isGradStale = true }
+    if !isLeaf { isGradStale = true }
     if let seed {
       precondition(
         seed.shape == value.shape && seed.dtype == value.dtype,
@@ -19,26 +20,31 @@ extension Var {
     } else {
       accumulateGradient(Tensor(repeating: 1, shape: value.shape, dtype: value.dtype))
     }
-    for node in order.reversed() {
-      guard let op = node.creator, node.requiresGrad, let upstream = node.grad,
-        !node.isGradStale
-      else { continue }
-      if let backward = op.backward {
-        backward(op.args, node, upstream)
-      } else {
-        let grads = noGrad {
-          op.vectorJacobianProduct(op.args, node, Var.constant(upstream))
-        }
-        for (arg, g) in zip(op.args, grads) where arg.requiresGrad {
-          if let g { arg.accumulateGradient(g.value) }
-        }
+    propagate(from: self)
+    for node in below.reversed() { propagate(from: node) }
+  }
+
+  /// Passes `node`'s gradient on to its creator's arguments.
+  @inline(__always)
+  private func propagate(from node: Var) {
+    guard let op = node.creator, node.requiresGrad, let upstream = node.grad,
+      !node.isGradStale
+    else { return }
+    if let backward = op.backward {
+      backward(op.args, node, upstream)
+    } else {
+      let grads = noGrad {
+        op.vectorJacobianProduct(op.args, node, Var.constant(upstream))
+      }
+      for (arg, g) in zip(op.args, grads) where arg.requiresGrad {
+        if let g { arg.accumulateGradient(g.value) }
       }
     }
   }
 
   /// Sets the gradient of every node in this graph to zero, keeping the storage.
   public func zeroGrad() {
-    for node in topologicalOrder() where node.grad != nil {
+    for node in nodesBelow() + [self] where node.grad != nil {
       node.grad!.fill(with: 0)
       node.isGradStale = false
     }

@@ -16,9 +16,10 @@ extension Var {
   /// }
   /// ```
   public func evaluate() {
-    for node in topologicalOrder() {
+    for node in nodesBelow() {
       guard let op = node.creator else { continue }
       op.forward(op.args, &node.value)
     }
+    if let op = creator { op.forward(op.args, &value) }
   }
 }

@@ -5,6 +5,12 @@ extension Var {
   /// sequence unrolled over a million steps) are fine. A graph below a node never changes
   /// once built, so the order is computed once and cached on this node.
   public func topologicalOrder() -> [Var] {
+    nodesBelow() + [self]
+  }
+
+  /// The topological order without this node itself, cached: caching the node in its own
+  /// order would make a reference cycle and leak the graph.
+  func nodesBelow() -> [Var] {
     if let cachedOrder { return cachedOrder }
     var order: [Var] = []
     var visited = Set<ObjectIdentifier>()
@@ -22,7 +28,8 @@ extension Var {
         stack.removeLast()
       }
     }
-    if order.count > 1 { cachedOrder = order }
+    order.removeLast()
+    if !order.isEmpty { cachedOrder = order }
     return order
   }
 }

@@ -1,0 +1,41 @@
+# Short wrappers around swift commands. `make check` is what CI runs.
+SWIFT ?= swift
+
+.PHONY: build test examples notebooks bench docs format lint check
+
+build:
+	$(SWIFT) build -c release
+
+test:
+	$(SWIFT) test
+
+examples:
+	$(SWIFT) build -c release --product examples
+	@for name in $$($(SWIFT) run -c release examples --names); do \
+	  echo "== $$name"; \
+	  $(SWIFT) run -c release examples $$name --quick || exit 1; \
+	done
+
+notebooks:
+	$(SWIFT) run -c release --package-path Notebooks/Runner notebooks Notebooks
+
+bench:
+	$(SWIFT) run -c release benchmarks
+
+docs:
+	$(SWIFT) package --disable-sandbox dump-symbol-graph >/dev/null 2>&1 || true
+	mkdir -p .build/docs
+	for module in Autodiff NeuralNetworks; do \
+	  $(SWIFT) build --target $$module -Xswiftc -emit-symbol-graph -Xswiftc -emit-symbol-graph-dir -Xswiftc .build/symbol-graphs/$$module >/dev/null && \
+	  docc convert Sources/$$module/$$module.docc --additional-symbol-graph-dir .build/symbol-graphs/$$module \
+	    --output-path .build/docs/$$module.doccarchive || exit 1; \
+	done
+
+format:
+	swift format --in-place --recursive Sources Tests
+
+lint:
+	swift format lint --recursive Sources Tests
+
+check: test examples
+	$(SWIFT) run -c release benchmarks --quick

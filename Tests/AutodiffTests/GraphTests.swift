@@ -1,0 +1,250 @@
+import Autodiff
+import Testing
+
+@Suite("Graph behaviour")
+struct GraphTests {
+  @Test func courseExpressionPrintsAndDifferentiates() {
+    let x = Var(2.0, name: "x")
+    let y = Var(3.0, name: "y")
+    let f = x.sin() + x * y
+    #expect(f.description == "(sin(x) + (x * y))")
+    f.backward()
+    #expect(abs(x.grad!.scalar - (Foundation.cos(2.0) + 3)) < 1e-12)
+    #expect(y.grad!.scalar == 2)
+  }
+
+  @Test func broadcastBiasSumsOverTheBatch() {
+    let x = Var(Tensor([[1, 2, 3], [4, 5, 6]]), name: "x")
+    let b = Var(Tensor([10, 20, 30]), name: "b")
+    let y = (x + b).sum()
+    y.backward()
+    #expect(b.grad == Tensor([2, 2, 2]))
+    #expect(x.grad == Tensor.ones([2, 3]))
+  }
+
+  @Test func reusedInputAccumulates() {
+    let x = Var(3.0)
+    let y = x * x + x  // dy/dx = 2x + 1 = 7
+    y.backward()
+    #expect(x.grad!.scalar == 7)
+  }
+
+  @Test func unusedInputGetsZero() {
+    let x = Var(3.0)
+    let unused = Var(Tensor([1, 2]))
+    let y = x * 2
+    let grads = gradients(of: y, withRespectTo: [x, unused])
+    #expect(grads[0].value.scalar == 2)
+    #expect(grads[1].value == Tensor.zeros([2]))
+    y.backward()
+    #expect(unused.grad == nil)
+  }
+
+  @Test func backwardTwiceAccumulatesAndZeroGradClears() {
+    let x = Var(Tensor([1, 2]))
+    let y = (x * x).sum()
+    y.backward()
+    y.backward()
+    #expect(x.grad == Tensor([4, 8]))
+    y.zeroGrad()
+    #expect(x.grad == Tensor([0, 0]))
+    y.backward()
+    #expect(x.grad == Tensor([2, 4]))
+  }
+
+  @Test func evaluateAfterSetMatchesAFreshGraph() {
+    var rng = SeededGenerator(seed: 7)
+    let x = Var(Tensor.normal([4, 3], using: &rng), name: "x")
+    let w = Var(Tensor.normal([3, 2], using: &rng), name: "w")
+    let shared = x.matmul(w).tanh()
+    let loss = (shared * shared + shared.sigmoid()).mean()
+    loss.backward()
+
+    let newX = Tensor.normal([4, 3], using: &rng)
+    x.set(newX)
+    loss.evaluate()
+    loss.zeroGrad()
+    loss.backward()
+
+    let x2 = Var(newX)
+    let w2 = Var(w.value)
+    let shared2 = x2.matmul(w2).tanh()
+    let fresh = (shared2 * shared2 + shared2.sigmoid()).mean()
+    fresh.backward()
+    #expect(loss.value == fresh.value)
+    #expect(w.grad == w2.grad)
+    #expect(x.grad == x2.grad)
+  }
+
+  @Test func evaluateComputesSharedNodesOnce() {
+    let x = Var(1.0)
+    var count = 0
+    let counted = Var(
+      op: "counted", args: [x],
+      forward: { args, value in
+        count += 1
+        value = args[0].value
+      },
+      vectorJacobianProduct: { _, _, s in [s] })
+    let y = counted + counted * counted
+    count = 0
+    y.evaluate()
+    #expect(count == 1)
+  }
+
+  @Test func graphIsFreedWhenTheLastReferenceGoes() {
+    weak var weakLoss: Var?
+    weak var weakHidden: Var?
+    let w = Var(Tensor([[1, 2], [3, 4]]))
+    do {
+      let hidden = Var(Tensor([[1, 1]])).matmul(w).relu()
+      let loss = hidden.sum()
+      loss.backward()
+      weakLoss = loss
+      weakHidden = hidden
+    }
+    #expect(weakLoss == nil)
+    #expect(weakHidden == nil)
+    #expect(w.grad != nil)
+  }
+
+  @Test func millionNodeChainEvaluatesBackpropagatesAndFrees() {
+    let x = Var(1.0)
+    weak var weakEnd: Var?
+    do {
+      var y = x
+      for _ in 0..<1_000_000 { y = y * 1.0 + 0.0 }
+      y.evaluate()
+      y.backward()
+      #expect(x.grad!.scalar == 1)
+      #expect(y.topologicalOrder().count > 1_000_000)
+      weakEnd = y
+    }
+    #expect(weakEnd == nil)
+  }
+
+  @Test func noGradRecordsNothingAndDetachedStopsGradients() {
+    let x = Var(2.0)
+    let y = noGrad { x * x }
+    #expect(y.isLeaf)
+    #expect(!y.requiresGrad)
+    let z = x.detached() * x
+    z.backward()
+    #expect(x.grad!.scalar == 2)
+  }
+
+  @Test func thirdDerivativeOfCube() {
+    let x = Var(2.0)
+    let y = x * x * x
+    let d1 = gradients(of: y, withRespectTo: [x], createGraph: true)[0]
+    let d2 = gradients(of: d1, withRespectTo: [x], createGraph: true)[0]
+    let d3 = gradients(of: d2, withRespectTo: [x], createGraph: true)[0]
+    #expect(d1.value.scalar == 12)
+    #expect(d2.value.scalar == 12)
+    #expect(d3.value.scalar == 6)
+  }
+
+  @Test func hessianVectorProductMatchesFiniteDifferences() {
+    var rng = SeededGenerator(seed: 3)
+    let x = Var(Tensor.normal([4], using: &rng))
+    let a = Var.constant(Tensor.normal([4, 4], using: &rng))
+    func f(_ x: Var) -> Var { (x.reshaped([1, 4]).matmul(a).tanh() * x.reshaped([1, 4])).sum() }
+    let v = Tensor.normal([4], using: &rng)
+    let g = gradients(of: f(x), withRespectTo: [x], createGraph: true)[0]
+    let hv = gradients(of: (g * Var.constant(v)).sum(), withRespectTo: [x])[0].value
+
+    let h = 1e-5
+    func gradientAt(_ t: Tensor) -> Tensor {
+      let p = Var(t)
+      return gradients(of: f(p), withRespectTo: [p])[0].value
+    }
+    var plus = x.value
+    var minus = x.value
+    for i in 0..<4 {
+      plus[flat: i] += h * v[flat: i]
+      minus[flat: i] -= h * v[flat: i]
+    }
+    let gp = gradientAt(plus)
+    let gm = gradientAt(minus)
+    for i in 0..<4 {
+      #expect(abs(hv[flat: i] - (gp[flat: i] - gm[flat: i]) / (2 * h)) < 1e-6)
+    }
+  }
+
+  @Test func topologicalOrderVisitsEachSharedNodeOnce() {
+    let x = Var(1.0, name: "x")
+    var y = x
+    for _ in 0..<10 { y = y + y }
+    #expect(y.topologicalOrder().count == 11)
+    let visits = PathBackward.run(from: y)
+    #expect(visits.total == 2047)
+    #expect(visits.count(for: x) == 1024)
+    #expect(x.grad!.scalar == 1024)
+    x.grad = nil
+    y.backward()
+    #expect(x.grad!.scalar == 1024)
+  }
+
+  @Test func dotListsOpsShapesAndEdges() {
+    let x = Var(Tensor([[1, 2]]), name: "x")
+    let w = Var(Tensor([[1], [2]]), name: "w")
+    let y = x.matmul(w).sigmoid()
+    let dot = y.dot()
+    #expect(dot.hasPrefix("digraph {"))
+    #expect(dot.contains("matmul\\n[1, 1]"))
+    #expect(dot.contains("sigmoid"))
+    #expect(dot.contains("x\\n[1, 2]"))
+    #expect(dot.components(separatedBy: "->").count - 1 == 3)
+  }
+
+  @Test func nonFiniteValueIsTracedToItsOp() {
+    let x = Var(Tensor([1, 0, 2]))
+    let y = (x.log() * 2).sum()
+    let bad = y.firstNonFiniteNode()
+    #expect(bad?.creator?.name == "log")
+  }
+
+  @Test func stableFunctionsStayFiniteAtExtremes() {
+    let x = Var(Tensor([-1000, -50, 0, 50, 1000]))
+    #expect(x.sigmoid().value.isFinite)
+    #expect(x.softplus().value.isFinite)
+    #expect(x.logSoftmax().value.isFinite)
+    #expect(x.reshaped([1, 5]).logSumExp(along: 1).value.scalar == 1000)
+    let bce = binaryCrossEntropy(logits: x, expected: Var(Tensor([0, 0, 1, 1, 1])))
+    #expect(bce.value.isFinite)
+    let p = Var(Tensor([0, 1]))
+    #expect(binaryCrossEntropy(predicted: p, expected: Var(Tensor([1, 0]))).value.isFinite)
+  }
+
+  @Test func courseWorkedNumbers() {
+    let s = Var(Tensor([[0.6, 3.4, -1.2, 0.05]])).softmax().value.scalars
+    let expected = [0.06, 0.90, 0.009, 0.031]
+    for (a, b) in zip(s, expected) { #expect(abs(a - b) < 0.006) }  // the course's rounding
+    // −ln 0.30 ≈ 1.20 and −ln 0.79 ≈ 0.24 for true class 2 of 4 (index 1).
+    let p1 = Var(Tensor([[0.23, 0.30, 0.23, 0.23]])).log()
+    let p2 = Var(Tensor([[0.06, 0.79, 0.07, 0.09]])).log()
+    let l1 = nllLoss(logProbabilities: p1, labels: Var.labels([1], dtype: .float64))
+    let l2 = nllLoss(logProbabilities: p2, labels: Var.labels([1], dtype: .float64))
+    #expect(abs(l1.value.scalar - 1.20) < 0.005)
+    #expect(abs(l2.value.scalar - 0.24) < 0.005)
+  }
+
+  @Test func crossEntropyEqualsNLLOfLogSoftmax() {
+    var rng = SeededGenerator(seed: 11)
+    let x = Var(Tensor.normal([5, 4], using: &rng))
+    let labels = Var.labels([0, 3, 2, 2, 1], dtype: .float64)
+    let a = crossEntropy(logits: x, labels: labels)
+    let b = nllLoss(logProbabilities: x.logSoftmax(), labels: labels)
+    #expect(abs(a.value.scalar - b.value.scalar) < 1e-12)
+  }
+
+  @Test func floatGraphsWork() {
+    let x = Var(Tensor([Float(1), 2, 3], shape: [3]))
+    let y = (x * 2).sigmoid().sum()
+    y.backward()
+    #expect(x.grad!.dtype == .float32)
+    #expect(abs(x.grad![0] - 2 * 0.8807970779778823 * (1 - 0.8807970779778823)) < 1e-6)
+  }
+}
+
+import Foundation

@@ -1,0 +1,72 @@
+import Autodiff
+import Testing
+
+/// The fast matrix product against a triple loop, on awkward shapes.
+@Suite("Matrix product kernels")
+struct MatrixProductTests {
+  static let shapes: [(Int, Int, Int)] = [
+    (1, 1, 1), (1, 7, 1), (7, 1, 5), (3, 5, 2), (6, 32, 17), (5, 31, 33), (7, 33, 257),
+    (121, 40, 30), (119, 65, 255), (200, 3, 300), (2, 500, 64), (64, 100, 300), (130, 130, 130),
+  ]
+
+  func reference(_ a: Tensor, _ b: Tensor, _ ta: Bool, _ tb: Bool) -> [Double] {
+    let (m, k) = ta ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
+    let n = tb ? b.shape[0] : b.shape[1]
+    let (x, y) = (a.scalars, b.scalars)
+    let (lda, ldb) = (a.shape[1], b.shape[1])
+    var c = [Double](repeating: 0, count: m * n)
+    for i in 0..<m {
+      for j in 0..<n {
+        var total = 0.0
+        for p in 0..<k {
+          total += (ta ? x[p * lda + i] : x[i * lda + p]) * (tb ? y[j * ldb + p] : y[p * ldb + j])
+        }
+        c[i * n + j] = total
+      }
+    }
+    return c
+  }
+
+  func check(dtype: DType, level: KernelLevel, threads: Int) {
+    var rng = SeededGenerator(seed: 99)
+    for (m, n, k) in Self.shapes {
+      for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+        let a = Tensor.normal(ta ? [k, m] : [m, k], dtype: dtype, using: &rng)
+        let b = Tensor.normal(tb ? [n, k] : [k, n], dtype: dtype, using: &rng)
+        let c = ComputeSettings.withKernelLevel(level) {
+          ComputeSettings.withThreads(threads) {
+            Var(a).matmul(Var(b), transposingSelf: ta, transposingOther: tb).value
+          }
+        }
+        let expected = reference(a, b, ta, tb)
+        let tolerance = dtype == .float32 ? 1e-4 * Double(k).squareRoot() : 1e-11 * Double(k)
+        let actual = c.scalars
+        var worst = 0.0
+        for i in 0..<expected.count { worst = max(worst, abs(actual[i] - expected[i])) }
+        #expect(
+          worst <= tolerance,
+          "\(dtype) \(level) threads \(threads): [\(m), \(k)]\(ta ? "ᵀ" : "") × [\(k), \(n)]\(tb ? "ᵀ" : ""): error \(worst)")
+      }
+    }
+  }
+
+  @Test(arguments: [DType.float32, .float64], [1, 2])
+  func bestKernels(dtype: DType, threads: Int) { check(dtype: dtype, level: .best, threads: threads) }
+
+  @Test(arguments: [DType.float32, .float64])
+  func portableKernels(dtype: DType) { check(dtype: dtype, level: .portable, threads: 2) }
+
+  @Test(arguments: [DType.float32, .float64])
+  func avx2Kernels(dtype: DType) { check(dtype: dtype, level: .avx2, threads: 1) }
+
+  @Test func backwardAccumulatesIntoExistingGradients() {
+    var rng = SeededGenerator(seed: 4)
+    let a = Var(Tensor.normal([70, 90], dtype: .float32, using: &rng))
+    let b = Var(Tensor.normal([90, 50], dtype: .float32, using: &rng))
+    let y = a.matmul(b).sum()
+    y.backward()
+    let first = a.grad!
+    y.backward()
+    for i in 0..<first.count { #expect(abs(a.grad![flat: i] - 2 * first[flat: i]) < 1e-3) }
+  }
+}

@@ -1,0 +1,73 @@
+import Autodiff
+import Testing
+
+@Suite("Tensor")
+struct TensorTests {
+  @Test func elementsAndShape() {
+    var m = Tensor([[1, 2, 3], [4, 5, 6]])
+    #expect(m.shape == [2, 3])
+    #expect(m[1, 2] == 6)
+    m[0, 1] = 9
+    #expect(m.scalars == [1, 9, 3, 4, 5, 6])
+    #expect(m.rows == [[1, 9, 3], [4, 5, 6]])
+    #expect(Tensor(scalar: 3).rank == 0)
+    #expect(m.description == "[[1.0, 9.0, 3.0], [4.0, 5.0, 6.0]]")
+  }
+
+  @Test func copyOnWrite() {
+    let a = Tensor([1, 2, 3])
+    var b = a
+    b[flat: 0] = 10
+    #expect(a[flat: 0] == 1)
+    #expect(b[flat: 0] == 10)
+  }
+
+  @Test func reshapeAndConvert() {
+    let a = Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3])
+    #expect(a.reshaped([3, 2])[2, 1] == 6)
+    let f = a.converted(to: .float32)
+    #expect(f.dtype == .float32)
+    #expect(f.scalars(as: Float.self) == [1, 2, 3, 4, 5, 6])
+  }
+
+  @Test func broadcastShapes() {
+    #expect(broadcastShape([5, 3], [3], op: "t") == [5, 3])
+    #expect(broadcastShape([4, 1], [1, 3], op: "t") == [4, 3])
+    #expect(broadcastShape([2, 1, 4], [3, 1], op: "t") == [2, 3, 4])
+    #expect(broadcastShape([], [2, 2], op: "t") == [2, 2])
+  }
+
+  @Test func broadcastArithmeticAlongEveryAxis() {
+    let a = Var(Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3, 1]))
+    let b = Var(Tensor([10, 20], shape: [1, 1, 2]))
+    let y = (a + b).value
+    #expect(y.shape == [2, 3, 2])
+    #expect(y[1, 2, 1] == 26)
+    #expect(y[0, 1, 0] == 12)
+  }
+
+  @Test func seededRandomIsReproducible() {
+    var g1 = SeededGenerator(seed: 5)
+    var g2 = SeededGenerator(seed: 5)
+    #expect(Tensor.normal([10], using: &g1) == Tensor.normal([10], using: &g2))
+    var g3 = SeededGenerator(seed: 6)
+    let n = Tensor.normal([10_000], using: &g3).scalars
+    let mean = n.reduce(0, +) / 10_000
+    let variance = n.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 10_000
+    #expect(abs(mean) < 0.05)
+    #expect(abs(variance - 1) < 0.05)
+    let coin = Tensor.bernoulli([10_000], probability: 0.3, using: &g3).scalars.reduce(0, +)
+    #expect(abs(coin / 10_000 - 0.3) < 0.02)
+  }
+
+  @Test func shapeMismatchStopsWithANamedMessage() async {
+    await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+      let a = Var(Tensor.zeros([32, 784]))
+      let b = Var(Tensor.zeros([256, 10]))
+      _ = a.matmul(b)
+    }.map { result in
+      let text = String(decoding: result.standardErrorContent, as: UTF8.self)
+      #expect(text.contains("matmul: [32, 784] × [256, 10]: inner dimensions 784 and 256 differ"))
+    }
+  }
+}
