@@ -5,15 +5,18 @@ let package = Package(
   name: "Autodiff",
   products: [
     .library(name: "Autodiff", targets: ["Autodiff"]),
+    .library(name: "NeuralNetworks", targets: ["NeuralNetworks"]),
     .executable(name: "examples", targets: ["examples"]),
     .executable(name: "benchmarks", targets: ["benchmarks"]),
   ],
   targets: [
     .target(name: "CKernels"),
     .target(name: "Autodiff", dependencies: ["CKernels"]),
-    .executableTarget(name: "examples", dependencies: ["Autodiff"]),
-    .executableTarget(name: "benchmarks", dependencies: ["Autodiff"]),
-    .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "CKernels"]),
+    .target(name: "NeuralNetworks", dependencies: ["Autodiff"], resources: [.copy("Resources")]),
+    .executableTarget(name: "examples", dependencies: ["Autodiff", "NeuralNetworks"]),
+    .executableTarget(name: "benchmarks", dependencies: ["Autodiff", "NeuralNetworks"]),
+    .testTarget(name: "AutodiffTests", dependencies: ["Autodiff"]),
+    .testTarget(name: "NeuralNetworksTests", dependencies: ["Autodiff", "NeuralNetworks"]),
   ],
   swiftLanguageModes: [.v6]
 )

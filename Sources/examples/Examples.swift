@@ -3,6 +3,8 @@ import Foundation
 /// Every example, in the order `swift run examples` lists them.
 var examples: [any Example.Type] { [
   GradientCheckExample.self,
+  XORExample.self,
+  AutoencoderExample.self,
 ] }
 
 @main

@@ -1,0 +1,64 @@
+import Autodiff
+
+/// A building block of a network: a function of a `Var` with trainable parameters.
+///
+/// Subclasses override ``callAsFunction(_:)`` and list their parameters explicitly (or
+/// their sub-modules in ``children``). Every module prints its structure with parameter
+/// counts:
+///
+/// ```swift
+/// var rng = SeededGenerator(seed: 0)
+/// let mlp = MLP(sizes: [3, 4, 2], activation: .sigmoid, using: &rng)
+/// print(mlp)
+/// // MLP(3 → 4 → 2): 26 parameters
+/// //   Linear(3 → 4): 16 parameters
+/// //   Sigmoid
+/// //   Linear(4 → 2): 10 parameters
+/// ```
+open class Module: CustomStringConvertible {
+  public init() {}
+
+  /// The module's own trainable parameters (not those of its children).
+  open var ownParameters: [Var] { [] }
+
+  /// The sub-modules, in order.
+  open var children: [Module] { [] }
+
+  /// Every trainable parameter: this module's own, then its children's.
+  public var parameters: [Var] { ownParameters + children.flatMap(\.parameters) }
+
+  /// The number of trainable scalars.
+  public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
+
+  /// Applies the module.
+  open func callAsFunction(_ input: Var) -> Var {
+    fatalError("\(type(of: self)) does not override callAsFunction(_:)")
+  }
+
+  /// Whether the module is in training mode (dropout active, batch statistics) or
+  /// evaluation mode. Setting it sets it on every child.
+  public var isTraining = true {
+    didSet { for child in children { child.isTraining = isTraining } }
+  }
+
+  /// A one-line name for printing, such as `Linear(3 → 4)`.
+  open var summary: String { String(describing: type(of: self)) }
+
+  /// Sets the gradient of every parameter to zero.
+  public func zeroGradients() {
+    for p in parameters where p.grad != nil { p.grad!.fill(with: 0) }
+  }
+
+  /// The module tree with parameter counts.
+  public var description: String {
+    var lines: [String] = []
+    func render(_ module: Module, _ depth: Int) {
+      let count = module.parameterCount
+      let indent = String(repeating: "  ", count: depth)
+      lines.append(indent + module.summary + (count > 0 ? ": \(count) parameters" : ""))
+      for child in module.children { render(child, depth + 1) }
+    }
+    render(self, 0)
+    return lines.joined(separator: "\n")
+  }
+}

@@ -1,0 +1,44 @@
+import Autodiff
+
+/// RMSProp: divides the step by a running root-mean-square of recent gradients.
+/// ```
+/// v ← ρv + (1 − ρ)g²
+/// θ ← θ − α · g / (√v + ε)
+/// ```
+public final class RMSProp: Optimizer {
+  public var learningRate: Double
+  public var decay: Double
+  public var epsilon: Double
+  private let state = OptimizerState()
+
+  public init(learningRate: Double = 1e-3, decay: Double = 0.9, epsilon: Double = 1e-8) {
+    precondition(learningRate > 0, "RMSProp: learning rate \(learningRate) must be positive")
+    self.learningRate = learningRate
+    self.decay = decay
+    self.epsilon = epsilon
+  }
+
+  public func update(_ parameters: [Var]) {
+    let (lr, rho, eps) = (learningRate, decay, epsilon)
+    for p in parameters {
+      guard let gradient = p.grad else { continue }
+      var average = state.take(for: p, count: 1)
+      withBuffers(
+        p, gradient, &average,
+        float: { w, g, s in rmsStep(w, g, s[0], Float(lr), Float(rho), Float(eps)) },
+        double: { w, g, s in rmsStep(w, g, s[0], lr, rho, eps) })
+      state.store(average, for: p)
+    }
+  }
+}
+
+@inline(__always)
+private func rmsStep<T: TensorScalar>(
+  _ w: UnsafeMutableBufferPointer<T>, _ g: UnsafeBufferPointer<T>,
+  _ v: UnsafeMutableBufferPointer<T>, _ lr: T, _ rho: T, _ eps: T
+) {
+  for i in 0..<w.count {
+    v[i] = rho * v[i] + (1 - rho) * g[i] * g[i]
+    w[i] -= lr * g[i] / (v[i].squareRoot() + eps)
+  }
+}

@@ -1,0 +1,63 @@
+import Autodiff
+
+/// Stochastic gradient descent with optional momentum, Nesterov momentum and L2 weight
+/// decay.
+///
+/// With gradient g (plus λW when `weightDecay` λ is set), momentum β and dampening d:
+/// ```
+/// V ← β·V + (1 − d)·g
+/// W ← W − κ·V              (Nesterov: W ← W − κ·(g + β·V))
+/// ```
+/// The course's two forms are both instances: `V ← βV + ∇` is `dampening: 0`, and
+/// `V ← (1 − r)V + η∇` is `momentum: 1 − r, dampening: 1 − η`. Without momentum the update
+/// is plain `W ← W − κ·g`, and with weight decay it is the course's `W ← W − κ∇E − λκW`.
+public final class SGD: Optimizer {
+  public var learningRate: Double
+  public var momentum: Double
+  public var dampening: Double
+  public var nesterov: Bool
+  public var weightDecay: Double
+  private let state = OptimizerState()
+
+  public init(
+    learningRate: Double, momentum: Double = 0, dampening: Double = 0, nesterov: Bool = false,
+    weightDecay: Double = 0
+  ) {
+    precondition(learningRate > 0, "SGD: learning rate \(learningRate) must be positive")
+    precondition(momentum >= 0 && momentum < 1, "SGD: momentum \(momentum) must be in [0, 1)")
+    self.learningRate = learningRate
+    self.momentum = momentum
+    self.dampening = dampening
+    self.nesterov = nesterov
+    self.weightDecay = weightDecay
+  }
+
+  public func update(_ parameters: [Var]) {
+    let (lr, beta, keep, decay, nesterov) = (learningRate, momentum, 1 - dampening, weightDecay, self.nesterov)
+    for p in parameters {
+      guard let gradient = p.grad else { continue }
+      var velocity = beta > 0 ? state.take(for: p, count: 1) : []
+      withBuffers(
+        p, gradient, &velocity,
+        float: { w, g, v in step(w, g, v.first, Float(lr), Float(beta), Float(keep), Float(decay), nesterov) },
+        double: { w, g, v in step(w, g, v.first, lr, beta, keep, decay, nesterov) })
+      if beta > 0 { state.store(velocity, for: p) }
+    }
+  }
+}
+
+@inline(__always)
+private func step<T: TensorScalar>(
+  _ w: UnsafeMutableBufferPointer<T>, _ g: UnsafeBufferPointer<T>,
+  _ v: UnsafeMutableBufferPointer<T>?, _ lr: T, _ beta: T, _ keep: T, _ decay: T, _ nesterov: Bool
+) {
+  if let v {
+    for i in 0..<w.count {
+      let gi = g[i] + decay * w[i]
+      v[i] = beta * v[i] + keep * gi
+      w[i] -= lr * (nesterov ? gi + beta * v[i] : v[i])
+    }
+  } else {
+    for i in 0..<w.count { w[i] -= lr * (g[i] + decay * w[i]) }
+  }
+}

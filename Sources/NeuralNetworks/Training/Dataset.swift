@@ -1,0 +1,124 @@
+import Autodiff
+
+/// Samples in rows: `inputs[i]` goes with `targets[i]`.
+///
+/// Targets are class labels stored as numbers (shape [n]) for classification, or rows of
+/// values (shape [n, k]) for regression and reconstruction.
+public struct Dataset {
+  public var inputs: Tensor
+  public var targets: Tensor
+
+  public init(inputs: Tensor, targets: Tensor) {
+    precondition(
+      inputs.rank >= 1 && targets.rank >= 1 && inputs.shape[0] == targets.shape[0],
+      "Dataset: \(inputs.shape) inputs and \(targets.shape) targets differ in sample count")
+    self.inputs = inputs
+    self.targets = targets
+  }
+
+  /// The number of samples.
+  public var count: Int { inputs.shape[0] }
+
+  /// The samples at `indices`, in that order.
+  public func subset(_ indices: [Int]) -> Dataset {
+    Dataset(inputs: inputs.gatheringRows(indices), targets: targets.gatheringRows(indices))
+  }
+
+  /// The samples in a random order.
+  public func shuffled(using generator: inout some RandomNumberGenerator) -> Dataset {
+    subset(Array(0..<count).shuffled(using: &generator))
+  }
+
+  /// Splits into consecutive parts with the given fractions of the samples (the last part
+  /// takes the remainder): `split([0.8, 0.2])` gives training and validation sets.
+  public func split(_ fractions: [Double]) -> [Dataset] {
+    precondition(!fractions.isEmpty && fractions.allSatisfy { $0 >= 0 }, "split: bad fractions \(fractions)")
+    var parts: [Dataset] = []
+    var start = 0
+    for (i, fraction) in fractions.enumerated() {
+      let end = i == fractions.count - 1 ? count : min(count, start + Int((fraction * Double(count)).rounded()))
+      parts.append(subset(Array(start..<end)))
+      start = end
+    }
+    return parts
+  }
+
+  /// Minibatches for one epoch: shuffled when a generator is given; the last smaller batch
+  /// is kept unless `dropLast`. 300 samples in batches of 38 give 7 of 38 and one of 34.
+  public func batches(
+    size: Int, dropLast: Bool = false, shuffledBy generator: inout some RandomNumberGenerator
+  ) -> [Dataset] {
+    batches(size: size, dropLast: dropLast, order: Array(0..<count).shuffled(using: &generator))
+  }
+
+  /// Minibatches in the stored order.
+  public func batches(size: Int, dropLast: Bool = false) -> [Dataset] {
+    batches(size: size, dropLast: dropLast, order: Array(0..<count))
+  }
+
+  private func batches(size: Int, dropLast: Bool, order: [Int]) -> [Dataset] {
+    precondition(size > 0, "batches: size \(size) must be positive")
+    var result: [Dataset] = []
+    var start = 0
+    while start < count {
+      let end = min(start + size, count)
+      if end - start < size && dropLast { break }
+      result.append(subset(Array(order[start..<end])))
+      start = end
+    }
+    return result
+  }
+}
+
+extension Tensor {
+  /// Labels 0..<classes as one-hot rows, [n, classes].
+  public static func oneHot(_ labels: [Int], classes: Int, dtype: DType = .float32) -> Tensor {
+    var t = Tensor.zeros([labels.count, classes], dtype: dtype)
+    for (i, label) in labels.enumerated() {
+      precondition(label >= 0 && label < classes, "oneHot: label \(label) out of range 0..<\(classes)")
+      t[i, label] = 1
+    }
+    return t
+  }
+
+  /// The index of the largest entry of each row of a matrix.
+  public var argmaxRows: [Int] {
+    precondition(rank == 2, "argmaxRows: needs a matrix, got \(shape)")
+    let (n, k) = (shape[0], shape[1])
+    let all = scalars
+    return (0..<n).map { i in
+      var best = 0
+      for j in 1..<k where all[i * k + j] > all[i * k + best] { best = j }
+      return best
+    }
+  }
+}
+
+/// Per-column standardization: (x − mean) / standard deviation, with the statistics
+/// measured on training data and applied to any data.
+public struct Standardizer {
+  public var means: [Double]
+  public var standardDeviations: [Double]
+
+  /// Measures the mean and standard deviation of each column of a matrix.
+  public init(fitting data: Tensor) {
+    precondition(data.rank == 2, "Standardizer: needs a matrix, got \(data.shape)")
+    let (n, d) = (data.shape[0], data.shape[1])
+    let all = data.scalars
+    means = (0..<d).map { j in (0..<n).reduce(0) { $0 + all[$1 * d + j] } / Double(max(n, 1)) }
+    standardDeviations = (0..<d).map { j in
+      let m = (0..<n).reduce(0) { $0 + all[$1 * d + j] } / Double(max(n, 1))
+      let v = (0..<n).reduce(0) { $0 + (all[$1 * d + j] - m) * (all[$1 * d + j] - m) } / Double(max(n, 1))
+      return v > 0 ? v.squareRoot() : 1
+    }
+  }
+
+  /// The standardized data.
+  public func transform(_ data: Tensor) -> Tensor {
+    precondition(data.rank == 2 && data.shape[1] == means.count, "Standardizer: shape \(data.shape) does not have \(means.count) columns")
+    var out = data
+    let d = means.count
+    for i in 0..<out.count { out[flat: i] = (out[flat: i] - means[i % d]) / standardDeviations[i % d] }
+    return out
+  }
+}

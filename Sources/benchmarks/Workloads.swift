@@ -1,0 +1,221 @@
+import Autodiff
+import Foundation
+import NeuralNetworks
+
+extension Benchmarks {
+  /// C = A·B for square Float32 matrices.
+  static func gemm(_ options: Options) {
+    var rng = SeededGenerator(seed: 1)
+    for n in options.quick ? [128, 256] : [128, 256, 512, 1024] {
+      let a = Var.constant(Tensor.normal([n, n], dtype: .float32, using: &rng))
+      let b = Var.constant(Tensor.normal([n, n], dtype: .float32, using: &rng))
+      let c = a.matmul(b)
+      let timed = options.quick ? 2 : max(10, Int(2e10 / Double(2 * n * n * n)))
+      let seconds = median(warmup: options.quick ? 1 : 3, timed: timed) { c.evaluate() }
+      report([
+        ("workload", "gemm"), ("n", n), ("metric", "gflops"),
+        ("value", 2 * Double(n * n * n) / seconds / 1e9), ("threads", options.threads),
+        ("dtype", "f32"), ("reps", timed), ("kernels", ComputeSettings.kernelName),
+      ])
+    }
+  }
+
+  /// Trains an MLP classifier with the library's driver on random data.
+  static func mlpStep(
+    name: String, sizes: [Int], activation: ActivationFunction, batch: Int, warmup: Int,
+    timed: Int, options: Options
+  ) {
+    var rng = SeededGenerator(seed: 1)
+    let model = MLP(sizes: sizes, activation: activation, using: &rng)
+    let x = Tensor.normal([batch, sizes[0]], dtype: .float32, using: &rng)
+    let labels = (0..<batch).map { _ in Int.random(in: 0..<sizes.last!, using: &rng) }
+    let data = Dataset(inputs: x, targets: Tensor(labels.map(Double.init), dtype: .float32))
+    let trainer = Trainer(
+      model: model, optimizer: SGD(learningRate: 0.1),
+      loss: { crossEntropy(logits: $0, labels: $1) })
+    let first = trainer.step(on: data).loss
+    let (w, t) = options.quick ? (2, 5) : (warmup, timed)
+    var last = first
+    let seconds = median(warmup: w, timed: t) { last = trainer.step(on: data).loss }
+    stepReport(
+      name, seconds: seconds, threads: options.threads, dtype: .float32, reps: t,
+      firstLoss: first, lastLoss: last)
+  }
+
+  static func mlpMNIST(_ options: Options) {
+    mlpStep(
+      name: "mlp-mnist", sizes: [784, 256, 10], activation: .relu, batch: 64, warmup: 20,
+      timed: 200, options: options)
+  }
+
+  static func mlpQS(_ options: Options) {
+    mlpStep(
+      name: "mlp-qs", sizes: [13 * 21, 40, 3], activation: .sigmoid, batch: 32, warmup: 50,
+      timed: 1000, options: options)
+  }
+
+  /// LSTM over 28 steps of 28 inputs, last hidden state → Linear 10 → cross-entropy, Adam.
+  /// Built from engine ops: one matrix product per step for the input and one for the
+  /// recurrence, gates sliced from the 4·hidden columns.
+  static func lstm(_ options: Options) {
+    let (input, hidden, steps, batch) = (28, 128, 28, 32)
+    var rng = SeededGenerator(seed: 1)
+    let scale = 1 / Double(hidden).squareRoot()
+    let wx = Var(Tensor.uniform([input, 4 * hidden], in: -scale...scale, dtype: .float32, using: &rng))
+    let wh = Var(Tensor.uniform([hidden, 4 * hidden], in: -scale...scale, dtype: .float32, using: &rng))
+    let b = Var(Tensor.zeros([4 * hidden], dtype: .float32))
+    let head = Linear(inputSize: hidden, outputSize: 10, using: &rng)
+    let xs = (0..<steps).map { _ in
+      Var.constant(Tensor.normal([batch, input], dtype: .float32, using: &rng))
+    }
+    let labels = (0..<batch).map { _ in Int.random(in: 0..<10, using: &rng) }
+    var h = Var.constant(Tensor.zeros([batch, hidden], dtype: .float32))
+    var c = h
+    for x in xs {
+      let z = x.matmul(wx) + h.matmul(wh) + b
+      let f = z.columns(0..<hidden).sigmoid()
+      let i = z.columns(hidden..<(2 * hidden)).sigmoid()
+      let g = z.columns((2 * hidden)..<(3 * hidden)).tanh()
+      let o = z.columns((3 * hidden)..<(4 * hidden)).sigmoid()
+      c = f * c + i * g
+      h = o * c.tanh()
+    }
+    let loss = crossEntropy(logits: head(h), labels: labels)
+    let parameters = [wx, wh, b] + head.parameters
+    let adam = Adam(learningRate: 1e-3, epsilonPlacement: .outsideSquareRoot)
+    func step() {
+      loss.evaluate()
+      for p in parameters where p.grad != nil { p.grad!.fill(with: 0) }
+      loss.backward()
+      adam.update(parameters)
+    }
+    let first = loss.value.scalar
+    let (w, t) = options.quick ? (1, 3) : (5, 50)
+    let seconds = median(warmup: w, timed: t, step)
+    stepReport(
+      "lstm", seconds: seconds, threads: options.threads, dtype: .float32, reps: t,
+      firstLoss: first, lastLoss: loss.value.scalar)
+  }
+
+  /// A micrograd-style MLP 2 → 16 → 16 → 1 where every number is its own scalar `Var`.
+  static func scalarMLP(_ options: Options) {
+    var rng = SeededGenerator(seed: 1)
+    func neuron(_ inputs: Int) -> (w: [Var], b: Var) {
+      ((0..<inputs).map { _ in Var(Double.random(in: -1...1, using: &rng)) }, Var(0.0))
+    }
+    let sizes = [2, 16, 16, 1]
+    let layers = (0..<3).map { l in (0..<sizes[l + 1]).map { _ in neuron(sizes[l]) } }
+    let parameters = layers.flatMap { $0.flatMap { $0.w + [$0.b] } }
+    let points = (0..<100).map { _ in
+      [Double.random(in: -2...2, using: &rng), Double.random(in: -2...2, using: &rng)]
+    }
+    let targets = points.map { Foundation.sin($0[0]) * Foundation.cos($0[1]) }
+
+    var squaredErrors: [Var] = []
+    for (point, target) in zip(points, targets) {
+      var activations = point.map { Var($0, requiresGrad: false) }
+      for (l, layer) in layers.enumerated() {
+        activations = layer.map { neuron in
+          var total = neuron.b
+          for (w, a) in zip(neuron.w, activations) { total = total + w * a }
+          return l < 2 ? total.relu() : total
+        }
+      }
+      let difference = activations[0] - target
+      squaredErrors.append(difference * difference)
+    }
+    var loss = squaredErrors[0]
+    for e in squaredErrors.dropFirst() { loss = loss + e }
+    loss = loss * (1.0 / 100)
+
+    let nodes = loss.topologicalOrder().count
+    func step() {
+      loss.evaluate()
+      for p in parameters { p.grad?.fill(with: 0) }
+      loss.backward()
+      for p in parameters {
+        let g = p.grad![flat: 0]
+        p.updateValue { $0[flat: 0] -= 0.05 * g }
+      }
+    }
+    let first = loss.value.scalar
+    let (w, t) = options.quick ? (1, 3) : (2, 20)
+    let seconds = median(warmup: w, timed: t, step)
+    stepReport(
+      "scalar-mlp", seconds: seconds, threads: options.threads, dtype: .float64, reps: t,
+      firstLoss: first, lastLoss: loss.value.scalar, extra: [("nodes", nodes)])
+  }
+
+  /// Hopfield recall: 1024 bipolar units, 100 Hebbian patterns, 100 probes with 20% of the
+  /// bits flipped, synchronous updates x ← sign(x·W) until nothing changes (≤ 20 sweeps).
+  static func hopfield(_ options: Options) {
+    let (n, p) = (1024, 100)
+    var rng = SeededGenerator(seed: 1)
+    var patterns = Tensor.zeros([p, n], dtype: .float32)
+    for i in 0..<patterns.count { patterns[flat: i] = Bool.random(using: &rng) ? 1 : -1 }
+    // W = XᵀX / P − I, computed with the library's matrix product.
+    let x = Var.constant(patterns)
+    var w = noGrad { x.matmul(x, transposingSelf: true) * (1 / Double(p)) }.value
+    for i in 0..<n { w[i, i] -= 1 }
+    var probes = patterns
+    for i in 0..<probes.count where Double.random(in: 0..<1, using: &rng) < 0.2 {
+      probes[flat: i] = -probes[flat: i]
+    }
+    let state = Var.constant(probes)
+    let next = state.matmul(Var.constant(w)).sign()
+    var sweeps = 0
+    func recall() {
+      state.set(probes)
+      sweeps = 0
+      for _ in 0..<20 {
+        next.evaluate()
+        sweeps += 1
+        if next.value == state.value { break }
+        state.set(next.value)
+      }
+    }
+    let (warmup, timed) = options.quick ? (1, 2) : (2, 10)
+    let seconds = median(warmup: warmup, timed: timed, recall)
+    let final = state.value.scalars
+    let stored = patterns.scalars
+    var exact = 0
+    for i in 0..<p where Array(final[(i * n)..<((i + 1) * n)]) == Array(stored[(i * n)..<((i + 1) * n)]) {
+      exact += 1
+    }
+    stepReport(
+      "hopfield", metric: "recall_ms", seconds: seconds, threads: options.threads, dtype: .float32,
+      reps: timed, extra: [("sweeps", sweeps)])
+    report([
+      ("workload", "hopfield"), ("metric", "recall_accuracy"), ("value", Double(exact) / Double(p)),
+      ("threads", options.threads), ("dtype", "f32"),
+    ])
+  }
+
+  /// The course's 8-3-8 autoencoder trained for 5000 full-batch epochs by the driver.
+  static func autoencoder(_ options: Options) {
+    let patterns: [[Double]] = [
+      [1, 0, 1, 0, 0, 1, 1, 0], [0, 1, 0, 1, 0, 1, 0, 1], [0, 1, 1, 0, 1, 0, 0, 1],
+      [1, 0, 0, 0, 1, 0, 1, 1], [1, 0, 0, 1, 0, 1, 0, 1],
+    ]
+    let x = Tensor(patterns, dtype: .float32)
+    let data = Dataset(inputs: x, targets: x)
+    var finalLoss = 0.0
+    var firstLoss = 0.0
+    let epochs = options.quick ? 500 : 5000
+    let seconds = median(warmup: options.quick ? 0 : 1, timed: options.quick ? 1 : 5) {
+      var rng = SeededGenerator(seed: 1)
+      let model = Autoencoder(sizes: [8, 3], using: &rng)
+      let trainer = Trainer(
+        model: model, optimizer: SGD(learningRate: 0.1, momentum: 0.9),
+        loss: { binaryCrossEntropy(predicted: $0, expected: $1) })
+      trainer.showsProgress = false
+      let history = trainer.fit(data, epochs: epochs, batchSize: 5)
+      firstLoss = history.epochs.first!.trainingLoss
+      finalLoss = history.epochs.last!.trainingLoss
+    }
+    stepReport(
+      "autoencoder", metric: "run_ms", seconds: seconds, threads: options.threads, dtype: .float32,
+      reps: options.quick ? 1 : 5, firstLoss: firstLoss, lastLoss: finalLoss,
+      extra: [("epochs", epochs), ("final_loss", finalLoss)])
+  }
+}
