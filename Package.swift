@@ -15,7 +15,7 @@ let package = Package(
     .target(name: "NeuralNetworks", dependencies: ["Autodiff"], resources: [.copy("Resources")]),
     .executableTarget(name: "examples", dependencies: ["Autodiff", "NeuralNetworks"]),
     .executableTarget(name: "benchmarks", dependencies: ["Autodiff", "NeuralNetworks"]),
-    .testTarget(name: "AutodiffTests", dependencies: ["Autodiff"]),
+    .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "CKernels"]),
     .testTarget(name: "NeuralNetworksTests", dependencies: ["Autodiff", "NeuralNetworks"]),
   ],
   swiftLanguageModes: [.v6]

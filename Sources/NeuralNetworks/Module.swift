@@ -25,7 +25,15 @@ open class Module: CustomStringConvertible {
   open var children: [Module] { [] }
 
   /// Every trainable parameter: this module's own, then its children's.
-  public var parameters: [Var] { ownParameters + children.flatMap(\.parameters) }
+  ///
+  /// A module's structure is fixed once built, so the list is computed once.
+  public var parameters: [Var] {
+    if let cachedParameters { return cachedParameters }
+    let all = ownParameters + children.flatMap(\.parameters)
+    cachedParameters = all
+    return all
+  }
+  private var cachedParameters: [Var]?
 
   /// The number of trainable scalars.
   public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
@@ -38,7 +46,9 @@ open class Module: CustomStringConvertible {
   /// Whether the module is in training mode (dropout active, batch statistics) or
   /// evaluation mode. Setting it sets it on every child.
   public var isTraining = true {
-    didSet { for child in children { child.isTraining = isTraining } }
+    didSet {
+      if oldValue != isTraining { for child in children { child.isTraining = isTraining } }
+    }
   }
 
   /// A one-line name for printing, such as `Linear(3 → 4)`.

@@ -3,6 +3,13 @@ protocol UnaryFunction {
   static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T
   /// dy/dx at x, given y = value(x).
   static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T
+  /// A vectorized `Float` kernel, when the function has one (a polynomial approximation
+  /// whose error bound is tested against `value`).
+  static var floatKernel: ((UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void)? { get }
+}
+
+extension UnaryFunction {
+  static var floatKernel: ((UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void)? { nil }
 }
 
 /// A scalar function of two variables and its partial derivatives.
@@ -31,7 +38,13 @@ enum Kernels {
   ) {
     let xs = x.pointer(as: T.self)
     let ys = out.pointer(as: T.self)
-    for i in 0..<x.count { ys[i] = F.value(xs[i], p, q) }
+    if T.self == Float.self, let kernel = F.floatKernel, ComputeSettings.kernelLevel > .portable {
+      kernel(
+        UnsafeRawPointer(xs).assumingMemoryBound(to: Float.self),
+        UnsafeMutableRawPointer(ys).assumingMemoryBound(to: Float.self), x.count)
+    } else {
+      for i in 0..<x.count { ys[i] = F.value(xs[i], p, q) }
+    }
     withExtendedLifetime(x) {}
   }
 
@@ -91,6 +104,13 @@ enum Kernels {
     } else if a.count == 1 && b.count == n {
       let av = ap[0]
       for i in 0..<n { yp[i] = F.value(av, bp[i]) }
+    } else if a.count == n && b.rank == 1 && b.count == a.shape.last! {
+      // A row vector (a bias) added to every row.
+      let m = b.count
+      for row in 0..<(n / Swift.max(m, 1)) {
+        let (x, y) = (ap + row * m, yp + row * m)
+        for j in 0..<m { y[j] = F.value(x[j], bp[j]) }
+      }
     } else {
       let walk = BroadcastWalk(outShape: out.shape, a: a.shape, b: b.shape)
       let m = walk.rowLength

@@ -59,11 +59,30 @@ extension Kernels {
       broadcastShape(shape, s.shape, op: "sumToShape") == s.shape,
       "sumToShape: \(s.shape) does not reduce to \(shape)")
     var out = Tensor.zeros(shape, dtype: s.dtype)
+    if shape.count == 1 && s.rank >= 1 && s.shape.last! == shape[0] {
+      // Column sums: the gradient of a bias broadcast over rows.
+      switch s.dtype {
+      case .float32: columnSums(Float.self, s, &out)
+      case .float64: columnSums(Double.self, s, &out)
+      }
+      return out
+    }
     switch s.dtype {
     case .float32: sum(Float.self, s, &out)
     case .float64: sum(Double.self, s, &out)
     }
     return out
+  }
+
+  private static func columnSums<T: TensorScalar>(_: T.Type, _ s: Tensor, _ out: inout Tensor) {
+    let sp = s.pointer(as: T.self)
+    let op = out.pointer(as: T.self)
+    let m = out.count
+    for row in 0..<(s.count / Swift.max(m, 1)) {
+      let r = sp + row * m
+      for j in 0..<m { op[j] += r[j] }
+    }
+    withExtendedLifetime(s) {}
   }
 
   private static func sum<T: TensorScalar>(_: T.Type, _ s: Tensor, _ out: inout Tensor) {

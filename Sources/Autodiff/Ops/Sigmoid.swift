@@ -1,4 +1,10 @@
+import CKernels
+
 enum SigmoidFunction: UnaryFunction {
+  /// Vectorized polynomial in `CKernels`; its error bound is tested.
+  static var floatKernel: ((UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void)? {
+    { ad_sigmoid_f32($0, $1, $2) }
+  }
   /// Stable for large |x|: e⁻ˣ is only formed for x ≥ 0, and eˣ for x < 0.
   @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T {
     if x >= 0 { return 1 / (1 + T.exp(-x)) }

@@ -1,0 +1,50 @@
+import CKernels
+import Foundation
+import Testing
+
+/// The polynomial kernels against the plain formulas in `Double`.
+@Suite("Vectorized elementary functions")
+struct VectorMathTests {
+  /// Inputs on a grid over [−range, range] plus the points where the kernels switch form.
+  func inputs(_ range: Float) -> [Float] {
+    var x = (0...20_000).map { -range + 2 * range * Float($0) / 20_000 }
+    x += [0, -0, 0.5, -0.5, 0.4999999, 1e-8, -1e-8, 88, -87, 1e-30]
+    return x
+  }
+
+  func apply(_ kernel: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void, _ x: [Float]) -> [Float] {
+    var y = [Float](repeating: 0, count: x.count)
+    x.withUnsafeBufferPointer { xs in
+      y.withUnsafeMutableBufferPointer { ys in kernel(xs.baseAddress!, ys.baseAddress!, x.count) }
+    }
+    return y
+  }
+
+  @Test func expRelativeErrorBelow3e7() {
+    let x = inputs(87)
+    let y = apply({ ad_exp_f32($0, $1, $2) }, x)
+    for (xi, yi) in zip(x, y) {
+      let exact = Foundation.exp(Double(xi))
+      #expect(abs(Double(yi) - exact) <= 3e-7 * exact, "exp(\(xi)) = \(yi), expected \(exact)")
+    }
+  }
+
+  @Test func sigmoidAbsoluteErrorBelow1e7() {
+    let x = inputs(100)
+    let y = apply({ ad_sigmoid_f32($0, $1, $2) }, x)
+    for (xi, yi) in zip(x, y) {
+      let exact = 1 / (1 + Foundation.exp(-Double(xi)))
+      #expect(abs(Double(yi) - exact) <= 1e-7, "σ(\(xi)) = \(yi), expected \(exact)")
+      #expect(yi.isFinite)
+    }
+  }
+
+  @Test func tanhRelativeErrorBelow5e7() {
+    let x = inputs(20)
+    let y = apply({ ad_tanh_f32($0, $1, $2) }, x)
+    for (xi, yi) in zip(x, y) {
+      let exact = Foundation.tanh(Double(xi))
+      #expect(abs(Double(yi) - exact) <= 5e-7 * abs(exact) + 1e-37, "tanh(\(xi)) = \(yi), expected \(exact)")
+    }
+  }
+}

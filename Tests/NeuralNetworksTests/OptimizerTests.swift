@@ -1,0 +1,131 @@
+import Autodiff
+import Foundation
+import NeuralNetworks
+import Testing
+
+/// Each optimizer's step against the same step computed by hand.
+@Suite("Optimizers")
+struct OptimizerTests {
+  /// A parameter [1, −2] with gradient [0.5, 0.25].
+  func parameter() -> Var {
+    let p = Var(Tensor([1, -2]))
+    p.grad = Tensor([0.5, 0.25])
+    return p
+  }
+
+  func expect(_ p: Var, _ expected: [Double], _ tolerance: Double = 1e-12, sourceLocation: SourceLocation = #_sourceLocation) {
+    for (a, b) in zip(p.value.scalars, expected) {
+      #expect(abs(a - b) <= tolerance, "\(p.value.scalars) vs \(expected)", sourceLocation: sourceLocation)
+    }
+  }
+
+  @Test func plainSGD() {
+    let p = parameter()
+    SGD(learningRate: 0.1).update([p])
+    expect(p, [1 - 0.05, -2 - 0.025])
+  }
+
+  @Test func sgdWithWeightDecayIsTheCoursesUpdate() {
+    let p = parameter()
+    SGD(learningRate: 0.1, weightDecay: 0.01).update([p])
+    // θ ← θ − κ∇E − λκθ
+    expect(p, [1 - 0.1 * 0.5 - 0.01 * 0.1 * 1, -2 - 0.1 * 0.25 - 0.01 * 0.1 * -2])
+  }
+
+  @Test func momentumBothCourseForms() {
+    // V ← βV + ∇, W ← W − κV: two steps with the same gradient.
+    let p = parameter()
+    let sgd = SGD(learningRate: 0.1, momentum: 0.9)
+    sgd.update([p])
+    sgd.update([p])
+    let second = [0.9 * 0.5 + 0.5, 0.9 * 0.25 + 0.25]
+    expect(p, [1 - 0.1 * 0.5 - 0.1 * second[0], -2 - 0.1 * 0.25 - 0.1 * second[1]])
+    // V ← (1 − r)V + η∇ with r = 0.2, η = 0.3: momentum 0.8, dampening 0.7.
+    let q = parameter()
+    let course = SGD(learningRate: 0.1, momentum: 0.8, dampening: 0.7)
+    course.update([q])
+    course.update([q])
+    let v1 = [0.3 * 0.5, 0.3 * 0.25]
+    let v2 = [0.8 * v1[0] + 0.3 * 0.5, 0.8 * v1[1] + 0.3 * 0.25]
+    expect(q, [1 - 0.1 * v1[0] - 0.1 * v2[0], -2 - 0.1 * v1[1] - 0.1 * v2[1]])
+  }
+
+  @Test func nesterov() {
+    let p = parameter()
+    SGD(learningRate: 0.1, momentum: 0.9, nesterov: true).update([p])
+    // V = g; W ← W − κ(g + βV)
+    expect(p, [1 - 0.1 * (0.5 + 0.9 * 0.5), -2 - 0.1 * (0.25 + 0.9 * 0.25)])
+  }
+
+  @Test func adamAsTheCourseWritesIt() {
+    let p = parameter()
+    let adam = Adam(learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8)
+    adam.update([p])
+    p.grad = Tensor([-1, 0.5])
+    adam.update([p])
+    var w = [1.0, -2.0]
+    var m = [0.0, 0.0]
+    var v = [0.0, 0.0]
+    for (t, g) in [[0.5, 0.25], [-1, 0.5]].enumerated() {
+      for i in 0..<2 {
+        m[i] = 0.9 * m[i] + 0.1 * g[i]
+        v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i]
+        let mHat = m[i] / (1 - pow(0.9, Double(t + 1)))
+        let vHat = v[i] / (1 - pow(0.999, Double(t + 1)))
+        w[i] -= 0.01 * mHat / (vHat + 1e-8).squareRoot()
+      }
+    }
+    expect(p, w)
+  }
+
+  @Test func adamWDecouplesDecay() {
+    let p = parameter()
+    AdamW(learningRate: 0.01, weightDecay: 0.1).update([p])
+    // First step: m̂ = g, v̂ = g², so the adaptive step is lr · g / (|g| + ε) ≈ lr · sign(g).
+    let expected = [1.0, -2.0].enumerated().map { i, w in
+      let g = [0.5, 0.25][i]
+      return w - 0.01 * g / ((g * g).squareRoot() + 1e-8) - 0.01 * 0.1 * w
+    }
+    expect(p, expected, 1e-10)
+  }
+
+  @Test func rmsProp() {
+    let p = parameter()
+    RMSProp(learningRate: 0.01, decay: 0.9, epsilon: 1e-8).update([p])
+    let expected = [(1.0, 0.5), (-2.0, 0.25)].map { w, g in
+      w - 0.01 * g / ((0.1 * g * g).squareRoot() + 1e-8)
+    }
+    expect(p, expected, 1e-10)
+  }
+
+  @Test func floatParametersUpdateInTheirOwnPrecision() {
+    let p = Var(Tensor([Float(1), -2], shape: [2]))
+    p.grad = Tensor([Float(0.5), 0.25], shape: [2])
+    SGD(learningRate: 0.1).update([p])
+    #expect(p.value.dtype == .float32)
+    #expect(p.value.scalars(as: Float.self) == [0.95, -2.025])
+  }
+
+  @Test func schedules() {
+    #expect(InverseTimeDecay(decay: 0.1).learningRate(base: 1, step: 10) == 0.5)
+    #expect(StepDecay(stepSize: 10, factor: 0.5).learningRate(base: 1, step: 25) == 0.25)
+    #expect(abs(ExponentialDecay(rate: 0.9).learningRate(base: 1, step: 2) - 0.81) < 1e-12)
+    let cosine = CosineDecay(totalSteps: 100, minimum: 0.1)
+    #expect(cosine.learningRate(base: 1, step: 0) == 1)
+    #expect(abs(cosine.learningRate(base: 1, step: 50) - 0.55) < 1e-12)
+    #expect(abs(cosine.learningRate(base: 1, step: 100) - 0.1) < 1e-12)
+  }
+
+  @Test func clipping() {
+    let a = Var(Tensor([0, 0]))
+    let b = Var(Tensor([0]))
+    a.grad = Tensor([3, 0])
+    b.grad = Tensor([4])
+    let norm = clipGradients([a, b], maxNorm: 1)
+    #expect(norm == 5)
+    #expect(abs(a.grad![0] - 0.6) < 1e-15 && a.grad![1] == 0)
+    #expect(abs(b.grad![0] - 0.8) < 1e-15)
+    clipGradients([a, b], maxValue: 0.7)
+    #expect(b.grad == Tensor([0.7]))
+  }
+}

@@ -1,0 +1,467 @@
+#!/usr/bin/env python3
+"""The workloads of shared/bench/WORKLOADS.md on PyTorch (eager), JAX (jit) and NumPy
+(hand-written backprop), printing the same JSON lines as `swift run -c release benchmarks`.
+
+    python3 peers.py [--threads N] [--quick] [--frameworks torch,jax,numpy,scalar] [WORKLOAD ...]
+
+Install the peers with `pip install torch jax jaxlib numpy`. Thread counts are fixed through
+environment variables before the frameworks load. On machines where OPENBLAS_CORETYPE is set,
+unset it (and OPENBLAS_L2_SIZE) for this script only: it slows NumPy's kernels.
+"""
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+
+parser = argparse.ArgumentParser()
+parser.add_argument("workloads", nargs="*")
+parser.add_argument("--threads", type=int, default=os.cpu_count())
+parser.add_argument("--quick", action="store_true")
+parser.add_argument("--frameworks", default="torch,jax,numpy,scalar")
+args = parser.parse_args()
+T = str(args.threads)
+for var in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"]:
+    os.environ[var] = T
+os.environ["XLA_FLAGS"] = (
+    "--xla_cpu_multi_thread_eigen=%s intra_op_parallelism_threads=%s"
+    % ("true" if args.threads > 1 else "false", T))
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+frameworks = args.frameworks.split(",")
+
+import numpy as np  # noqa: E402
+
+
+def median_seconds(fn, warmup, timed):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(timed):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    n = len(times)
+    return times[n // 2] if n % 2 else (times[n // 2 - 1] + times[n // 2]) / 2
+
+
+def emit(**fields):
+    fields.setdefault("threads", args.threads)
+    print(json.dumps(fields), flush=True)
+
+
+def reps(warmup, timed):
+    return (min(warmup, 2), min(timed, 5)) if args.quick else (warmup, timed)
+
+
+rng = np.random.default_rng(1)
+PATTERNS = np.array([[1, 0, 1, 0, 0, 1, 1, 0], [0, 1, 0, 1, 0, 1, 0, 1], [0, 1, 1, 0, 1, 0, 0, 1],
+                     [1, 0, 0, 0, 1, 0, 1, 1], [1, 0, 0, 1, 0, 1, 0, 1]], dtype=np.float32)
+
+# ---------------------------------------------------------------- PyTorch (eager)
+
+
+def torch_workloads():
+    import torch
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(1)
+    out = {}
+
+    def gemm():
+        for n in ([128, 256] if args.quick else [128, 256, 512, 1024]):
+            a, b = torch.randn(n, n), torch.randn(n, n)
+            timed = 2 if args.quick else max(10, int(2e10 / (2 * n ** 3)))
+            s = median_seconds(lambda: torch.mm(a, b), 3, timed)
+            emit(workload="gemm", framework="torch", n=n, metric="gflops", value=2 * n ** 3 / s / 1e9,
+                 dtype="f32", reps=timed)
+
+    def mlp(name, sizes, act, batch, warm, timed):
+        model = torch.nn.Sequential(torch.nn.Linear(sizes[0], sizes[1]), act(),
+                                    torch.nn.Linear(sizes[1], sizes[2]))
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        x = torch.randn(batch, sizes[0])
+        y = torch.randint(0, sizes[2], (batch,))
+        lossf = torch.nn.CrossEntropyLoss()
+        losses = []
+
+        def step():
+            opt.zero_grad()
+            loss = lossf(model(x), y)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        w, t = reps(warm, timed)
+        s = median_seconds(step, w, t)
+        emit(workload=name, framework="torch", metric="step_ms", value=s * 1e3, dtype="f32", reps=t,
+             first_loss=losses[0], last_loss=losses[-1])
+
+    def lstm():
+        model = torch.nn.LSTM(28, 128, batch_first=True)
+        head = torch.nn.Linear(128, 10)
+        opt = torch.optim.Adam(list(model.parameters()) + list(head.parameters()), lr=1e-3)
+        x = torch.randn(32, 28, 28)
+        y = torch.randint(0, 10, (32,))
+        lossf = torch.nn.CrossEntropyLoss()
+        losses = []
+
+        def step():
+            opt.zero_grad()
+            out, _ = model(x)
+            loss = lossf(head(out[:, -1]), y)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        w, t = reps(5, 50)
+        s = median_seconds(step, w, t)
+        emit(workload="lstm", framework="torch", metric="step_ms", value=s * 1e3, dtype="f32", reps=t,
+             first_loss=losses[0], last_loss=losses[-1])
+
+    def hopfield():
+        x, probes = hopfield_data()
+        X, P = torch.from_numpy(x), torch.from_numpy(probes)
+        W = X.T @ X / X.shape[0] - torch.eye(X.shape[1])
+        result = {}
+
+        def recall():
+            s = P.clone()
+            for _ in range(20):
+                n = torch.where(s @ W >= 0, 1.0, -1.0)
+                if torch.equal(n, s):
+                    break
+                s = n
+            result["s"] = s
+        w, t = reps(2, 10)
+        sec = median_seconds(recall, w, t)
+        emit(workload="hopfield", framework="torch", metric="recall_ms", value=sec * 1e3, dtype="f32", reps=t)
+        acc = float((result["s"] == X).all(dim=1).float().mean())
+        emit(workload="hopfield", framework="torch", metric="recall_accuracy", value=acc, dtype="f32")
+
+    def autoencoder():
+        x = torch.from_numpy(PATTERNS)
+        epochs = 500 if args.quick else 5000
+        result = {}
+
+        def run():
+            torch.manual_seed(1)
+            model = torch.nn.Sequential(torch.nn.Linear(8, 3), torch.nn.Sigmoid(), torch.nn.Linear(3, 8),
+                                        torch.nn.Sigmoid())
+            opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+            lossf = torch.nn.BCELoss()
+            for _ in range(epochs):
+                opt.zero_grad()
+                loss = lossf(model(x), x)
+                loss.backward()
+                opt.step()
+            result["loss"] = loss.item()
+        t = 1 if args.quick else 3
+        s = median_seconds(run, 0, t)
+        emit(workload="autoencoder", framework="torch", metric="run_ms", value=s * 1e3, dtype="f32", reps=t,
+             final_loss=result["loss"], epochs=epochs)
+
+    out["gemm"] = gemm
+    out["mlp-mnist"] = lambda: mlp("mlp-mnist", [784, 256, 10], torch.nn.ReLU, 64, 20, 200)
+    out["mlp-qs"] = lambda: mlp("mlp-qs", [273, 40, 3], torch.nn.Sigmoid, 32, 50, 1000)
+    out["lstm"] = lstm
+    out["hopfield"] = hopfield
+    out["autoencoder"] = autoencoder
+    return out
+
+# ---------------------------------------------------------------- JAX (jit)
+
+
+def jax_workloads():
+    import jax
+    import jax.numpy as jnp
+    out = {}
+
+    def gemm():
+        mm = jax.jit(jnp.dot)
+        for n in ([128, 256] if args.quick else [128, 256, 512, 1024]):
+            a = jnp.asarray(rng.standard_normal((n, n), dtype=np.float32))
+            b = jnp.asarray(rng.standard_normal((n, n), dtype=np.float32))
+            timed = 2 if args.quick else max(10, int(2e10 / (2 * n ** 3)))
+            s = median_seconds(lambda: mm(a, b).block_until_ready(), 3, timed)
+            emit(workload="gemm", framework="jax", n=n, metric="gflops", value=2 * n ** 3 / s / 1e9,
+                 dtype="f32", reps=timed)
+
+    def mlp(name, sizes, act, batch, warm, timed):
+        key = jax.random.PRNGKey(1)
+        k1, k2 = jax.random.split(key)
+        params = [jax.random.normal(k1, (sizes[0], sizes[1])) / math.sqrt(sizes[0]), jnp.zeros(sizes[1]),
+                  jax.random.normal(k2, (sizes[1], sizes[2])) / math.sqrt(sizes[1]), jnp.zeros(sizes[2])]
+        x = jnp.asarray(rng.standard_normal((batch, sizes[0]), dtype=np.float32))
+        y = jnp.asarray(rng.integers(0, sizes[2], batch))
+
+        def loss_fn(p):
+            h = act(x @ p[0] + p[1])
+            logits = h @ p[2] + p[3]
+            return -jnp.mean(jax.nn.log_softmax(logits)[jnp.arange(batch), y])
+
+        @jax.jit
+        def step(p):
+            loss, g = jax.value_and_grad(loss_fn)(p)
+            return [a - 0.1 * b for a, b in zip(p, g)], loss
+        state = {"p": params, "losses": []}
+
+        def run():
+            state["p"], loss = step(state["p"])
+            loss.block_until_ready()
+            state["losses"].append(float(loss))
+        w, t = reps(warm, timed)
+        s = median_seconds(run, w, t)
+        emit(workload=name, framework="jax", metric="step_ms", value=s * 1e3, dtype="f32", reps=t,
+             first_loss=state["losses"][0], last_loss=state["losses"][-1])
+
+    def lstm():
+        H, I, B = 128, 28, 32
+        key = jax.random.PRNGKey(1)
+        ks = jax.random.split(key, 3)
+        sc = 1 / math.sqrt(H)
+        params = {"wx": jax.random.uniform(ks[0], (I, 4 * H), minval=-sc, maxval=sc),
+                  "wh": jax.random.uniform(ks[1], (H, 4 * H), minval=-sc, maxval=sc),
+                  "b": jnp.zeros(4 * H), "wo": jax.random.normal(ks[2], (H, 10)) / math.sqrt(H),
+                  "bo": jnp.zeros(10)}
+        xs = jnp.asarray(rng.standard_normal((28, B, I), dtype=np.float32))
+        y = jnp.asarray(rng.integers(0, 10, B))
+
+        def loss_fn(p):
+            def cell(carry, x):
+                h, c = carry
+                z = x @ p["wx"] + h @ p["wh"] + p["b"]
+                f, i, g, o = jnp.split(z, 4, axis=1)
+                c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+                h = jax.nn.sigmoid(o) * jnp.tanh(c)
+                return (h, c), None
+            (h, _), _ = jax.lax.scan(cell, (jnp.zeros((B, H)), jnp.zeros((B, H))), xs)
+            logits = h @ p["wo"] + p["bo"]
+            return -jnp.mean(jax.nn.log_softmax(logits)[jnp.arange(B), y])
+
+        @jax.jit
+        def step(p, m, v, t):
+            loss, g = jax.value_and_grad(loss_fn)(p)
+            m = jax.tree_util.tree_map(lambda m, g: 0.9 * m + 0.1 * g, m, g)
+            v = jax.tree_util.tree_map(lambda v, g: 0.999 * v + 0.001 * g * g, v, g)
+            p = jax.tree_util.tree_map(
+                lambda p, m, v: p - 1e-3 * (m / (1 - 0.9 ** t)) / (jnp.sqrt(v / (1 - 0.999 ** t)) + 1e-8),
+                p, m, v)
+            return p, m, v, loss
+        zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
+        state = {"p": params, "m": zeros, "v": zeros, "t": 0, "losses": []}
+
+        def run():
+            state["t"] += 1
+            state["p"], state["m"], state["v"], loss = step(state["p"], state["m"], state["v"], state["t"])
+            loss.block_until_ready()
+            state["losses"].append(float(loss))
+        w, t = reps(5, 50)
+        s = median_seconds(run, w, t)
+        emit(workload="lstm", framework="jax", metric="step_ms", value=s * 1e3, dtype="f32", reps=t,
+             first_loss=state["losses"][0], last_loss=state["losses"][-1])
+
+    out["gemm"] = gemm
+    out["mlp-mnist"] = lambda: mlp("mlp-mnist", [784, 256, 10], jax.nn.relu, 64, 20, 200)
+    out["mlp-qs"] = lambda: mlp("mlp-qs", [273, 40, 3], jax.nn.sigmoid, 32, 50, 1000)
+    out["lstm"] = lstm
+    return out
+
+# ---------------------------------------------------------------- NumPy (hand-written backprop)
+
+
+def numpy_workloads():
+    out = {}
+
+    def gemm():
+        for n in ([128, 256] if args.quick else [128, 256, 512, 1024]):
+            a = rng.standard_normal((n, n), dtype=np.float32)
+            b = rng.standard_normal((n, n), dtype=np.float32)
+            timed = 2 if args.quick else max(10, int(2e10 / (2 * n ** 3)))
+            s = median_seconds(lambda: a @ b, 3, timed)
+            emit(workload="gemm", framework="numpy", n=n, metric="gflops", value=2 * n ** 3 / s / 1e9,
+                 dtype="f32", reps=timed)
+
+    def mlp(name, sizes, act, batch, warm, timed):
+        W1 = (rng.standard_normal((sizes[0], sizes[1])) / math.sqrt(sizes[0])).astype(np.float32)
+        b1 = np.zeros(sizes[1], np.float32)
+        W2 = (rng.standard_normal((sizes[1], sizes[2])) / math.sqrt(sizes[1])).astype(np.float32)
+        b2 = np.zeros(sizes[2], np.float32)
+        x = rng.standard_normal((batch, sizes[0]), dtype=np.float32)
+        y = rng.integers(0, sizes[2], batch)
+        losses = []
+
+        def step():
+            nonlocal W1, b1, W2, b2
+            a = x @ W1 + b1
+            h = np.maximum(a, 0) if act == "relu" else 1 / (1 + np.exp(-a))
+            z = h @ W2 + b2
+            z = z - z.max(axis=1, keepdims=True)
+            p = np.exp(z)
+            p /= p.sum(axis=1, keepdims=True)
+            losses.append(float(-np.mean(np.log(p[np.arange(batch), y]))))
+            dz = p
+            dz[np.arange(batch), y] -= 1
+            dz /= batch
+            dW2, db2 = h.T @ dz, dz.sum(0)
+            dh = dz @ W2.T
+            da = dh * (a > 0) if act == "relu" else dh * h * (1 - h)
+            dW1, db1 = x.T @ da, da.sum(0)
+            W1 -= 0.1 * dW1
+            b1 -= 0.1 * db1
+            W2 -= 0.1 * dW2
+            b2 -= 0.1 * db2
+        w, t = reps(warm, timed)
+        s = median_seconds(step, w, t)
+        emit(workload=name, framework="numpy", metric="step_ms", value=s * 1e3, dtype="f32", reps=t,
+             first_loss=losses[0], last_loss=losses[-1])
+
+    def hopfield():
+        X, P = hopfield_data()
+        W = X.T @ X / X.shape[0] - np.eye(X.shape[1], dtype=np.float32)
+        result = {}
+
+        def recall():
+            s = P.copy()
+            for _ in range(20):
+                n = np.where(s @ W >= 0, 1.0, -1.0).astype(np.float32)
+                if np.array_equal(n, s):
+                    break
+                s = n
+            result["s"] = s
+        w, t = reps(2, 10)
+        sec = median_seconds(recall, w, t)
+        emit(workload="hopfield", framework="numpy", metric="recall_ms", value=sec * 1e3, dtype="f32", reps=t)
+        emit(workload="hopfield", framework="numpy", metric="recall_accuracy",
+             value=float((result["s"] == X).all(axis=1).mean()), dtype="f32")
+
+    def autoencoder():
+        x = PATTERNS
+        epochs = 500 if args.quick else 5000
+        result = {}
+
+        def run():
+            r = np.random.default_rng(1)
+            W1 = (r.standard_normal((8, 3)) / math.sqrt(8)).astype(np.float32)
+            b1 = np.zeros(3, np.float32)
+            W2 = (r.standard_normal((3, 8)) / math.sqrt(3)).astype(np.float32)
+            b2 = np.zeros(8, np.float32)
+            V = [np.zeros_like(W1), np.zeros_like(b1), np.zeros_like(W2), np.zeros_like(b2)]
+            n = x.size
+            for _ in range(epochs):
+                h = 1 / (1 + np.exp(-(x @ W1 + b1)))
+                y = 1 / (1 + np.exp(-(h @ W2 + b2)))
+                yc = np.clip(y, 1e-7, 1 - 1e-7)
+                loss = -np.mean(x * np.log(yc) + (1 - x) * np.log(1 - yc))
+                dz2 = (y - x) / n
+                dW2, db2 = h.T @ dz2, dz2.sum(0)
+                dz1 = (dz2 @ W2.T) * h * (1 - h)
+                dW1, db1 = x.T @ dz1, dz1.sum(0)
+                for k, (p, g) in enumerate(zip([W1, b1, W2, b2], [dW1, db1, dW2, db2])):
+                    V[k] = 0.9 * V[k] + g
+                    p -= 0.1 * V[k]
+            result["loss"] = float(loss)
+        t = 1 if args.quick else 3
+        s = median_seconds(run, 0, t)
+        emit(workload="autoencoder", framework="numpy", metric="run_ms", value=s * 1e3, dtype="f32", reps=t,
+             final_loss=result["loss"], epochs=epochs)
+
+    out["gemm"] = gemm
+    out["mlp-mnist"] = lambda: mlp("mlp-mnist", [784, 256, 10], "relu", 64, 20, 200)
+    out["mlp-qs"] = lambda: mlp("mlp-qs", [273, 40, 3], "sigmoid", 32, 50, 1000)
+    out["hopfield"] = hopfield
+    out["autoencoder"] = autoencoder
+    return out
+
+# ---------------------------------------------------------------- scalar autodiff (micrograd-style)
+
+
+class Scalar:
+    """A scalar autodiff node in plain Python, written here to time the scalar-mlp workload."""
+    __slots__ = ("data", "grad", "parents", "local")
+
+    def __init__(self, data, parents=(), local=()):
+        self.data, self.grad, self.parents, self.local = data, 0.0, parents, local
+
+    def __add__(self, o):
+        o = o if isinstance(o, Scalar) else Scalar(o)
+        return Scalar(self.data + o.data, (self, o), (1.0, 1.0))
+
+    def __mul__(self, o):
+        o = o if isinstance(o, Scalar) else Scalar(o)
+        return Scalar(self.data * o.data, (self, o), (o.data, self.data))
+
+    def relu(self):
+        return Scalar(max(self.data, 0.0), (self,), (1.0 if self.data > 0 else 0.0,))
+
+    def backward(self):
+        order, seen, stack = [], set(), [(self, False)]
+        while stack:
+            v, done = stack.pop()
+            if done:
+                order.append(v)
+            elif id(v) not in seen:
+                seen.add(id(v))
+                stack.append((v, True))
+                stack.extend((p, False) for p in v.parents)
+        self.grad = 1.0
+        for v in reversed(order):
+            for p, d in zip(v.parents, v.local):
+                p.grad += d * v.grad
+
+
+def scalar_workloads():
+    def scalar_mlp():
+        r = random.Random(1)
+        sizes = [2, 16, 16, 1]
+        layers = [[([Scalar(r.uniform(-1, 1)) for _ in range(sizes[l])], Scalar(0.0))
+                   for _ in range(sizes[l + 1])] for l in range(3)]
+        params = [p for layer in layers for w, b in layer for p in w + [b]]
+        pts = [[r.uniform(-2, 2), r.uniform(-2, 2)] for _ in range(100)]
+        tgt = [math.sin(a) * math.cos(b) for a, b in pts]
+        losses = []
+
+        def step():
+            total = Scalar(0.0)
+            for p, t in zip(pts, tgt):
+                act = [Scalar(v) for v in p]
+                for l, layer in enumerate(layers):
+                    nxt = []
+                    for w, b in layer:
+                        s = b
+                        for wi, ai in zip(w, act):
+                            s = s + wi * ai
+                        nxt.append(s.relu() if l < 2 else s)
+                    act = nxt
+                d = act[0] + (-t)
+                total = total + d * d
+            loss = total * (1 / 100)
+            for p in params:
+                p.grad = 0.0
+            loss.backward()
+            for p in params:
+                p.data -= 0.05 * p.grad
+            losses.append(loss.data)
+        w, t = (1, 2) if args.quick else (2, 5)
+        s = median_seconds(step, w, t)
+        emit(workload="scalar-mlp", framework="python-scalar", metric="step_ms", value=s * 1e3, dtype="f64",
+             reps=t, first_loss=losses[0], last_loss=losses[-1])
+    return {"scalar-mlp": scalar_mlp}
+
+
+def hopfield_data():
+    r = np.random.default_rng(1)
+    X = np.where(r.random((100, 1024)) < 0.5, 1.0, -1.0).astype(np.float32)
+    flip = r.random(X.shape) < 0.2
+    return X, np.where(flip, -X, X).astype(np.float32)
+
+
+builders = {"torch": torch_workloads, "jax": jax_workloads, "numpy": numpy_workloads, "scalar": scalar_workloads}
+for name in frameworks:
+    try:
+        table = builders[name]()
+    except ImportError as error:
+        print(f"peers: skipping {name}: {error}", file=sys.stderr)
+        continue
+    for workload, fn in table.items():
+        if not args.workloads or workload in args.workloads:
+            fn()
