@@ -11,12 +11,12 @@
 #define PORTABLE_NR 8
 
 #define DEFINE_PORTABLE(T, NAME)                                                       \
-  static void NAME(long kc, const T *a, const T *b, T *c, long ldc, int accumulate) {   \
+  static void NAME(long kc, const T *a, const T *b, long ldb, T *c, long ldc, int accumulate) { \
     T acc[PORTABLE_MR][PORTABLE_NR] = {{0}};                                            \
     for (long p = 0; p < kc; p++) {                                                     \
       for (int i = 0; i < PORTABLE_MR; i++) {                                           \
         T ai = a[p * PORTABLE_MR + i];                                                  \
-        for (int j = 0; j < PORTABLE_NR; j++) acc[i][j] += ai * b[p * PORTABLE_NR + j]; \
+        for (int j = 0; j < PORTABLE_NR; j++) acc[i][j] += ai * b[p * ldb + j];         \
       }                                                                                 \
     }                                                                                   \
     for (int i = 0; i < PORTABLE_MR; i++)                                               \
@@ -32,7 +32,7 @@ DEFINE_PORTABLE(double, kernel_f64_portable)
 // MARK: - AVX2 + FMA: 6 rows × 2 vectors (16 floats or 8 doubles).
 
 __attribute__((target("avx2,fma"))) static void kernel_f32_avx2(long kc, const float *a,
-                                                                 const float *b, float *c,
+                                                                 const float *b, long ldb, float *c,
                                                                  long ldc, int accumulate) {
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
   __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
@@ -50,7 +50,7 @@ __attribute__((target("avx2,fma"))) static void kernel_f32_avx2(long kc, const f
     x = _mm256_broadcast_ss(a + 4); c40 = _mm256_fmadd_ps(x, b0, c40); c41 = _mm256_fmadd_ps(x, b1, c41);
     x = _mm256_broadcast_ss(a + 5); c50 = _mm256_fmadd_ps(x, b0, c50); c51 = _mm256_fmadd_ps(x, b1, c51);
     a += 6;
-    b += 16;
+    b += ldb;
   }
   __m256 rows[6][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
   for (int i = 0; i < 6; i++) {
@@ -65,7 +65,7 @@ __attribute__((target("avx2,fma"))) static void kernel_f32_avx2(long kc, const f
 }
 
 __attribute__((target("avx2,fma"))) static void kernel_f64_avx2(long kc, const double *a,
-                                                                 const double *b, double *c,
+                                                                 const double *b, long ldb, double *c,
                                                                  long ldc, int accumulate) {
   __m256d acc[6][2];
   for (int i = 0; i < 6; i++) acc[i][0] = acc[i][1] = _mm256_setzero_pd();
@@ -77,7 +77,7 @@ __attribute__((target("avx2,fma"))) static void kernel_f64_avx2(long kc, const d
       acc[i][1] = _mm256_fmadd_pd(x, b1, acc[i][1]);
     }
     a += 6;
-    b += 8;
+    b += ldb;
   }
   for (int i = 0; i < 6; i++) {
     double *ci = c + i * ldc;
@@ -93,7 +93,7 @@ __attribute__((target("avx2,fma"))) static void kernel_f64_avx2(long kc, const d
 // MARK: - AVX-512: 6 rows × 2 vectors (32 floats or 16 doubles), 12 accumulators.
 
 __attribute__((target("avx512f,fma"))) static void kernel_f32_avx512(long kc, const float *a,
-                                                                      const float *b, float *c,
+                                                                      const float *b, long ldb, float *c,
                                                                       long ldc, int accumulate) {
   __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps();
   __m512 c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
@@ -111,7 +111,7 @@ __attribute__((target("avx512f,fma"))) static void kernel_f32_avx512(long kc, co
     x = _mm512_set1_ps(a[4]); c40 = _mm512_fmadd_ps(x, b0, c40); c41 = _mm512_fmadd_ps(x, b1, c41);
     x = _mm512_set1_ps(a[5]); c50 = _mm512_fmadd_ps(x, b0, c50); c51 = _mm512_fmadd_ps(x, b1, c51);
     a += 6;
-    b += 32;
+    b += ldb;
   }
   __m512 rows[6][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
   for (int i = 0; i < 6; i++) {
@@ -126,7 +126,7 @@ __attribute__((target("avx512f,fma"))) static void kernel_f32_avx512(long kc, co
 }
 
 __attribute__((target("avx512f,fma"))) static void kernel_f64_avx512(long kc, const double *a,
-                                                                      const double *b, double *c,
+                                                                      const double *b, long ldb, double *c,
                                                                       long ldc, int accumulate) {
   __m512d acc[6][2];
   for (int i = 0; i < 6; i++) acc[i][0] = acc[i][1] = _mm512_setzero_pd();
@@ -138,7 +138,7 @@ __attribute__((target("avx512f,fma"))) static void kernel_f64_avx512(long kc, co
       acc[i][1] = _mm512_fmadd_pd(x, b1, acc[i][1]);
     }
     a += 6;
-    b += 16;
+    b += ldb;
   }
   for (int i = 0; i < 6; i++) {
     double *ci = c + i * ldc;

@@ -3,12 +3,21 @@
 
 // exp(x) = 2^k · e^r with k = round(x / ln 2) and |r| ≤ ln2 / 2; e^r by a degree-6
 // polynomial (Taylor coefficients; relative error below 2e-7 on the reduced range).
-// Written as plain loops with no calls so that the compiler vectorizes them.
+// Written as plain loops with no calls so that the compiler vectorizes them; each entry
+// point is compiled for AVX-512, AVX2 and the baseline, and the loader picks the best one
+// for the CPU once, at start-up.
+
+#if defined(__x86_64__) && defined(__clang__) && defined(__ELF__)
+#define AD_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define AD_MULTIVERSION
+#endif
 
 static inline float exp_poly(float x) {
   if (x > 88.3762626647949f) x = 88.3762626647949f;
   if (x < -87.3365447505531f) x = -87.3365447505531f;
-  float k = __builtin_roundf(x * 1.44269504088896341f);
+  // Round to nearest by adding and subtracting 1.5 · 2²³ (no libm call, so it vectorizes).
+  float k = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
   float r = x - k * 0.693359375f;
   r = r - k * -2.12194440e-4f;
   float p = 1.0f / 720.0f;
@@ -23,18 +32,18 @@ static inline float exp_poly(float x) {
   return p * scale.f;
 }
 
-void ad_exp_f32(const float *x, float *y, long n) {
+AD_MULTIVERSION void ad_exp_f32(const float *x, float *y, long n) {
   for (long i = 0; i < n; i++) y[i] = exp_poly(x[i]);
 }
 
-void ad_sigmoid_f32(const float *x, float *y, long n) {
+AD_MULTIVERSION void ad_sigmoid_f32(const float *x, float *y, long n) {
   for (long i = 0; i < n; i++) {
     // σ(x) = 1 / (1 + e^−x); e^−x saturates to +large or 0 without NaN.
     y[i] = 1.0f / (1.0f + exp_poly(-x[i]));
   }
 }
 
-void ad_tanh_f32(const float *x, float *y, long n) {
+AD_MULTIVERSION void ad_tanh_f32(const float *x, float *y, long n) {
   for (long i = 0; i < n; i++) {
     // tanh(x) = 1 − 2 / (e^{2x} + 1) for |x| ≥ 0.5; below, that form cancels, and the odd
     // Taylor series to x¹³ is used instead (truncation error below 5e-8 there):

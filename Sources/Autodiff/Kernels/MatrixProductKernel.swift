@@ -9,7 +9,9 @@ private let blockN = 3072
 /// Products with fewer multiply-adds than this use a plain loop (packing costs more).
 private let smallProduct = 8 * 8 * 64
 /// Products with fewer multiply-adds than this run on one thread.
-private let parallelThreshold = 1 << 18
+private let parallelThreshold = 1 << 22
+/// Products with at most this many rows read a non-transposed B without packing it.
+private let readsBInPlaceBelow = 96
 
 extension Kernels {
   /// C (+)= op(A) · op(B), where op(X) is X or Xᵀ; op(A) is m × k and op(B) is k × n.
@@ -116,7 +118,18 @@ extension Kernels {
         let kc = min(blockK, k - pc)
         // On the first k block, overwrite C unless the caller accumulates.
         let addToC = accumulate || pc > 0
-        packB(transB: transB, b: b, ldb: ldb, p0: pc, j0: jc, kc: kc, nc: nc, nr: nr, into: packedB)
+        // With few rows of A, each B panel is used only a few times and packing it costs as
+        // much as the product: a non-transposed B is then read in place by the micro-kernel
+        // (its rows are contiguous), and only a last partial panel is packed.
+        let packsAllOfB = transB || m > readsBInPlaceBelow
+        if packsAllOfB {
+          packB(transB: transB, b: b, ldb: ldb, p0: pc, j0: jc, kc: kc, nc: nc, nr: nr, into: packedB)
+        } else if nc % nr != 0 {
+          let first = nc / nr * nr
+          packB(
+            transB: false, b: b, ldb: ldb, p0: pc, j0: jc + first, kc: kc, nc: nc - first, nr: nr,
+            into: packedB + (first / nr) * kc * nr)
+        }
         var ic = 0
         while ic < m {
           let mc = min(blockM, m - ic)
@@ -124,16 +137,19 @@ extension Kernels {
           var jr = 0
           while jr < nc {
             let nEff = min(nr, nc - jr)
-            let bPanel = packedB + (jr / nr) * kc * nr
+            let inPlace = !packsAllOfB && nEff == nr
+            let bPanel = inPlace
+              ? UnsafeMutablePointer(mutating: b + pc * ldb + jc + jr) : packedB + (jr / nr) * kc * nr
+            let bStride = inPlace ? ldb : nr
             var ir = 0
             while ir < mc {
               let mEff = min(mr, mc - ir)
               let aPanel = packedA + (ir / mr) * kc * mr
               let cTile = c + (ic + ir) * ldc + jc + jr
               if mEff == mr && nEff == nr {
-                microKernel(config, kc, aPanel, bPanel, cTile, ldc, addToC)
+                microKernel(config, kc, aPanel, bPanel, bStride, cTile, ldc, addToC)
               } else {
-                microKernel(config, kc, aPanel, bPanel, tile, nr, false)
+                microKernel(config, kc, aPanel, bPanel, bStride, tile, nr, false)
                 for i in 0..<mEff {
                   for j in 0..<nEff {
                     cTile[i * ldc + j] = (addToC ? cTile[i * ldc + j] : 0) + tile[i * nr + j]
@@ -155,17 +171,18 @@ extension Kernels {
   @inline(__always)
   private static func microKernel<T: TensorScalar>(
     _ config: ad_gemm_config, _ kc: Int, _ a: UnsafeMutablePointer<T>,
-    _ b: UnsafeMutablePointer<T>, _ c: UnsafeMutablePointer<T>, _ ldc: Int, _ accumulate: Bool
+    _ b: UnsafeMutablePointer<T>, _ ldb: Int, _ c: UnsafeMutablePointer<T>, _ ldc: Int,
+    _ accumulate: Bool
   ) {
     if T.self == Float.self {
       config.kernel_f32(
         kc, UnsafeRawPointer(a).assumingMemoryBound(to: Float.self),
-        UnsafeRawPointer(b).assumingMemoryBound(to: Float.self),
+        UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldb,
         UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), ldc, accumulate ? 1 : 0)
     } else {
       config.kernel_f64(
         kc, UnsafeRawPointer(a).assumingMemoryBound(to: Double.self),
-        UnsafeRawPointer(b).assumingMemoryBound(to: Double.self),
+        UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), ldb,
         UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), ldc, accumulate ? 1 : 0)
     }
   }

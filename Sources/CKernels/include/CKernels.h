@@ -8,12 +8,13 @@ extern "C" {
 #endif
 
 /// A matrix-product micro-kernel: C[0..<mr, 0..<nr] (+)= Apanel · Bpanel, where Apanel holds
-/// kc columns of mr values (packed column by column) and Bpanel kc rows of nr values.
-/// C has row stride ldc. When accumulate is 0, C is overwritten.
-typedef void (*ad_gemm_kernel_f32)(long kc, const float *a, const float *b, float *c, long ldc,
-                                   int accumulate);
-typedef void (*ad_gemm_kernel_f64)(long kc, const double *a, const double *b, double *c,
+/// kc columns of mr values (packed column by column) and Bpanel kc rows of nr values, row p
+/// starting at b + p·ldb (ldb = nr for a packed panel, or B's own row stride when B is read
+/// in place). C has row stride ldc. When accumulate is 0, C is overwritten.
+typedef void (*ad_gemm_kernel_f32)(long kc, const float *a, const float *b, long ldb, float *c,
                                    long ldc, int accumulate);
+typedef void (*ad_gemm_kernel_f64)(long kc, const double *a, const double *b, long ldb,
+                                   double *c, long ldc, int accumulate);
 
 /// The kernels and register-block sizes chosen for this CPU.
 typedef struct {
