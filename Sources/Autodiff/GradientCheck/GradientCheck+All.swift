@@ -18,6 +18,8 @@ extension GradientCheck {
     softmax, softmaxAxis0, logSoftmax, meanSquaredError, binaryCrossEntropy,
     binaryCrossEntropyLogits, crossEntropy, crossEntropySmoothed, crossEntropySoft, nllLoss,
     gaussianKLDivergence,
+    // Layers' building blocks.
+    dropout, composite, unfold,
   ]
 
   public static let broadcast = GradientCheck("broadcast", inputs: [.init([3, 1])]) {

@@ -1,0 +1,29 @@
+extension Var {
+  /// An op whose value is that of a composed expression, computed as one node.
+  ///
+  /// `body` builds the expression from the arguments. The forward evaluates it without
+  /// recording; the backward rebuilds it on the arguments and differentiates through it, so
+  /// the rule is exactly the composition's (and differentiable again). Use it for a layer
+  /// whose computation changes with a mode read at evaluation time, such as batch
+  /// normalization in training or evaluation.
+  ///
+  /// Backward: the vector–Jacobian product of `body`, ∂L/∂argᵢ = (∂body/∂argᵢ)ᵀ s.
+  public static func composite(name: String, args: [Var], _ body: @escaping ([Var]) -> Var) -> Var {
+    Var(
+      op: name, args: args,
+      forward: { args, value in
+        value = noGrad { body(args.map { Var.constant($0.value) }) }.value
+      },
+      vectorJacobianProduct: { args, _, s in
+        let recording = isGradientRecordingEnabled
+        let y = GradientMode.$isEnabled.withValue(true) { body(args) }
+        return gradients(of: y, withRespectTo: args, seed: s, createGraph: recording)
+      })
+  }
+}
+
+extension GradientCheck {
+  public static let composite = GradientCheck("composite", inputs: [.init([3, 2]), .init([2])]) {
+    Var.composite(name: "affineTanh", args: [$0[0], $0[1]]) { a in (a[0] * a[1]).tanh() + a[1] }
+  }
+}

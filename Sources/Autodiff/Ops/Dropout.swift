@@ -1,0 +1,58 @@
+/// A source of random bits that an op can draw from each time it is evaluated.
+///
+/// Ops such as dropout need fresh randomness on every evaluation of a built graph, so they
+/// hold a reference to a generator rather than a copy. With `replaysEachDraw`, every draw
+/// restarts from the seed: the same mask every time, which is what a gradient check needs.
+public final class RandomSource {
+  private var generator: SeededGenerator
+  private let seed: UInt64
+  private let replaysEachDraw: Bool
+
+  public init(seed: UInt64, replaysEachDraw: Bool = false) {
+    self.seed = seed
+    self.replaysEachDraw = replaysEachDraw
+    generator = SeededGenerator(seed: seed)
+  }
+
+  /// Calls `body` with the generator.
+  public func draw<R>(_ body: (inout SeededGenerator) -> R) -> R {
+    if replaysEachDraw { generator = SeededGenerator(seed: seed) }
+    return body(&generator)
+  }
+}
+
+extension Var {
+  /// Inverted dropout: while `isActive()` returns true, each element is zeroed with
+  /// probability `rate` and the survivors are scaled by 1/(1 − rate), so the expected value
+  /// is unchanged; otherwise the identity. A new mask is drawn on every evaluation.
+  ///
+  /// Backward, with the saved mask m (0 or 1/(1 − rate)): ∂L/∂x = s ⊙ m — zero for dropped
+  /// units, 1/(1 − rate) for kept ones.
+  public func dropout(rate: Double, source: RandomSource, isActive: @escaping () -> Bool) -> Var {
+    precondition(rate >= 0 && rate < 1, "dropout: rate \(rate) must be in [0, 1)")
+    let saved = SavedTensor()
+    return Var(
+      op: "dropout", args: [self],
+      forward: { args, value in
+        let x = args[0].value
+        if isActive() && rate > 0 {
+          saved.tensor = source.draw { rng in
+            var mask = Tensor.bernoulli(x.shape, probability: 1 - rate, dtype: x.dtype, using: &rng)
+            for i in 0..<mask.count where mask[flat: i] != 0 { mask[flat: i] = 1 / (1 - rate) }
+            return mask
+          }
+        } else {
+          saved.tensor = Tensor(repeating: 1, shape: x.shape, dtype: x.dtype)
+        }
+        Kernels.binary(MultiplyFunction.self, x, saved.tensor, into: &value, op: "dropout")
+      },
+      vectorJacobianProduct: { _, _, s in [s * Var.constant(saved.tensor)] })
+  }
+}
+
+extension GradientCheck {
+  public static let dropout = GradientCheck("dropout", inputs: [.init([4, 5])]) {
+    let source = RandomSource(seed: 3, replaysEachDraw: true)
+    return $0[0].dropout(rate: 0.4, source: source) { true }
+  }
+}

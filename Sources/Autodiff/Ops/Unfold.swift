@@ -1,0 +1,109 @@
+extension Var {
+  /// Image patches as rows (im2col): for input [n, c, h, w] and a k×k window with `stride`
+  /// and zero `padding`, row (b, i, j) holds the c·k·k values under the window at output
+  /// position (i, j), ordered channel, then kernel row, then kernel column. A convolution is
+  /// then one matrix product of these rows with the filters.
+  ///
+  /// Backward: each patch entry's gradient is added back to the pixel it came from
+  /// (col2im); pixels under several windows accumulate, padding receives nothing.
+  ///
+  /// - Returns: A node of shape [n · outHeight · outWidth, c · k · k], where
+  ///   outHeight = (h + 2·padding − k) / stride + 1, likewise outWidth.
+  public func unfolded(kernelSize k: Int, stride: Int = 1, padding: Int = 0) -> Var {
+    precondition(rank == 4, "unfold: input must be [n, channels, height, width], got \(shape)")
+    let geometry = UnfoldGeometry(shape: shape, k: k, stride: stride, padding: padding)
+    return Var(
+      op: "unfold", args: [self],
+      forward: { args, value in
+        value.prepare(shape: geometry.columnsShape, dtype: args[0].dtype)
+        geometry.transfer(image: args[0].value, columns: &value, toColumns: true)
+      },
+      vectorJacobianProduct: { _, _, s in [s.folded(geometry)] })
+  }
+
+  /// The adjoint of ``unfolded(kernelSize:stride:padding:)``: patch rows summed back into an
+  /// image.
+  ///
+  /// Backward: ∂L/∂columns = unfold(s).
+  func folded(_ geometry: UnfoldGeometry) -> Var {
+    Var(
+      op: "fold", args: [self],
+      forward: { args, value in
+        value.prepare(shape: geometry.imageShape, dtype: args[0].dtype)
+        value.fill(with: 0)
+        var columns = args[0].value
+        geometry.transfer(image: &value, columns: &columns)
+      },
+      vectorJacobianProduct: { _, _, s in
+        [s.unfolded(kernelSize: geometry.k, stride: geometry.stride, padding: geometry.padding)]
+      })
+  }
+}
+
+/// The index arithmetic shared by unfold and fold.
+struct UnfoldGeometry {
+  let n: Int, c: Int, h: Int, w: Int, k: Int, stride: Int, padding: Int
+  let outHeight: Int, outWidth: Int
+
+  init(shape: [Int], k: Int, stride: Int, padding: Int) {
+    (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+    (self.k, self.stride, self.padding) = (k, stride, padding)
+    precondition(k >= 1 && stride >= 1 && padding >= 0, "unfold: bad kernel \(k), stride \(stride), padding \(padding)")
+    outHeight = (h + 2 * padding - k) / stride + 1
+    outWidth = (w + 2 * padding - k) / stride + 1
+    precondition(outHeight >= 1 && outWidth >= 1, "unfold: kernel \(k) larger than the padded input \(shape)")
+  }
+
+  var imageShape: [Int] { [n, c, h, w] }
+  var columnsShape: [Int] { [n * outHeight * outWidth, c * k * k] }
+
+  /// Copies image → columns, or adds columns → image.
+  func transfer(image: Tensor, columns: inout Tensor, toColumns: Bool) {
+    var image = image
+    transfer(image: &image, columns: &columns, toColumns: true)
+  }
+
+  func transfer(image: inout Tensor, columns: inout Tensor, toColumns: Bool = false) {
+    let width = c * k * k
+    switch image.dtype {
+    case .float32: run(Float.self, &image, &columns, toColumns, width)
+    case .float64: run(Double.self, &image, &columns, toColumns, width)
+    }
+  }
+
+  private func run<T: TensorScalar>(
+    _: T.Type, _ image: inout Tensor, _ columns: inout Tensor, _ toColumns: Bool, _ width: Int
+  ) {
+    let img = image.pointer(as: T.self)
+    let col = columns.pointer(as: T.self)
+    for b in 0..<n {
+      for i in 0..<outHeight {
+        for j in 0..<outWidth {
+          let row = col + ((b * outHeight + i) * outWidth + j) * width
+          var entry = 0
+          for ch in 0..<c {
+            for di in 0..<k {
+              let y = i * stride + di - padding
+              for dj in 0..<k {
+                let x = j * stride + dj - padding
+                let inside = y >= 0 && y < h && x >= 0 && x < w
+                if toColumns {
+                  row[entry] = inside ? img[((b * c + ch) * h + y) * w + x] : 0
+                } else if inside {
+                  img[((b * c + ch) * h + y) * w + x] += row[entry]
+                }
+                entry += 1
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+extension GradientCheck {
+  public static let unfold = GradientCheck("unfold (im2col)", inputs: [.init([2, 2, 5, 4])]) {
+    $0[0].unfolded(kernelSize: 3, stride: 2, padding: 1)
+  }
+}

@@ -1,0 +1,26 @@
+import Autodiff
+
+/// A lookup table of vectors: input indices (stored as numbers, any shape) become rows of
+/// the table, output shape = input shape + [dimension].
+///
+/// Backward: each row's gradient is the sum of the gradients of its lookups.
+public final class Embedding: Module {
+  public let table: Var
+
+  public init(count: Int, dimension: Int, dtype: DType = .float32, using generator: inout some RandomNumberGenerator) {
+    table = Var(Tensor.normal([count, dimension], dtype: dtype, using: &generator), name: "E")
+  }
+
+  public override var ownParameters: [Var] { [table] }
+
+  public override func callAsFunction(_ indices: Var) -> Var {
+    let shape = indices.shape
+    let dimension = table.shape[1]
+    return Var.composite(name: "embedding", args: [table, indices]) { a in
+      let rows = a[1].value.scalars.map { Int($0) }
+      return a[0].gathered(rows).reshaped(shape + [dimension])
+    }
+  }
+
+  public override var summary: String { "Embedding(\(table.shape[0]) × \(table.shape[1]))" }
+}
