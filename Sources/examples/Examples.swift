@@ -3,7 +3,14 @@ import Foundation
 /// Every example, in the order `swift run examples` lists them.
 var examples: [any Example.Type] { [
   GradientCheckExample.self,
+  PerceptronExample.self,
   XORExample.self,
+  SineExample.self,
+  IrisExample.self,
+  DigitsExample.self,
+  ProteinExample.self,
+  OverfittingExample.self,
+  VanishingExample.self,
   AutoencoderExample.self,
 ] }
 

@@ -19,6 +19,12 @@ public struct ProteinSecondaryStructure {
   public struct Protein: Equatable {
     public var residues: [Int]
     public var classes: [Int]
+
+    public init(residues: [Int], classes: [Int]) {
+      precondition(residues.count == classes.count, "Protein: \(residues.count) residues but \(classes.count) classes")
+      self.residues = residues
+      self.classes = classes
+    }
   }
 
   public var proteins: [Protein]

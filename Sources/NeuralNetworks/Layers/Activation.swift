@@ -1,7 +1,7 @@
 import Autodiff
 
 /// An elementwise activation function.
-public enum ActivationFunction: Sendable, Equatable {
+public enum ActivationFunction: Sendable, Hashable {
   case identity
   case sigmoid
   case tanh

@@ -1,0 +1,34 @@
+import Autodiff
+import Foundation
+import NeuralNetworks
+
+/// An MLP on the 8×8 handwritten digits shipped with the package.
+enum DigitsExample: Example {
+  static let name = "digits"
+  static let summary = "MLP on the embedded 8×8 handwritten digits; the full run reaches ≥ 0.97"
+
+  static func run(arguments: Arguments) throws {
+    let quick = arguments.flag("quick")
+    let epochs = try arguments.int("epochs", default: quick ? 5 : 60)
+    var rng = SeededGenerator(seed: UInt64(try arguments.int("seed", default: 1)))
+    let parts = try Datasets.digits().shuffled(using: &rng).split([0.8, 0.2])
+    let (train, test) = (parts[0], parts[1])
+    print("\(train.count) training and \(test.count) test images")
+    let model = Sequential(
+      Linear(inputSize: 64, outputSize: 128, initialization: .he, using: &rng), Activation(.relu),
+      Dropout(rate: 0.1, seed: 2),
+      Linear(inputSize: 128, outputSize: 10, using: &rng))
+    print(model)
+    let trainer = Trainer(
+      model: model, optimizer: Adam(learningRate: 2e-3),
+      loss: { crossEntropy(logits: $0, labels: $1) }, metric: .accuracy, seed: 1)
+    trainer.schedule = CosineDecay(totalSteps: epochs, minimum: 1e-4)
+    let history = trainer.fit(train, validation: test, epochs: epochs, batchSize: 32)
+    let last = history.epochs.last!
+    print("training loss \(String(format: "%.4f", last.trainingLoss)), training accuracy \(String(format: "%.4f", last.trainingMetric!))")
+    let accuracy = last.validationMetric!
+    print("test accuracy: \(String(format: "%.4f", accuracy))")
+    let required = quick ? 0.85 : 0.97
+    guard accuracy >= required else { throw ExampleFailure("test accuracy \(accuracy) is below \(required)") }
+  }
+}
