@@ -248,3 +248,25 @@ struct GraphTests {
 }
 
 import Foundation
+
+@Suite("Fused ops against their composed oracles")
+struct FusedOpTests {
+  @Test(arguments: [Reduction.mean, .sum])
+  func binaryCrossEntropyMatchesItsComposition(reduction: Reduction) {
+    var rng = SeededGenerator(seed: 21)
+    var y = Tensor.uniform([4, 6], in: 0...1, using: &rng)
+    y[0, 0] = 0  // clamped ends
+    y[1, 1] = 1
+    let t = Tensor.bernoulli([4, 6], probability: 0.5, using: &rng)
+    let (y1, t1, y2, t2) = (Var(y), Var(t), Var(y), Var(t))
+    let fused = binaryCrossEntropy(predicted: y1, expected: t1, reduction: reduction)
+    let composed = composedBinaryCrossEntropy(predicted: y2, expected: t2, reduction: reduction)
+    #expect(abs(fused.value.scalar - composed.value.scalar) < 1e-12)
+    fused.backward()
+    composed.backward()
+    for i in 0..<y.count {
+      #expect(abs(y1.grad![flat: i] - y2.grad![flat: i]) < 1e-9)
+      #expect(abs(t1.grad![flat: i] - t2.grad![flat: i]) < 1e-9)
+    }
+  }
+}

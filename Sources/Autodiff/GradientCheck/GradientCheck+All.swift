@@ -15,7 +15,7 @@ extension GradientCheck {
     // Reductions.
     sum, sumAlongAxis, sumKeepingDimensions, mean, meanAlongAxis, max, maxAlongAxis, logSumExp,
     // Softmax and losses.
-    softmax, softmaxAxis0, logSoftmax, meanSquaredError, binaryCrossEntropy,
+    softmax, softmaxAxis0, logSoftmax, meanSquaredError, binaryCrossEntropy, binaryCrossEntropySum,
     binaryCrossEntropyLogits, crossEntropy, crossEntropySmoothed, crossEntropySoft, nllLoss,
     gaussianKLDivergence,
     // Layers' building blocks.

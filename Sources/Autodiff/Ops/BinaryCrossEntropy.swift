@@ -1,19 +1,95 @@
+import Foundation
+
 /// The binary cross-entropy −(t ln y + (1 − t) ln(1 − y)) of probabilities y against targets
 /// t in [0, 1], averaged (or summed) over all elements.
 ///
 /// y is clamped to [ε, 1 − ε] with ε = 1e-7 so that a saturated prediction gives a large
-/// finite loss rather than infinity. Composed from clamp, log and arithmetic.
+/// finite loss rather than infinity. One fused op; ``composedBinaryCrossEntropy(predicted:expected:epsilon:reduction:)``
+/// is the same loss built from clamp, log and arithmetic, and serves as its oracle.
 ///
-/// Backward: ∂L/∂y = (y − t) / (y(1 − y)) per element (÷ n for the mean), 0 where clamped.
+/// Backward: ∂L/∂y = (y − t) / (y(1 − y)) per element (÷ n for the mean), 0 where clamped;
+/// ∂L/∂t = ln(1 − y) − ln y.
 public func binaryCrossEntropy(
   predicted: Var, expected: Var, epsilon: Double = 1e-7, reduction: Reduction = .mean
 ) -> Var {
   precondition(
     predicted.shape == expected.shape,
     "binaryCrossEntropy: predicted \(predicted.shape) and expected \(expected.shape) differ")
+  precondition(predicted.dtype == expected.dtype, "binaryCrossEntropy: dtypes \(predicted.dtype) and \(expected.dtype) differ")
+  let mean = reduction == .mean
+  return Var.fused(
+    name: "binaryCrossEntropy", args: [predicted, expected],
+    forward: { args, value in
+      value = Kernels.binaryCrossEntropy(args[0].value, args[1].value, epsilon, mean)
+    },
+    backward: { args, _, s in
+      let (y, t) = (args[0], args[1])
+      let scale = s.scalar / (mean ? Double(Swift.max(y.value.count, 1)) : 1)
+      let gy = y.gradientPointer()
+      let gt = t.gradientPointer()
+      Kernels.binaryCrossEntropyBackward(y.value, t.value, epsilon, scale, gy, gt)
+    },
+    composed: { args in
+      composedBinaryCrossEntropy(predicted: args[0], expected: args[1], epsilon: epsilon, reduction: reduction)
+    })
+}
+
+/// Binary cross-entropy built from primitive ops: the oracle of the fused
+/// ``binaryCrossEntropy(predicted:expected:epsilon:reduction:)``.
+public func composedBinaryCrossEntropy(
+  predicted: Var, expected: Var, epsilon: Double = 1e-7, reduction: Reduction = .mean
+) -> Var {
   let y = predicted.clamped(to: epsilon...(1 - epsilon))
   let terms = -(expected * y.log() + (1 - expected) * (1 - y).log())
   return reduction == .mean ? terms.mean() : terms.sum()
+}
+
+extension Kernels {
+  static func binaryCrossEntropy(_ y: Tensor, _ t: Tensor, _ epsilon: Double, _ mean: Bool) -> Tensor {
+    var total = 0.0
+    switch y.dtype {
+    case .float32: total = bceTotal(Float.self, y, t, Float(epsilon))
+    case .float64: total = bceTotal(Double.self, y, t, epsilon)
+    }
+    return Tensor(scalar: mean ? total / Double(Swift.max(y.count, 1)) : total, dtype: y.dtype)
+  }
+
+  private static func bceTotal<T: TensorScalar>(_: T.Type, _ y: Tensor, _ t: Tensor, _ epsilon: T) -> Double {
+    let (yp, tp) = (y.pointer(as: T.self), t.pointer(as: T.self))
+    var total = T.zero
+    for i in 0..<y.count {
+      let p = Swift.min(Swift.max(yp[i], epsilon), 1 - epsilon)
+      total -= tp[i] * T.log(p) + (1 - tp[i]) * T.log(1 - p)
+    }
+    withExtendedLifetime((y, t)) {}
+    return Double(total)
+  }
+
+  static func binaryCrossEntropyBackward(
+    _ y: Tensor, _ t: Tensor, _ epsilon: Double, _ scale: Double,
+    _ gy: UnsafeMutableRawPointer?, _ gt: UnsafeMutableRawPointer?
+  ) {
+    switch y.dtype {
+    case .float32:
+      bceBackward(Float.self, y, t, Float(epsilon), Float(scale), gy?.assumingMemoryBound(to: Float.self), gt?.assumingMemoryBound(to: Float.self))
+    case .float64:
+      bceBackward(Double.self, y, t, epsilon, scale, gy?.assumingMemoryBound(to: Double.self), gt?.assumingMemoryBound(to: Double.self))
+    }
+  }
+
+  private static func bceBackward<T: TensorScalar>(
+    _: T.Type, _ y: Tensor, _ t: Tensor, _ epsilon: T, _ scale: T,
+    _ gy: UnsafeMutablePointer<T>?, _ gt: UnsafeMutablePointer<T>?
+  ) {
+    let (yp, tp) = (y.pointer(as: T.self), t.pointer(as: T.self))
+    for i in 0..<y.count {
+      let inside = yp[i] >= epsilon && yp[i] <= 1 - epsilon
+      let p = Swift.min(Swift.max(yp[i], epsilon), 1 - epsilon)
+      if let gy, inside { gy[i] += scale * (p - tp[i]) / (p * (1 - p)) }
+      if let gt { gt[i] += scale * (T.log(1 - p) - T.log(p)) }
+    }
+    withExtendedLifetime((y, t)) {}
+  }
 }
 
 /// The binary cross-entropy of σ(logits) against targets, computed stably from the logits as
@@ -32,6 +108,9 @@ extension GradientCheck {
   public static let binaryCrossEntropy = GradientCheck(
     "binaryCrossEntropy", inputs: [.init([3, 4], in: 0.05...0.95), .init([3, 4], in: 0...1)]
   ) { Autodiff.binaryCrossEntropy(predicted: $0[0], expected: $0[1]) }
+  public static let binaryCrossEntropySum = GradientCheck(
+    "binaryCrossEntropy (sum)", inputs: [.init([5], in: 0.05...0.95), .init([5], in: 0...1)]
+  ) { Autodiff.binaryCrossEntropy(predicted: $0[0], expected: $0[1], reduction: .sum) }
   public static let binaryCrossEntropyLogits = GradientCheck(
     "binaryCrossEntropy (logits)", inputs: [.init([3, 4], in: -5...5), .init([3, 4], in: 0...1)]
   ) { Autodiff.binaryCrossEntropy(logits: $0[0], expected: $0[1]) }

@@ -22,6 +22,27 @@ extension Var {
   }
 }
 
+extension Var {
+  /// A fused op: a fast forward and backward written on tensors, with the differentiable
+  /// rule taken from the `composed` expression it replaces. The composed expression is the
+  /// fused op's oracle: the gradient check compares the two rules.
+  ///
+  /// Backward: `backward` (fast path) or the vector–Jacobian product of `composed`.
+  public static func fused(
+    name: String, args: [Var], forward: @escaping ForwardFunction,
+    backward: @escaping BackwardFunction, composed: @escaping ([Var]) -> Var
+  ) -> Var {
+    Var(
+      op: name, args: args, forward: forward,
+      vectorJacobianProduct: { args, _, s in
+        let recording = isGradientRecordingEnabled
+        let y = GradientMode.$isEnabled.withValue(true) { composed(args) }
+        return gradients(of: y, withRespectTo: args, seed: s, createGraph: recording)
+      },
+      backward: backward)
+  }
+}
+
 extension GradientCheck {
   public static let composite = GradientCheck("composite", inputs: [.init([3, 2]), .init([2])]) {
     Var.composite(name: "affineTanh", args: [$0[0], $0[1]]) { a in (a[0] * a[1]).tanh() + a[1] }
