@@ -55,8 +55,8 @@ extension Benchmarks {
   }
 
   /// LSTM over 28 steps of 28 inputs, last hidden state → Linear 10 → cross-entropy, Adam.
-  /// Built from engine ops: one matrix product per step for the input and one for the
-  /// recurrence, gates sliced from the 4·hidden columns.
+  /// Built from engine ops: the input products of all steps in one matrix product, one
+  /// product per step for the recurrence, and the fused cell ops for the gates.
   static func lstm(_ options: Options) {
     let (input, hidden, steps, batch) = (28, 128, 28, 32)
     var rng = SeededGenerator(seed: 1)
@@ -65,20 +65,16 @@ extension Benchmarks {
     let wh = Var(Tensor.uniform([hidden, 4 * hidden], in: -scale...scale, dtype: .float32, using: &rng))
     let b = Var(Tensor.zeros([4 * hidden], dtype: .float32))
     let head = Linear(inputSize: hidden, outputSize: 10, using: &rng)
-    let xs = (0..<steps).map { _ in
-      Var.constant(Tensor.normal([batch, input], dtype: .float32, using: &rng))
-    }
+    // The sequence as [steps · batch, input], time-major.
+    let sequence = Var.constant(Tensor.normal([steps * batch, input], dtype: .float32, using: &rng))
     let labels = (0..<batch).map { _ in Int.random(in: 0..<10, using: &rng) }
+    let inputs = sequence.matmul(wx) + b
     var h = Var.constant(Tensor.zeros([batch, hidden], dtype: .float32))
     var c = h
-    for x in xs {
-      let z = x.matmul(wx) + h.matmul(wh) + b
-      let f = z.columns(0..<hidden).sigmoid()
-      let i = z.columns(hidden..<(2 * hidden)).sigmoid()
-      let g = z.columns((2 * hidden)..<(3 * hidden)).tanh()
-      let o = z.columns((3 * hidden)..<(4 * hidden)).sigmoid()
-      c = f * c + i * g
-      h = o * c.tanh()
+    for t in 0..<steps {
+      let z = inputs.rows((t * batch)..<((t + 1) * batch)) + h.matmul(wh)
+      c = Var.lstmCellState(preactivations: z, cell: c)
+      h = Var.lstmHiddenState(preactivations: z, cell: c)
     }
     let loss = crossEntropy(logits: head(h), labels: labels)
     let parameters = [wx, wh, b] + head.parameters

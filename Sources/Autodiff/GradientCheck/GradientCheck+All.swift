@@ -19,7 +19,7 @@ extension GradientCheck {
     binaryCrossEntropyLogits, crossEntropy, crossEntropySmoothed, crossEntropySoft, nllLoss,
     gaussianKLDivergence,
     // Layers' building blocks.
-    dropout, composite, unfold,
+    dropout, composite, compositeChain, unfold, lstmCellState, lstmHiddenState, lstmStep,
   ]
 
   public static let broadcast = GradientCheck("broadcast", inputs: [.init([3, 1])]) {

@@ -23,12 +23,26 @@
 public func gradients(
   of output: Var, withRespectTo inputs: [Var], seed: Var? = nil, createGraph: Bool = false
 ) -> [Var] {
+  gradients(of: output, withRespectTo: inputs, seed: seed, createGraph: createGraph, stoppingAtInputs: false)
+}
+
+/// The same, optionally treating the inputs as leaves: the sweep does not go below them.
+/// Fused and composite ops use this to differentiate their composed expression with respect
+/// to their own arguments only.
+func gradients(
+  of output: Var, withRespectTo inputs: [Var], seed: Var?, createGraph: Bool,
+  stoppingAtInputs: Bool
+) -> [Var] {
   func sweep() -> [Var] {
     var grads: [ObjectIdentifier: Var] = [:]
     grads[ObjectIdentifier(output)] =
       seed ?? Var.constant(Tensor(repeating: 1, shape: output.shape, dtype: output.dtype))
-    for node in output.topologicalOrder().reversed() {
-      guard let op = node.creator, node.requiresGrad, let s = grads[ObjectIdentifier(node)]
+    let boundary = stoppingAtInputs ? Set(inputs.map(ObjectIdentifier.init)) : []
+    let order = stoppingAtInputs
+      ? output.topologicalOrder(stoppingAt: boundary) : output.topologicalOrder()
+    for node in order.reversed() {
+      guard let op = node.creator, node.requiresGrad, let s = grads[ObjectIdentifier(node)],
+        !boundary.contains(ObjectIdentifier(node))
       else { continue }
       let contributions = op.vectorJacobianProduct(op.args, node, s)
       for (arg, g) in zip(op.args, contributions) where arg.requiresGrad {

@@ -33,3 +33,25 @@ extension Var {
     return order
   }
 }
+
+extension Var {
+  /// The topological order of the part of the graph above `boundary`: nodes in the
+  /// boundary are included but not descended into. Not cached.
+  func topologicalOrder(stoppingAt boundary: Set<ObjectIdentifier>) -> [Var] {
+    var order: [Var] = []
+    var visited: Set<ObjectIdentifier> = [ObjectIdentifier(self)]
+    var stack: [(node: Var, next: Int)] = [(self, 0)]
+    while !stack.isEmpty {
+      let (node, next) = stack[stack.count - 1]
+      if let op = node.creator, next < op.args.count, !boundary.contains(ObjectIdentifier(node)) {
+        stack[stack.count - 1].next = next + 1
+        let arg = op.args[next]
+        if visited.insert(ObjectIdentifier(arg)).inserted { stack.append((arg, 0)) }
+      } else {
+        order.append(node)
+        stack.removeLast()
+      }
+    }
+    return order
+  }
+}

@@ -17,7 +17,8 @@ extension Var {
       vectorJacobianProduct: { args, _, s in
         let recording = isGradientRecordingEnabled
         let y = GradientMode.$isEnabled.withValue(true) { body(args) }
-        return gradients(of: y, withRespectTo: args, seed: s, createGraph: recording)
+        return gradients(
+          of: y, withRespectTo: args, seed: s, createGraph: recording, stoppingAtInputs: true)
       })
   }
 }
@@ -37,7 +38,8 @@ extension Var {
       vectorJacobianProduct: { args, _, s in
         let recording = isGradientRecordingEnabled
         let y = GradientMode.$isEnabled.withValue(true) { composed(args) }
-        return gradients(of: y, withRespectTo: args, seed: s, createGraph: recording)
+        return gradients(
+          of: y, withRespectTo: args, seed: s, createGraph: recording, stoppingAtInputs: true)
       },
       backward: backward)
   }
@@ -46,5 +48,11 @@ extension Var {
 extension GradientCheck {
   public static let composite = GradientCheck("composite", inputs: [.init([3, 2]), .init([2])]) {
     Var.composite(name: "affineTanh", args: [$0[0], $0[1]]) { a in (a[0] * a[1]).tanh() + a[1] }
+  }
+  /// A composite whose second argument is computed from its first: the rule must stop at
+  /// its arguments, or the path through the first would be counted twice.
+  public static let compositeChain = GradientCheck("composite (dependent arguments)", inputs: [.init([3])]) {
+    let y = Var.composite(name: "sin", args: [$0[0]]) { $0[0].sin() }
+    return Var.composite(name: "product", args: [$0[0], y]) { $0[0] * $0[1] }
   }
 }
