@@ -17,7 +17,7 @@ examples:
 	done
 
 notebooks:
-	$(SWIFT) run -c release --package-path Notebooks/Runner notebooks Notebooks
+	Notebooks/run.sh
 
 bench:
 	$(SWIFT) run -c release benchmarks

@@ -4,7 +4,7 @@ import NeuralNetworks
 
 /// The benchmark workloads of `../shared/bench/WORKLOADS.md`, each printing JSON lines.
 ///
-///     swift run -c release benchmarks [WORKLOAD …] [--threads N] [--quick]
+///     swift run -c release benchmarks [WORKLOAD …] [--threads N] [--quick] [--batch N] [--sequence N]
 @main
 enum Benchmarks {
   static let workloads: [(name: String, run: @Sendable (Options) -> Void)] = [
@@ -15,6 +15,10 @@ enum Benchmarks {
   struct Options: Sendable {
     var threads = ProcessInfo.processInfo.activeProcessorCount
     var quick = false
+    /// Overrides the batch size of mlp-mnist, mlp-qs and lstm (to show linear scaling).
+    var batch: Int?
+    /// Overrides the sequence length of lstm.
+    var sequence: Int?
   }
 
   static func main() {
@@ -29,8 +33,13 @@ enum Benchmarks {
           fail("--threads expects a positive whole number")
         }
         options.threads = n
+      case "--batch", "--sequence":
+        guard let text = arguments.popFirst(), let n = Int(text), n >= 1 else {
+          fail("\(argument) expects a positive whole number")
+        }
+        if argument == "--batch" { options.batch = n } else { options.sequence = n }
       case "--help", "-h":
-        print("usage: benchmarks [WORKLOAD …] [--threads N] [--quick]")
+        print("usage: benchmarks [WORKLOAD …] [--threads N] [--quick] [--batch N] [--sequence N]")
         print("workloads: " + workloads.map(\.name).joined(separator: ", "))
         return
       default:

@@ -26,6 +26,7 @@ extension Benchmarks {
     timed: Int, options: Options
   ) {
     var rng = SeededGenerator(seed: 1)
+    let batch = options.batch ?? batch
     let model = MLP(sizes: sizes, activation: activation, using: &rng)
     let x = Tensor.normal([batch, sizes[0]], dtype: .float32, using: &rng)
     let labels = (0..<batch).map { _ in Int.random(in: 0..<sizes.last!, using: &rng) }
@@ -39,7 +40,7 @@ extension Benchmarks {
     let seconds = median(warmup: w, timed: t) { last = trainer.step(on: data).loss }
     stepReport(
       name, seconds: seconds, threads: options.threads, dtype: .float32, reps: t,
-      firstLoss: first, lastLoss: last)
+      firstLoss: first, lastLoss: last, extra: [("batch", batch)])
   }
 
   static func mlpMNIST(_ options: Options) {
@@ -58,7 +59,8 @@ extension Benchmarks {
   /// Built from engine ops: the input products of all steps in one matrix product, one
   /// product per step for the recurrence, and the fused cell ops for the gates.
   static func lstm(_ options: Options) {
-    let (input, hidden, steps, batch) = (28, 128, 28, 32)
+    let (input, hidden) = (28, 128)
+    let (steps, batch) = (options.sequence ?? 28, options.batch ?? 32)
     var rng = SeededGenerator(seed: 1)
     let scale = 1 / Double(hidden).squareRoot()
     let wx = Var(Tensor.uniform([input, 4 * hidden], in: -scale...scale, dtype: .float32, using: &rng))
@@ -90,7 +92,7 @@ extension Benchmarks {
     let seconds = median(warmup: w, timed: t, step)
     stepReport(
       "lstm", seconds: seconds, threads: options.threads, dtype: .float32, reps: t,
-      firstLoss: first, lastLoss: loss.value.scalar)
+      firstLoss: first, lastLoss: loss.value.scalar, extra: [("batch", batch), ("sequence", steps)])
   }
 
   /// A micrograd-style MLP 2 → 16 → 16 → 1 where every number is its own scalar `Var`.
