@@ -37,5 +37,5 @@ format:
 lint:
 	swift format lint --recursive Sources Tests
 
-check: test examples
+check: test examples notebooks
 	$(SWIFT) run -c release benchmarks --quick

@@ -2,7 +2,7 @@ import Autodiff
 import Foundation
 import NeuralNetworks
 
-/// The benchmark workloads of `../shared/bench/WORKLOADS.md`, each printing JSON lines.
+/// The benchmark workloads described in `docs/benchmarks.md`, each printing JSON lines.
 ///
 ///     swift run -c release benchmarks [WORKLOAD …] [--threads N] [--quick] [--batch N] [--sequence N]
 @main

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The workloads of shared/bench/WORKLOADS.md on PyTorch (eager), JAX (jit) and NumPy
+"""The workloads of docs/benchmarks.md on PyTorch (eager), JAX (jit) and NumPy
 (hand-written backprop), printing the same JSON lines as `swift run -c release benchmarks`.
 
     python3 peers.py [--threads N] [--quick] [--frameworks torch,jax,numpy,scalar] [WORKLOAD ...]
