@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 status=0
+mkdir -p Runner/Sources/notebook
 for notebook in NN-*.md; do
   awk '/^```swift$/ { inside = 1; next } /^```/ { inside = 0 } inside' "$notebook" \
     > Runner/Sources/notebook/main.swift

@@ -2,22 +2,34 @@ import Autodiff
 import Foundation
 import NeuralNetworks
 
-/// An MLP on the 8×8 handwritten digits shipped with the package.
+/// An MLP on the 8×8 handwritten digits shipped with the package; with `--conv`, a
+/// LeNet-style convolutional network instead (convolution, ReLU, max-pooling, a second
+/// convolution, a linear classifier).
 enum DigitsExample: Example {
   static let name = "digits"
-  static let summary = "MLP on the embedded 8×8 handwritten digits; the full run reaches ≥ 0.97"
+  static let summary = "MLP (or --conv: a LeNet-style net) on the embedded 8×8 digits; full run ≥ 0.97"
 
   static func run(arguments: Arguments) throws {
     let quick = arguments.flag("quick")
-    let epochs = try arguments.int("epochs", default: quick ? 5 : 60)
+    let epochs = try arguments.int("epochs", default: quick ? 5 : arguments.flag("conv") ? 30 : 60)
     var rng = SeededGenerator(seed: UInt64(try arguments.int("seed", default: 1)))
-    let parts = try Datasets.digits().shuffled(using: &rng).split([0.8, 0.2])
+    let convolutional = arguments.flag("conv")
+    var digits = try Datasets.digits().shuffled(using: &rng)
+    if convolutional { digits.inputs = digits.inputs.reshaped([digits.count, 1, 8, 8]) }
+    let parts = digits.split([0.8, 0.2])
     let (train, test) = (parts[0], parts[1])
     print("\(train.count) training and \(test.count) test images")
-    let model = Sequential(
-      Linear(inputSize: 64, outputSize: 128, initialization: .he, using: &rng), Activation(.relu),
-      Dropout(rate: 0.1, seed: 2),
-      Linear(inputSize: 128, outputSize: 10, using: &rng))
+    let model = convolutional
+      ? Sequential(
+        Conv2D(inputChannels: 1, outputChannels: 8, kernelSize: 3, padding: 1, using: &rng),  // 8×8
+        Activation(.relu), MaxPool2D(size: 2),  // 4×4
+        Conv2D(inputChannels: 8, outputChannels: 16, kernelSize: 3, padding: 1, using: &rng),
+        Activation(.relu), MaxPool2D(size: 2),  // 2×2
+        Flatten(), Linear(inputSize: 16 * 2 * 2, outputSize: 10, using: &rng))
+      : Sequential(
+        Linear(inputSize: 64, outputSize: 128, initialization: .he, using: &rng), Activation(.relu),
+        Dropout(rate: 0.1, seed: 2),
+        Linear(inputSize: 128, outputSize: 10, using: &rng))
     print(model)
     let trainer = Trainer(
       model: model, optimizer: Adam(learningRate: 2e-3),

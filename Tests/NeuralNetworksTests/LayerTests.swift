@@ -132,3 +132,60 @@ struct LayerTests {
     #expect(model.classify(x).scalars == t)
   }
 }
+
+@Suite("Layer gradient checks")
+struct LayerGradientCheckTests {
+  @Test func embeddingLayerParameters() {
+    // Central differences on the layer's own table, re-evaluating the built graph.
+    var rng = SeededGenerator(seed: 2)
+    let embedding = Embedding(count: 4, dimension: 2, dtype: .float64, using: &rng)
+    let tokens = Var.constant(Tensor([[3, 1], [1, 1]]))
+    let y = (embedding(tokens).squared() * Var.constant(Tensor([1, -2]))).sum()
+    y.backward()
+    let analytic = embedding.table.grad!
+    let h = 1e-6
+    for i in 0..<analytic.count {
+      var t = embedding.table.value
+      t[flat: i] += h
+      embedding.table.set(t)
+      y.evaluate()
+      let plus = y.value.scalar
+      t[flat: i] -= 2 * h
+      embedding.table.set(t)
+      y.evaluate()
+      let minus = y.value.scalar
+      t[flat: i] += h
+      embedding.table.set(t)
+      #expect(abs((plus - minus) / (2 * h) - analytic[flat: i]) < 1e-6)
+    }
+  }
+
+  @Test func residualFlattenAndActivations() {
+    let check = GradientCheck("Residual + Flatten + activations", inputs: [.init([2, 2, 3])]) { x in
+      var rng = SeededGenerator(seed: 3)
+      let net = Sequential(
+        Flatten(),
+        Residual(Sequential(
+          Linear(inputSize: 6, outputSize: 6, dtype: .float64, using: &rng), Activation(.elu(alpha: 1)))),
+        Activation(.softplus), Linear(inputSize: 6, outputSize: 2, dtype: .float64, using: &rng),
+        Activation(.leakyRelu(alpha: 0.1)))
+      return net(x[0])
+    }
+    #expect(check.run().passed)
+  }
+}
+
+@Suite("Data loader")
+struct DataLoaderTests {
+  @Test func epochsReshuffleAndKeepTheLastBatch() {
+    let data = Dataset(inputs: Tensor((0..<300).map(Double.init), shape: [300, 1]), targets: Tensor.zeros([300]))
+    var loader = DataLoader(data, batchSize: 38, seed: 1)
+    let first = loader.nextEpoch()
+    let second = loader.nextEpoch()
+    #expect(first.map(\.count) == Array(repeating: 38, count: 7) + [34])
+    #expect(loader.batchCount == 8)
+    #expect(first[0].inputs.scalars != second[0].inputs.scalars)
+    let all = first.flatMap { $0.inputs.scalars }.sorted()
+    #expect(all == (0..<300).map(Double.init))
+  }
+}

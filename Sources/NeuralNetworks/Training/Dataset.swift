@@ -122,3 +122,39 @@ public struct Standardizer {
     return out
   }
 }
+
+/// Minibatches of a dataset, epoch after epoch: shuffled with its own seeded generator
+/// when `shuffle` is set, the last smaller batch kept unless `dropLast`.
+///
+/// ```swift
+/// var loader = DataLoader(data, batchSize: 38, shuffle: true, seed: 1)
+/// for batch in loader.nextEpoch() { … }  // 300 samples: 7 batches of 38 and one of 34
+/// ```
+public struct DataLoader {
+  public let dataset: Dataset
+  public let batchSize: Int
+  public let shuffle: Bool
+  public let dropLast: Bool
+  private var generator: SeededGenerator
+
+  public init(_ dataset: Dataset, batchSize: Int, shuffle: Bool = true, dropLast: Bool = false, seed: UInt64 = 0) {
+    precondition(batchSize > 0, "DataLoader: batch size \(batchSize) must be positive")
+    self.dataset = dataset
+    self.batchSize = batchSize
+    self.shuffle = shuffle
+    self.dropLast = dropLast
+    generator = SeededGenerator(seed: seed)
+  }
+
+  /// The number of batches per epoch.
+  public var batchCount: Int {
+    dropLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize
+  }
+
+  /// The batches of the next epoch.
+  public mutating func nextEpoch() -> [Dataset] {
+    shuffle
+      ? dataset.batches(size: batchSize, dropLast: dropLast, shuffledBy: &generator)
+      : dataset.batches(size: batchSize, dropLast: dropLast)
+  }
+}
