@@ -44,7 +44,9 @@ enum Benchmarks {
         return
       default:
         guard workloads.contains(where: { $0.name == argument }) else {
-          fail("no workload named '\(argument)'; workloads: " + workloads.map(\.name).joined(separator: ", "))
+          fail(
+            "no workload named '\(argument)'; workloads: "
+              + workloads.map(\.name).joined(separator: ", "))
         }
         names.append(argument)
       }

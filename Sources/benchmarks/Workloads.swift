@@ -63,12 +63,15 @@ extension Benchmarks {
     let (steps, batch) = (options.sequence ?? 28, options.batch ?? 32)
     var rng = SeededGenerator(seed: 1)
     let scale = 1 / Double(hidden).squareRoot()
-    let wx = Var(Tensor.uniform([input, 4 * hidden], in: -scale...scale, dtype: .float32, using: &rng))
-    let wh = Var(Tensor.uniform([hidden, 4 * hidden], in: -scale...scale, dtype: .float32, using: &rng))
+    let wx = Var(
+      Tensor.uniform([input, 4 * hidden], in: -scale...scale, dtype: .float32, using: &rng))
+    let wh = Var(
+      Tensor.uniform([hidden, 4 * hidden], in: -scale...scale, dtype: .float32, using: &rng))
     let b = Var(Tensor.zeros([4 * hidden], dtype: .float32))
     let head = Linear(inputSize: hidden, outputSize: 10, using: &rng)
     // The sequence as [steps · batch, input], time-major.
-    let sequence = Var.constant(Tensor.normal([steps * batch, input], dtype: .float32, using: &rng))
+    let sequence = Var.constant(
+      Tensor.normal([steps * batch, input], dtype: .float32, using: &rng))
     let labels = (0..<batch).map { _ in Int.random(in: 0..<10, using: &rng) }
     let inputs = sequence.matmul(wx) + b
     var h = Var.constant(Tensor.zeros([batch, hidden], dtype: .float32))
@@ -177,7 +180,8 @@ extension Benchmarks {
     let final = state.value.scalars
     let stored = patterns.scalars
     var exact = 0
-    for i in 0..<p where Array(final[(i * n)..<((i + 1) * n)]) == Array(stored[(i * n)..<((i + 1) * n)]) {
+    for i in 0..<p
+    where Array(final[(i * n)..<((i + 1) * n)]) == Array(stored[(i * n)..<((i + 1) * n)]) {
       exact += 1
     }
     stepReport(

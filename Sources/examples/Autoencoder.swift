@@ -5,7 +5,8 @@ import NeuralNetworks
 /// The course's 8-3-8 autoencoder on five 8-bit patterns.
 enum AutoencoderExample: Example {
   static let name = "autoencoder"
-  static let summary = "8-3-8 sigmoid autoencoder on the course's five 8-bit patterns, untied and tied"
+  static let summary =
+    "8-3-8 sigmoid autoencoder on the course's five 8-bit patterns, untied and tied"
 
   static let patterns: [[Double]] = [
     [1, 0, 1, 0, 0, 1, 1, 0], [0, 1, 0, 1, 0, 1, 0, 1], [0, 1, 1, 0, 1, 0, 0, 1],
@@ -38,7 +39,8 @@ enum AutoencoderExample: Example {
         print("\(bits(patterns[i])) → code [\(code)] → \(bits(rounded))")
       }
       guard all else {
-        throw ExampleFailure("\(tied ? "tied" : "untied") reconstructions do not round to the inputs")
+        throw ExampleFailure(
+          "\(tied ? "tied" : "untied") reconstructions do not round to the inputs")
       }
       print("\(tied ? "tied" : "untied") weights: every reconstruction rounds to its input\n")
     }

@@ -7,7 +7,8 @@ import NeuralNetworks
 /// convolution, a linear classifier).
 enum DigitsExample: Example {
   static let name = "digits"
-  static let summary = "MLP (or --conv: a LeNet-style net) on the embedded 8×8 digits; full run ≥ 0.97"
+  static let summary =
+    "MLP (or --conv: a LeNet-style net) on the embedded 8×8 digits; full run ≥ 0.97"
 
   static func run(arguments: Arguments) throws {
     let quick = arguments.flag("quick")
@@ -19,7 +20,8 @@ enum DigitsExample: Example {
     let parts = digits.split([0.8, 0.2])
     let (train, test) = (parts[0], parts[1])
     print("\(train.count) training and \(test.count) test images")
-    let model = convolutional
+    let model =
+      convolutional
       ? Sequential(
         Conv2D(inputChannels: 1, outputChannels: 8, kernelSize: 3, padding: 1, using: &rng),  // 8×8
         Activation(.relu), MaxPool2D(size: 2),  // 4×4
@@ -37,10 +39,14 @@ enum DigitsExample: Example {
     trainer.schedule = CosineDecay(totalSteps: epochs, minimum: 1e-4)
     let history = trainer.fit(train, validation: test, epochs: epochs, batchSize: 32)
     let last = history.epochs.last!
-    print("training loss \(String(format: "%.4f", last.trainingLoss)), training accuracy \(String(format: "%.4f", last.trainingMetric!))")
+    print(
+      "training loss \(String(format: "%.4f", last.trainingLoss)), training accuracy \(String(format: "%.4f", last.trainingMetric!))"
+    )
     let accuracy = last.validationMetric!
     print("test accuracy: \(String(format: "%.4f", accuracy))")
     let required = quick ? 0.85 : 0.97
-    guard accuracy >= required else { throw ExampleFailure("test accuracy \(accuracy) is below \(required)") }
+    guard accuracy >= required else {
+      throw ExampleFailure("test accuracy \(accuracy) is below \(required)")
+    }
   }
 }

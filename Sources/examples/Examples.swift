@@ -1,18 +1,20 @@
 import Foundation
 
 /// Every example, in the order `swift run examples` lists them.
-var examples: [any Example.Type] { [
-  GradientCheckExample.self,
-  PerceptronExample.self,
-  XORExample.self,
-  SineExample.self,
-  IrisExample.self,
-  DigitsExample.self,
-  ProteinExample.self,
-  OverfittingExample.self,
-  VanishingExample.self,
-  AutoencoderExample.self,
-] }
+var examples: [any Example.Type] {
+  [
+    GradientCheckExample.self,
+    PerceptronExample.self,
+    XORExample.self,
+    SineExample.self,
+    IrisExample.self,
+    DigitsExample.self,
+    ProteinExample.self,
+    OverfittingExample.self,
+    VanishingExample.self,
+    AutoencoderExample.self,
+  ]
+}
 
 @main
 enum Main {
@@ -26,12 +28,16 @@ enum Main {
       print("usage: swift run examples NAME [--quick] [options]\n\nexamples:")
       let width = examples.map { $0.name.count }.max() ?? 0
       for example in examples {
-        print("  \(example.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(example.summary)")
+        print(
+          "  \(example.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(example.summary)"
+        )
       }
       return
     }
     guard let example = examples.first(where: { $0.name == name }) else {
-      FileHandle.standardError.write("examples: no example named '\(name)'; run without arguments for the list\n".data(using: .utf8)!)
+      FileHandle.standardError.write(
+        "examples: no example named '\(name)'; run without arguments for the list\n".data(
+          using: .utf8)!)
       exit(2)
     }
     do {

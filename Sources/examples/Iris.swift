@@ -24,10 +24,15 @@ enum IrisExample: Example {
     let last = history.epochs.last!
     let accuracy = last.validationMetric!
     let predicted = trainer.predict(test.inputs).argmaxRows
-    let confusion = Metrics.confusionMatrix(predicted: predicted, labels: test.targets.labels, classes: 3)
-    print("training loss \(String(format: "%.4f", last.trainingLoss)), training accuracy \(String(format: "%.3f", last.trainingMetric!))")
+    let confusion = Metrics.confusionMatrix(
+      predicted: predicted, labels: test.targets.labels, classes: 3)
+    print(
+      "training loss \(String(format: "%.4f", last.trainingLoss)), training accuracy \(String(format: "%.3f", last.trainingMetric!))"
+    )
     print("confusion matrix (rows: true setosa, versicolor, virginica):")
-    for row in confusion { print("  " + row.map { String(format: "%3d", $0) }.joined(separator: " ")) }
+    for row in confusion {
+      print("  " + row.map { String(format: "%3d", $0) }.joined(separator: " "))
+    }
     print("test accuracy: \(String(format: "%.3f", accuracy))")
     guard accuracy >= 0.9 else { throw ExampleFailure("test accuracy \(accuracy) is below 0.9") }
   }

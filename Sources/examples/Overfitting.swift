@@ -7,15 +7,20 @@ import NeuralNetworks
 /// more data and dropout each lower the test error.
 enum OverfittingExample: Example {
   static let name = "overfitting"
-  static let summary = "6-point regression with 2 × 250 ReLU units; weight decay, more data and dropout help"
+  static let summary =
+    "6-point regression with 2 × 250 ReLU units; weight decay, more data and dropout help"
 
   /// The true relation the samples come from (dose in [0, 1] → blood sugar), plus noise.
-  static func bloodSugar(_ dose: Double) -> Double { 0.4 + 0.5 * dose - 0.3 * Foundation.sin(3 * dose) }
+  static func bloodSugar(_ dose: Double) -> Double {
+    0.4 + 0.5 * dose - 0.3 * Foundation.sin(3 * dose)
+  }
 
   static func samples(_ n: Int, noise: Double, using rng: inout SeededGenerator) -> Dataset {
     let x = (0..<n).map { _ in Double.random(in: 0...1, using: &rng) }
     let y = x.map { bloodSugar($0) + noise * rng.nextNormal() }
-    return Dataset(inputs: Tensor(x, shape: [n, 1], dtype: .float32), targets: Tensor(y, shape: [n, 1], dtype: .float32))
+    return Dataset(
+      inputs: Tensor(x, shape: [n, 1], dtype: .float32),
+      targets: Tensor(y, shape: [n, 1], dtype: .float32))
   }
 
   static func run(arguments: Arguments) throws {
@@ -29,28 +34,39 @@ enum OverfittingExample: Example {
     let many = samples(300, noise: noise, using: &rng)
     let test = samples(300, noise: noise, using: &rng)
 
-    func train(_ label: String, data: Dataset, weightDecay: Double = 0, dropout: Double = 0) -> (Double, Double, Double) {
+    func train(_ label: String, data: Dataset, weightDecay: Double = 0, dropout: Double = 0) -> (
+      Double, Double, Double
+    ) {
       var weights = SeededGenerator(seed: 7)
       // Random first-layer biases (U(−1, 1), PyTorch's default for one input) spread the ReLU
       // kinks over the doses; with zero biases they would all sit at 0.
       let first = Linear(inputSize: 1, outputSize: 250, initialization: .he, using: &weights)
-      first.bias!.updateValue { $0 = Tensor.uniform([250], in: -1...1, dtype: .float32, using: &weights) }
+      first.bias!.updateValue {
+        $0 = Tensor.uniform([250], in: -1...1, dtype: .float32, using: &weights)
+      }
       var layers: [Module] = [first, Activation(.relu)]
       if dropout > 0 { layers.append(Dropout(rate: dropout, seed: 3)) }
-      layers += [Linear(inputSize: 250, outputSize: 250, initialization: .he, using: &weights), Activation(.relu)]
+      layers += [
+        Linear(inputSize: 250, outputSize: 250, initialization: .he, using: &weights),
+        Activation(.relu),
+      ]
       if dropout > 0 { layers.append(Dropout(rate: dropout, seed: 4)) }
       layers.append(Linear(inputSize: 250, outputSize: 1, using: &weights))
       let model = Sequential(layers)
       let trainer = Trainer(
-        model: model, optimizer: weightDecay > 0
-          ? AdamW(learningRate: learningRate, weightDecay: weightDecay) : Adam(learningRate: learningRate),
+        model: model,
+        optimizer: weightDecay > 0
+          ? AdamW(learningRate: learningRate, weightDecay: weightDecay)
+          : Adam(learningRate: learningRate),
         loss: { meanSquaredError(predicted: $0, expected: $1) }, seed: 5)
       trainer.showsProgress = false
       let history = trainer.fit(data, epochs: data.count > 6 ? epochs / 10 : epochs, batchSize: 32)
       let (testLoss, _) = trainer.evaluate(test)
       let norm = model.parameters.map { $0.value.scalars.map { $0 * $0 }.reduce(0, +) }.reduce(0, +)
       let trainLoss = history.epochs.last!.trainingLoss
-      print("\(label.padding(toLength: 24, withPad: " ", startingAt: 0)) train \(String(format: "%.2e", trainLoss))   test \(String(format: "%.5f", testLoss))   ‖θ‖² \(String(format: "%.1f", norm))")
+      print(
+        "\(label.padding(toLength: 24, withPad: " ", startingAt: 0)) train \(String(format: "%.2e", trainLoss))   test \(String(format: "%.5f", testLoss))   ‖θ‖² \(String(format: "%.1f", norm))"
+      )
       return (trainLoss, testLoss, norm)
     }
     let plain = train("6 samples", data: six)
@@ -58,8 +74,11 @@ enum OverfittingExample: Example {
     let more = train("300 samples", data: many)
     let dropped = train("6 samples, dropout \(rate)", data: six, dropout: rate)
     guard plain.0 < 1e-3 else { throw ExampleFailure("the network did not fit the six samples") }
-    guard plain.1 > 10 * plain.0 else { throw ExampleFailure("the test error should be far above the training error") }
-    for (name, result) in [("weight decay", decay), ("more data", more), ("dropout", dropped)] where result.1 >= plain.1 {
+    guard plain.1 > 10 * plain.0 else {
+      throw ExampleFailure("the test error should be far above the training error")
+    }
+    for (name, result) in [("weight decay", decay), ("more data", more), ("dropout", dropped)]
+    where result.1 >= plain.1 {
       throw ExampleFailure("\(name) did not lower the test error (\(result.1) vs \(plain.1))")
     }
     print("Each remedy lowers the test error of the overfitted network.")

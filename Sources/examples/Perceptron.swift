@@ -25,9 +25,12 @@ enum PerceptronExample: Example {
       accuracies[task] = accuracy
       let w = model.linear.weight.value.scalars.map { String(format: "%.2f", $0) }
       let b = String(format: "%.2f", model.linear.bias!.value[0])
-      print("\(task): outputs \(output.map { Int($0) }) for targets \(targets.map { Int($0) }), accuracy \(accuracy)  (w = \(w), b = \(b))")
+      print(
+        "\(task): outputs \(output.map { Int($0) }) for targets \(targets.map { Int($0) }), accuracy \(accuracy)  (w = \(w), b = \(b))"
+      )
     }
-    print("""
+    print(
+      """
 
       A perceptron draws one line, x·w + b = 0, and answers 1 on one side. The AND points
       can be split by a line; the XOR points cannot: (0,1) and (1,0) must be on one side and
@@ -36,6 +39,8 @@ enum PerceptronExample: Example {
       this (swift run examples xor).
       """)
     guard accuracies["AND"] == 1 else { throw ExampleFailure("the perceptron did not learn AND") }
-    guard accuracies["XOR"]! < 1 else { throw ExampleFailure("a single layer should not solve XOR") }
+    guard accuracies["XOR"]! < 1 else {
+      throw ExampleFailure("a single layer should not solve XOR")
+    }
   }
 }

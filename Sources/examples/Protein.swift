@@ -6,7 +6,8 @@ import NeuralNetworks
 /// over 21 symbols (273 inputs), 40 sigmoid hidden units, 3 softmax outputs.
 enum ProteinExample: Example {
   static let name = "protein"
-  static let summary = "Qian–Sejnowski MLP for protein secondary structure (--data DIR for the UCI files)"
+  static let summary =
+    "Qian–Sejnowski MLP for protein secondary structure (--data DIR for the UCI files)"
 
   static func run(arguments: Arguments) throws {
     let quick = arguments.flag("quick")
@@ -17,9 +18,11 @@ enum ProteinExample: Example {
     if let directory = arguments.string("data") {
       let folder = URL(fileURLWithPath: directory)
       train = try ProteinSecondaryStructure(
-        contentsOf: folder.appendingPathComponent("protein-secondary-structure.train")).windows()
+        contentsOf: folder.appendingPathComponent("protein-secondary-structure.train")
+      ).windows()
       test = try ProteinSecondaryStructure(
-        contentsOf: folder.appendingPathComponent("protein-secondary-structure.test")).windows()
+        contentsOf: folder.appendingPathComponent("protein-secondary-structure.test")
+      ).windows()
       baseline = 0.5
       print("UCI data: \(train.count) training and \(test.count) test residues")
     } else {
@@ -30,7 +33,9 @@ enum ProteinExample: Example {
       test = ProteinSecondaryStructure(proteins: Array(proteins[split...])).windows()
       let counts = (0..<3).map { c in test.targets.labels.filter { $0 == c }.count }
       baseline = Double(counts.max()!) / Double(test.count)
-      print("\(train.count) training and \(test.count) test residues; majority class: \(String(format: "%.3f", baseline))")
+      print(
+        "\(train.count) training and \(test.count) test residues; majority class: \(String(format: "%.3f", baseline))"
+      )
     }
     let model = MLP(sizes: [13 * 21, 40, 3], activation: .sigmoid, using: &rng)
     print(model)
@@ -42,9 +47,12 @@ enum ProteinExample: Example {
       train, validation: test, epochs: epochs, batchSize: 32, earlyStopping: .init(patience: 5))
     let predicted = trainer.predict(test.inputs).argmaxRows
     let q3 = Metrics.q3(scores: trainer.predict(test.inputs), labels: test.targets.labels)
-    let confusion = Metrics.confusionMatrix(predicted: predicted, labels: test.targets.labels, classes: 3)
+    let confusion = Metrics.confusionMatrix(
+      predicted: predicted, labels: test.targets.labels, classes: 3)
     for (c, (precision, recall)) in Metrics.precisionAndRecall(confusion: confusion).enumerated() {
-      print("\(ProteinSecondaryStructure.classNames[c]): precision \(String(format: "%.3f", precision)), recall \(String(format: "%.3f", recall))")
+      print(
+        "\(ProteinSecondaryStructure.classNames[c]): precision \(String(format: "%.3f", precision)), recall \(String(format: "%.3f", recall))"
+      )
     }
     print("best epoch: \(history.bestEpoch ?? history.epochs.count)")
     print("Q3: \(String(format: "%.4f", q3))")
@@ -57,15 +65,20 @@ enum ProteinExample: Example {
   /// formers (A, E, L, M, Q, K, R) dominate its 7-residue neighbourhood, strand where strand
   /// formers (V, I, Y, F, W, T) do, coil otherwise, with 15% of labels replaced at random.
   /// Stretches of each kind alternate.
-  static func synthetic(length: Int, using rng: inout SeededGenerator) -> ProteinSecondaryStructure.Protein {
+  static func synthetic(length: Int, using rng: inout SeededGenerator)
+    -> ProteinSecondaryStructure.Protein
+  {
     let acids = ProteinSecondaryStructure.aminoAcids
-    let helix = Set("AELMQKR"), strand = Set("VIYFWT")
+    let helix = Set("AELMQKR")
+    let strand = Set("VIYFWT")
     var residues: [Int] = []
     while residues.count < length {
       let kind = Int.random(in: 0..<3, using: &rng)
       let pool = kind == 0 ? Array(helix) : kind == 1 ? Array(strand) : acids
       for _ in 0..<Int.random(in: 4...12, using: &rng) {
-        let letter = Double.random(in: 0..<1, using: &rng) < 0.75 ? pool.randomElement(using: &rng)! : acids.randomElement(using: &rng)!
+        let letter =
+          Double.random(in: 0..<1, using: &rng) < 0.75
+          ? pool.randomElement(using: &rng)! : acids.randomElement(using: &rng)!
         residues.append(acids.firstIndex(of: letter)!)
       }
     }
@@ -76,7 +89,8 @@ enum ProteinExample: Example {
       let e = window.filter { strand.contains($0) }.count
       let rule = h >= 4 ? 0 : e >= 4 ? 1 : 2
       // 15% of the labels are replaced at random, like noisy assignments in real data.
-      return Double.random(in: 0..<1, using: &rng) < 0.15 ? Int.random(in: 0..<3, using: &rng) : rule
+      return Double.random(in: 0..<1, using: &rng) < 0.15
+        ? Int.random(in: 0..<3, using: &rng) : rule
     }
     return .init(residues: residues, classes: classes)
   }

@@ -26,10 +26,13 @@ enum SineExample: Example {
       let history = trainer.fit(data, epochs: epochs, batchSize: 20)
       losses[activation] = history.epochs.last!.trainingLoss
       let label = activation == .tanh ? "tanh hidden units  " : "linear hidden units"
-      print("\(label): mean squared error \(String(format: "%.5f", history.epochs.last!.trainingLoss))")
+      print(
+        "\(label): mean squared error \(String(format: "%.5f", history.epochs.last!.trainingLoss))")
     }
     print("A stack of linear maps is one linear map: the best it can do is the best straight line.")
     guard losses[.tanh]! < 0.01 else { throw ExampleFailure("the tanh network did not fit sin") }
-    guard losses[.identity]! > 0.1 else { throw ExampleFailure("the linear network should not fit sin") }
+    guard losses[.identity]! > 0.1 else {
+      throw ExampleFailure("the linear network should not fit sin")
+    }
   }
 }

@@ -22,7 +22,8 @@ enum VanishingExample: Example {
       var linears: [Linear] = []
       for _ in 0..<depth {
         let linear = Linear(
-          inputSize: width, outputSize: width, initialization: variant == "relu" ? .he : .scaledNormal,
+          inputSize: width, outputSize: width,
+          initialization: variant == "relu" ? .he : .scaledNormal,
           dtype: .float64, using: &weights)
         linears.append(linear)
         layers.append(linear)
@@ -34,12 +35,16 @@ enum VanishingExample: Example {
       crossEntropy(logits: model(x), labels: labels).backward()
       let norms = linears.map { $0.weight.grad!.scalars.map { $0 * $0 }.reduce(0, +).squareRoot() }
       ratios[variant] = norms.first! / norms.last!
-      print("\(variant.padding(toLength: 21, withPad: " ", startingAt: 0)) " + norms.map { String(format: "%.1e", $0) }.joined(separator: " "))
+      print(
+        "\(variant.padding(toLength: 21, withPad: " ", startingAt: 0)) "
+          + norms.map { String(format: "%.1e", $0) }.joined(separator: " "))
     }
     for (variant, ratio) in ratios.sorted(by: { $0.key < $1.key }) {
       print("\(variant): first/last = \(String(format: "%.2e", ratio))")
     }
-    guard ratios["sigmoid"]! < 1e-3 else { throw ExampleFailure("the sigmoid gradients should vanish") }
+    guard ratios["sigmoid"]! < 1e-3 else {
+      throw ExampleFailure("the sigmoid gradients should vanish")
+    }
     guard ratios["relu"]! > 0.05, ratios["sigmoid + batch norm"]! > 0.05 else {
       throw ExampleFailure("ReLU and batch norm should keep the gradient")
     }

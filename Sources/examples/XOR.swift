@@ -1,4 +1,5 @@
 import Autodiff
+import Foundation
 import NeuralNetworks
 
 /// A 2-2-1 sigmoid network learns XOR, which no single layer can represent.
@@ -19,8 +20,10 @@ enum XORExample: Example {
       inputs: Tensor([[0, 0], [0, 1], [1, 0], [1, 1]], dtype: .float32),
       targets: Tensor([[0], [1], [1], [0]], dtype: .float32))
     let mlp = MLP(
-      sizes: [2, 2, 1], activation: arguments.string("hidden") == "tanh" ? .tanh : .sigmoid, outputActivation: .sigmoid,
-      initialization: .normal(standardDeviation: try arguments.double("init", default: 1)), using: &rng)
+      sizes: [2, 2, 1], activation: arguments.string("hidden") == "tanh" ? .tanh : .sigmoid,
+      outputActivation: .sigmoid,
+      initialization: .normal(standardDeviation: try arguments.double("init", default: 1)),
+      using: &rng)
     print(mlp)
     let trainer = Trainer(
       model: mlp,
@@ -40,5 +43,3 @@ enum XORExample: Example {
     print("learned XOR: every output is on the right side of 0.5")
   }
 }
-
-import Foundation

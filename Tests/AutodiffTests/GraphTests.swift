@@ -1,4 +1,5 @@
 import Autodiff
+import Foundation
 import Testing
 
 @Suite("Graph behaviour")
@@ -246,8 +247,6 @@ struct GraphTests {
     #expect(abs(x.grad![0] - 2 * 0.8807970779778823 * (1 - 0.8807970779778823)) < 1e-6)
   }
 }
-
-import Foundation
 
 @Suite("Fused ops against their composed oracles")
 struct FusedOpTests {

@@ -45,13 +45,16 @@ struct MatrixProductTests {
         for i in 0..<expected.count { worst = max(worst, abs(actual[i] - expected[i])) }
         #expect(
           worst <= tolerance,
-          "\(dtype) \(level) threads \(threads): [\(m), \(k)]\(ta ? "ᵀ" : "") × [\(k), \(n)]\(tb ? "ᵀ" : ""): error \(worst)")
+          "\(dtype) \(level) threads \(threads): [\(m), \(k)]\(ta ? "ᵀ" : "") × [\(k), \(n)]\(tb ? "ᵀ" : ""): error \(worst)"
+        )
       }
     }
   }
 
   @Test(arguments: [DType.float32, .float64], [1, 2])
-  func bestKernels(dtype: DType, threads: Int) { check(dtype: dtype, level: .best, threads: threads) }
+  func bestKernels(dtype: DType, threads: Int) {
+    check(dtype: dtype, level: .best, threads: threads)
+  }
 
   @Test(arguments: [DType.float32, .float64])
   func portableKernels(dtype: DType) { check(dtype: dtype, level: .portable, threads: 2) }

@@ -12,7 +12,9 @@ struct VectorMathTests {
     return x
   }
 
-  func apply(_ kernel: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void, _ x: [Float]) -> [Float] {
+  func apply(
+    _ kernel: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void, _ x: [Float]
+  ) -> [Float] {
     var y = [Float](repeating: 0, count: x.count)
     x.withUnsafeBufferPointer { xs in
       y.withUnsafeMutableBufferPointer { ys in kernel(xs.baseAddress!, ys.baseAddress!, x.count) }
@@ -44,7 +46,9 @@ struct VectorMathTests {
     let y = apply({ ad_tanh_f32($0, $1, $2) }, x)
     for (xi, yi) in zip(x, y) {
       let exact = Foundation.tanh(Double(xi))
-      #expect(abs(Double(yi) - exact) <= 5e-7 * abs(exact) + 1e-37, "tanh(\(xi)) = \(yi), expected \(exact)")
+      #expect(
+        abs(Double(yi) - exact) <= 5e-7 * abs(exact) + 1e-37,
+        "tanh(\(xi)) = \(yi), expected \(exact)")
     }
   }
 }

@@ -6,7 +6,8 @@ import Testing
 @Suite("Data files")
 struct DataTests {
   func temporaryFile(_ name: String, _ contents: Data) throws -> URL {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("autodiff-tests-\(UUID())")
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "autodiff-tests-\(UUID())")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     let url = directory.appendingPathComponent(name)
     try contents.write(to: url)
@@ -49,7 +50,9 @@ struct DataTests {
 
   func idx(_ type: UInt8, _ dims: [Int], _ payload: [UInt8]) -> Data {
     var bytes: [UInt8] = [0, 0, type, UInt8(dims.count)]
-    for d in dims { bytes += [UInt8(d >> 24 & 255), UInt8(d >> 16 & 255), UInt8(d >> 8 & 255), UInt8(d & 255)] }
+    for d in dims {
+      bytes += [UInt8(d >> 24 & 255), UInt8(d >> 16 & 255), UInt8(d >> 8 & 255), UInt8(d & 255)]
+    }
     return Data(bytes + payload)
   }
 
@@ -58,7 +61,9 @@ struct DataTests {
     #expect(t.shape == [2, 3])
     #expect(t.scalars == [0, 1, 2, 3, 4, 255])
     let truncated = error { _ = try IDX.parse(idx(8, [2, 3], [0, 1, 2]), file: "images") }
-    #expect(truncated?.description == "images: byte 12: expected 6 bytes of data for shape [2, 3], found 3")
+    #expect(
+      truncated?.description
+        == "images: byte 12: expected 6 bytes of data for shape [2, 3], found 3")
     let wrongType = error { _ = try IDX.parse(idx(0x0D, [1], [0, 0, 0, 0]), file: "f") }
     #expect(wrongType?.byteOffset == 2)
     let tiny = error { _ = try IDX.parse(Data([0, 0]), file: "f") }
@@ -100,7 +105,9 @@ struct DataTests {
   }
 
   @Test func proteinFormatErrorsNameTheLine() {
-    let badLabel = error { _ = try ProteinSecondaryStructure(text: "<>\nA _\nC x\n", file: "p.train") }
+    let badLabel = error {
+      _ = try ProteinSecondaryStructure(text: "<>\nA _\nC x\n", file: "p.train")
+    }
     #expect(badLabel?.description == "p.train:3: expected label '_', 'h' or 'e', found 'x'")
     let badLine = error { _ = try ProteinSecondaryStructure(text: "<>\nA _ extra\n", file: "p") }
     #expect(badLine?.line == 2)

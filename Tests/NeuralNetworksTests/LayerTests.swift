@@ -66,7 +66,8 @@ struct LayerTests {
   /// The convolution against a direct sum over the window.
   @Test func conv2DMatchesADirectConvolution() {
     var rng = SeededGenerator(seed: 4)
-    let conv = Conv2D(inputChannels: 2, outputChannels: 3, kernelSize: 3, padding: 1, dtype: .float64, using: &rng)
+    let conv = Conv2D(
+      inputChannels: 2, outputChannels: 3, kernelSize: 3, padding: 1, dtype: .float64, using: &rng)
     let x = Tensor.normal([2, 2, 5, 6], using: &rng)
     let y = conv(Var(x)).value
     #expect(y.shape == [2, 3, 5, 6])
@@ -93,7 +94,9 @@ struct LayerTests {
   @Test func conv2DAndPoolingGradientCheck() {
     let check = GradientCheck("Conv2D + MaxPool2D", inputs: [.init([2, 1, 6, 6])]) { x in
       var rng = SeededGenerator(seed: 6)
-      let conv = Conv2D(inputChannels: 1, outputChannels: 2, kernelSize: 3, padding: 1, dtype: .float64, using: &rng)
+      let conv = Conv2D(
+        inputChannels: 1, outputChannels: 2, kernelSize: 3, padding: 1, dtype: .float64, using: &rng
+      )
       return MaxPool2D(size: 2)(conv(x[0]).tanh())
     }
     #expect(check.run().passed)
@@ -165,8 +168,10 @@ struct LayerGradientCheckTests {
       var rng = SeededGenerator(seed: 3)
       let net = Sequential(
         Flatten(),
-        Residual(Sequential(
-          Linear(inputSize: 6, outputSize: 6, dtype: .float64, using: &rng), Activation(.elu(alpha: 1)))),
+        Residual(
+          Sequential(
+            Linear(inputSize: 6, outputSize: 6, dtype: .float64, using: &rng),
+            Activation(.elu(alpha: 1)))),
         Activation(.softplus), Linear(inputSize: 6, outputSize: 2, dtype: .float64, using: &rng),
         Activation(.leakyRelu(alpha: 0.1)))
       return net(x[0])
@@ -178,7 +183,8 @@ struct LayerGradientCheckTests {
 @Suite("Data loader")
 struct DataLoaderTests {
   @Test func epochsReshuffleAndKeepTheLastBatch() {
-    let data = Dataset(inputs: Tensor((0..<300).map(Double.init), shape: [300, 1]), targets: Tensor.zeros([300]))
+    let data = Dataset(
+      inputs: Tensor((0..<300).map(Double.init), shape: [300, 1]), targets: Tensor.zeros([300]))
     var loader = DataLoader(data, batchSize: 38, seed: 1)
     let first = loader.nextEpoch()
     let second = loader.nextEpoch()

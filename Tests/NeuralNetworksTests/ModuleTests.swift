@@ -8,12 +8,13 @@ struct ModuleTests {
     var rng = SeededGenerator(seed: 0)
     let mlp = MLP(sizes: [3, 4, 2], activation: .sigmoid, using: &rng)
     #expect(mlp.parameterCount == 26)
-    #expect(mlp.description == """
-      MLP(3 → 4 → 2): 26 parameters
-        Linear(3 → 4): 16 parameters
-        Sigmoid
-        Linear(4 → 2): 10 parameters
-      """)
+    #expect(
+      mlp.description == """
+        MLP(3 → 4 → 2): 26 parameters
+          Linear(3 → 4): 16 parameters
+          Sigmoid
+          Linear(4 → 2): 10 parameters
+        """)
     let mnist = MLP(sizes: [784, 256, 10], using: &rng)
     #expect(mnist.parameterCount == 784 * 256 + 256 + 256 * 10 + 10)
   }
@@ -26,7 +27,8 @@ struct ModuleTests {
     let w = layer.weight.value.scalars
     let variance = w.map { $0 * $0 }.reduce(0, +) / Double(w.count)
     #expect(abs(variance - 1.0 / 400) < 0.1 / 400)  // N(0, 1)/√in, as in the course
-    let he = Initialization.he.weights(fanIn: 400, fanOut: 300, dtype: .float64, using: &rng).scalars
+    let he = Initialization.he.weights(fanIn: 400, fanOut: 300, dtype: .float64, using: &rng)
+      .scalars
     let heVariance: Double = he.map { $0 * $0 }.reduce(0, +) / Double(he.count)
     #expect(abs(heVariance - 2.0 / 400) < 0.2 / 400)
     let y = layer(Var(Tensor.zeros([7, 400], dtype: .float32)))
@@ -59,7 +61,8 @@ struct ModuleTests {
     let w = model.parameters[0]
     #expect(w.shape == [8, 3])
     // One W used as W in the encoder and Wᵀ in the decoder: both gradients land in W.
-    let check = GradientCheck("tied weights", inputs: [.init([8, 3]), .init([2, 8], in: 0...1)]) { p in
+    let check = GradientCheck("tied weights", inputs: [.init([8, 3]), .init([2, 8], in: 0...1)]) {
+      p in
       let encoder = Linear(weight: p[0], bias: nil)
       let decoder = TransposedLinear(tiedTo: p[0], dtype: .float64)
       return decoder(encoder(p[1]).sigmoid()).sigmoid()

@@ -13,9 +13,14 @@ struct OptimizerTests {
     return p
   }
 
-  func expect(_ p: Var, _ expected: [Double], _ tolerance: Double = 1e-12, sourceLocation: SourceLocation = #_sourceLocation) {
+  func expect(
+    _ p: Var, _ expected: [Double], _ tolerance: Double = 1e-12,
+    sourceLocation: SourceLocation = #_sourceLocation
+  ) {
     for (a, b) in zip(p.value.scalars, expected) {
-      #expect(abs(a - b) <= tolerance, "\(p.value.scalars) vs \(expected)", sourceLocation: sourceLocation)
+      #expect(
+        abs(a - b) <= tolerance, "\(p.value.scalars) vs \(expected)", sourceLocation: sourceLocation
+      )
     }
   }
 

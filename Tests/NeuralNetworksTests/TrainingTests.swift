@@ -34,7 +34,8 @@ struct TrainingTests {
     let scores = Tensor([[0.9, 0.1, 0], [0.2, 0.7, 0.1], [0.1, 0.2, 0.7], [0.6, 0.3, 0.1]])
     let labels = [0, 1, 2, 1]
     #expect(Metrics.accuracy(scores: scores, labels: labels) == 0.75)
-    let confusion = Metrics.confusionMatrix(predicted: scores.argmaxRows, labels: labels, classes: 3)
+    let confusion = Metrics.confusionMatrix(
+      predicted: scores.argmaxRows, labels: labels, classes: 3)
     #expect(confusion == [[1, 0, 0], [1, 1, 0], [0, 0, 1]])
     let pr = Metrics.precisionAndRecall(confusion: confusion)
     #expect(pr[0].precision == 0.5 && pr[0].recall == 1)

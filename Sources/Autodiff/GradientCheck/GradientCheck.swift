@@ -129,7 +129,9 @@ public struct GradientCheck: Sendable, CustomStringConvertible {
         let error = Swift.abs(analytic[k][flat: i] - numeric)
         maxAbs = Swift.max(maxAbs, error)
         maxRel = Swift.max(maxRel, error / Swift.max(Swift.abs(numeric), 1e-12))
-        if !(error <= tolerance.absolute + tolerance.relative * Swift.abs(numeric)) { passed = false }
+        if !(error <= tolerance.absolute + tolerance.relative * Swift.abs(numeric)) {
+          passed = false
+        }
       }
     }
     loss.evaluate()
@@ -186,7 +188,9 @@ public struct GradientCheck: Sendable, CustomStringConvertible {
     var worst = 0.0
     for k in leaves.indices {
       var numeric = plus[k]
-      for i in 0..<numeric.count { numeric[flat: i] = (plus[k][flat: i] - minus[k][flat: i]) / (2 * h) }
+      for i in 0..<numeric.count {
+        numeric[flat: i] = (plus[k][flat: i] - minus[k][flat: i]) / (2 * h)
+      }
       // Finite differences of gradients are less accurate than of values: relax by 10×.
       let relaxed = Tolerance(
         epsilon: h, absolute: tolerance.absolute * 10, relative: tolerance.relative * 10)
@@ -196,7 +200,8 @@ public struct GradientCheck: Sendable, CustomStringConvertible {
   }
 
   private func mismatch(_ a: Tensor, _ b: Tensor, _ t: Tolerance) -> Double {
-    precondition(a.shape == b.shape, "GradientCheck \(name): gradient shapes \(a.shape) and \(b.shape)")
+    precondition(
+      a.shape == b.shape, "GradientCheck \(name): gradient shapes \(a.shape) and \(b.shape)")
     var worst = 0.0
     for i in 0..<a.count {
       let error = Swift.abs(a[flat: i] - b[flat: i])
@@ -226,8 +231,14 @@ extension Double {
     var e = 0.0
     var x = self
     if !x.isFinite { return 0 }
-    while x >= 10 { x /= 10; e += 1 }
-    while x < 1 { x *= 10; e -= 1 }
+    while x >= 10 {
+      x /= 10
+      e += 1
+    }
+    while x < 1 {
+      x *= 10
+      e -= 1
+    }
     return e
   }
 }

@@ -15,7 +15,8 @@ extension Var {
     if let seed {
       precondition(
         seed.shape == value.shape && seed.dtype == value.dtype,
-        "backward: seed of shape \(seed.shape) (\(seed.dtype)) for a node of shape \(value.shape) (\(value.dtype))")
+        "backward: seed of shape \(seed.shape) (\(seed.dtype)) for a node of shape \(value.shape) (\(value.dtype))"
+      )
       accumulateGradient(seed)
     } else {
       accumulateGradient(Tensor(repeating: 1, shape: value.shape, dtype: value.dtype))

@@ -23,7 +23,9 @@
 public func gradients(
   of output: Var, withRespectTo inputs: [Var], seed: Var? = nil, createGraph: Bool = false
 ) -> [Var] {
-  gradients(of: output, withRespectTo: inputs, seed: seed, createGraph: createGraph, stoppingAtInputs: false)
+  gradients(
+    of: output, withRespectTo: inputs, seed: seed, createGraph: createGraph, stoppingAtInputs: false
+  )
 }
 
 /// The same, optionally treating the inputs as leaves: the sweep does not go below them.
@@ -38,7 +40,8 @@ func gradients(
     grads[ObjectIdentifier(output)] =
       seed ?? Var.constant(Tensor(repeating: 1, shape: output.shape, dtype: output.dtype))
     let boundary = stoppingAtInputs ? Set(inputs.map(ObjectIdentifier.init)) : []
-    let order = stoppingAtInputs
+    let order =
+      stoppingAtInputs
       ? output.topologicalOrder(stoppingAt: boundary) : output.topologicalOrder()
     for node in order.reversed() {
       guard let op = node.creator, node.requiresGrad, let s = grads[ObjectIdentifier(node)],

@@ -12,34 +12,18 @@ extension Var {
   /// order would make a reference cycle and leak the graph.
   func nodesBelow() -> [Var] {
     if let cachedOrder { return cachedOrder }
-    var order: [Var] = []
-    var visited = Set<ObjectIdentifier>()
-    // Each stack entry is a node and the index of the next argument to visit.
-    var stack: [(node: Var, next: Int)] = [(self, 0)]
-    visited.insert(ObjectIdentifier(self))
-    while !stack.isEmpty {
-      let (node, next) = stack[stack.count - 1]
-      if let op = node.creator, next < op.args.count {
-        stack[stack.count - 1].next = next + 1
-        let arg = op.args[next]
-        if visited.insert(ObjectIdentifier(arg)).inserted { stack.append((arg, 0)) }
-      } else {
-        order.append(node)
-        stack.removeLast()
-      }
-    }
+    var order = topologicalOrder(stoppingAt: [])
     order.removeLast()
     if !order.isEmpty { cachedOrder = order }
     return order
   }
-}
 
-extension Var {
-  /// The topological order of the part of the graph above `boundary`: nodes in the
-  /// boundary are included but not descended into. Not cached.
+  /// The topological order of the graph above `boundary`: nodes in the boundary are
+  /// included but not descended into. Not cached.
   func topologicalOrder(stoppingAt boundary: Set<ObjectIdentifier>) -> [Var] {
     var order: [Var] = []
     var visited: Set<ObjectIdentifier> = [ObjectIdentifier(self)]
+    // Each stack entry is a node and the index of the next argument to visit.
     var stack: [(node: Var, next: Int)] = [(self, 0)]
     while !stack.isEmpty {
       let (node, next) = stack[stack.count - 1]

@@ -18,7 +18,8 @@ extension Var: CustomStringConvertible {
       } else if let name = node.name {
         rendered = name
       } else if node.value.count == 1 {
-        rendered = node.dtype == .float32
+        rendered =
+          node.dtype == .float32
           ? "\(Float(node.value[flat: 0]))" : "\(node.value[flat: 0])"
       } else {
         rendered = "tensor\(node.shape)"
@@ -45,7 +46,8 @@ extension Var: CustomStringConvertible {
       if values && node.value.count <= 16 { label += "\\nvalue \(node.value)" }
       if gradients, let grad = node.grad, grad.count <= 16 { label += "\\ngrad \(grad)" }
       let style = node.isLeaf ? ", style=rounded" : ""
-      lines.append("  n\(i) [label=\"\(label.replacingOccurrences(of: "\"", with: "'"))\"\(style)];")
+      lines.append(
+        "  n\(i) [label=\"\(label.replacingOccurrences(of: "\"", with: "'"))\"\(style)];")
       for arg in node.creator?.args ?? [] {
         lines.append("  n\(ids[ObjectIdentifier(arg)]!) -> n\(i);")
       }

@@ -4,7 +4,8 @@ extension Var {
   ///
   /// - Precondition: This node is a leaf.
   public func updateValue<R>(_ body: (inout Tensor) throws -> R) rethrows -> R {
-    precondition(isLeaf, "updateValue: \(name ?? "node") is computed by \(creator!.name), not a leaf")
+    precondition(
+      isLeaf, "updateValue: \(name ?? "node") is computed by \(creator!.name), not a leaf")
     return try body(&value)
   }
 }
@@ -20,8 +21,10 @@ extension Tensor {
     let out = Tensor.uninitialized(newShape, dtype: dtype)
     let bytes = rowSize * dtype.byteCount
     for (i, index) in indices.enumerated() {
-      precondition(index >= 0 && index < rowCount, "gatheringRows: row \(index) out of range 0..<\(rowCount)")
-      (out.buffer.pointer + i * bytes).copyMemory(from: buffer.pointer + index * bytes, byteCount: bytes)
+      precondition(
+        index >= 0 && index < rowCount, "gatheringRows: row \(index) out of range 0..<\(rowCount)")
+      (out.buffer.pointer + i * bytes).copyMemory(
+        from: buffer.pointer + index * bytes, byteCount: bytes)
     }
     return out
   }

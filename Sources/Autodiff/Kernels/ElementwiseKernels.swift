@@ -5,11 +5,15 @@ protocol UnaryFunction {
   static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T
   /// A vectorized `Float` kernel, when the function has one (a polynomial approximation
   /// whose error bound is tested against `value`).
-  static var floatKernel: ((UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void)? { get }
+  static var floatKernel: ((UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void)? {
+    get
+  }
 }
 
 extension UnaryFunction {
-  static var floatKernel: ((UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void)? { nil }
+  static var floatKernel: ((UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void)? {
+    nil
+  }
 }
 
 /// A scalar function of two variables and its partial derivatives.
@@ -55,7 +59,8 @@ enum Kernels {
   ) {
     switch x.dtype {
     case .float32:
-      unaryBackward(f, Float.self, x, y, s, Float(p), Float(q), g.assumingMemoryBound(to: Float.self))
+      unaryBackward(
+        f, Float.self, x, y, s, Float(p), Float(q), g.assumingMemoryBound(to: Float.self))
     case .float64:
       unaryBackward(f, Double.self, x, y, s, p, q, g.assumingMemoryBound(to: Double.self))
     }

@@ -31,7 +31,8 @@ extension Kernels {
       return
     }
     let config = GemmConfiguration.forLevel(ComputeSettings.kernelLevel)
-    let (mr, nr) = T.self == Float.self
+    let (mr, nr) =
+      T.self == Float.self
       ? (config.mr_f32, config.nr_f32) : (config.mr_f64, config.nr_f64)
     let threads = m * n * k < parallelThreshold ? 1 : ComputeSettings.threads
     // Split the larger output dimension into one slice per thread, in whole register blocks.
@@ -51,7 +52,8 @@ extension Kernels {
       if splitColumns {
         let bOffset = transB ? first * ldb : first
         blockedGemm(
-          T.self, config: sendableConfig.pointer, mr: mr, nr: nr, transA: transA, transB: transB, m: m,
+          T.self, config: sendableConfig.pointer, mr: mr, nr: nr, transA: transA, transB: transB,
+          m: m,
           n: last - first, k: k, a: a.pointer, lda: lda, b: b.pointer + bOffset, ldb: ldb,
           c: c.pointer + first, ldc: ldc, accumulate: accumulate)
       } else {
@@ -123,7 +125,8 @@ extension Kernels {
         // (its rows are contiguous), and only a last partial panel is packed.
         let packsAllOfB = transB || m > readsBInPlaceBelow
         if packsAllOfB {
-          packB(transB: transB, b: b, ldb: ldb, p0: pc, j0: jc, kc: kc, nc: nc, nr: nr, into: packedB)
+          packB(
+            transB: transB, b: b, ldb: ldb, p0: pc, j0: jc, kc: kc, nc: nc, nr: nr, into: packedB)
         } else if nc % nr != 0 {
           let first = nc / nr * nr
           packB(
@@ -133,13 +136,16 @@ extension Kernels {
         var ic = 0
         while ic < m {
           let mc = min(blockM, m - ic)
-          packA(transA: transA, a: a, lda: lda, i0: ic, p0: pc, mc: mc, kc: kc, mr: mr, into: packedA)
+          packA(
+            transA: transA, a: a, lda: lda, i0: ic, p0: pc, mc: mc, kc: kc, mr: mr, into: packedA)
           var jr = 0
           while jr < nc {
             let nEff = min(nr, nc - jr)
             let inPlace = !packsAllOfB && nEff == nr
-            let bPanel = inPlace
-              ? UnsafeMutablePointer(mutating: b + pc * ldb + jc + jr) : packedB + (jr / nr) * kc * nr
+            let bPanel =
+              inPlace
+              ? UnsafeMutablePointer(mutating: b + pc * ldb + jc + jr)
+              : packedB + (jr / nr) * kc * nr
             let bStride = inPlace ? ldb : nr
             var ir = 0
             while ir < mc {

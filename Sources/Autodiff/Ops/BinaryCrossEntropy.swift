@@ -15,7 +15,9 @@ public func binaryCrossEntropy(
   precondition(
     predicted.shape == expected.shape,
     "binaryCrossEntropy: predicted \(predicted.shape) and expected \(expected.shape) differ")
-  precondition(predicted.dtype == expected.dtype, "binaryCrossEntropy: dtypes \(predicted.dtype) and \(expected.dtype) differ")
+  precondition(
+    predicted.dtype == expected.dtype,
+    "binaryCrossEntropy: dtypes \(predicted.dtype) and \(expected.dtype) differ")
   let mean = reduction == .mean
   return Var.fused(
     name: "binaryCrossEntropy", args: [predicted, expected],
@@ -30,7 +32,8 @@ public func binaryCrossEntropy(
       Kernels.binaryCrossEntropyBackward(y.value, t.value, epsilon, scale, gy, gt)
     },
     composed: { args in
-      composedBinaryCrossEntropy(predicted: args[0], expected: args[1], epsilon: epsilon, reduction: reduction)
+      composedBinaryCrossEntropy(
+        predicted: args[0], expected: args[1], epsilon: epsilon, reduction: reduction)
     })
 }
 
@@ -45,7 +48,9 @@ public func composedBinaryCrossEntropy(
 }
 
 extension Kernels {
-  static func binaryCrossEntropy(_ y: Tensor, _ t: Tensor, _ epsilon: Double, _ mean: Bool) -> Tensor {
+  static func binaryCrossEntropy(_ y: Tensor, _ t: Tensor, _ epsilon: Double, _ mean: Bool)
+    -> Tensor
+  {
     var total = 0.0
     switch y.dtype {
     case .float32: total = bceTotal(Float.self, y, t, Float(epsilon))
@@ -54,7 +59,9 @@ extension Kernels {
     return Tensor(scalar: mean ? total / Double(Swift.max(y.count, 1)) : total, dtype: y.dtype)
   }
 
-  private static func bceTotal<T: TensorScalar>(_: T.Type, _ y: Tensor, _ t: Tensor, _ epsilon: T) -> Double {
+  private static func bceTotal<T: TensorScalar>(_: T.Type, _ y: Tensor, _ t: Tensor, _ epsilon: T)
+    -> Double
+  {
     let (yp, tp) = (y.pointer(as: T.self), t.pointer(as: T.self))
     var total = T.zero
     for i in 0..<y.count {
@@ -71,9 +78,13 @@ extension Kernels {
   ) {
     switch y.dtype {
     case .float32:
-      bceBackward(Float.self, y, t, Float(epsilon), Float(scale), gy?.assumingMemoryBound(to: Float.self), gt?.assumingMemoryBound(to: Float.self))
+      bceBackward(
+        Float.self, y, t, Float(epsilon), Float(scale), gy?.assumingMemoryBound(to: Float.self),
+        gt?.assumingMemoryBound(to: Float.self))
     case .float64:
-      bceBackward(Double.self, y, t, epsilon, scale, gy?.assumingMemoryBound(to: Double.self), gt?.assumingMemoryBound(to: Double.self))
+      bceBackward(
+        Double.self, y, t, epsilon, scale, gy?.assumingMemoryBound(to: Double.self),
+        gt?.assumingMemoryBound(to: Double.self))
     }
   }
 

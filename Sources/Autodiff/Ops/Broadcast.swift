@@ -13,7 +13,8 @@ extension Var {
       op: "broadcast", args: [self],
       forward: { args, value in Kernels.broadcast(args[0].value, to: target, into: &value) },
       vectorJacobianProduct: { args, _, s in [s.summed(toShape: args[0].shape)] },
-      backward: { args, _, s in args[0].accumulateGradient(Kernels.sum(s, toShape: args[0].shape)) })
+      backward: { args, _, s in args[0].accumulateGradient(Kernels.sum(s, toShape: args[0].shape)) }
+    )
   }
 
   /// Sums over the axes along which `shape` was broadcast to this node's shape: the inverse

@@ -51,7 +51,9 @@ extension GradientCheck {
   }
   /// A composite whose second argument is computed from its first: the rule must stop at
   /// its arguments, or the path through the first would be counted twice.
-  public static let compositeChain = GradientCheck("composite (dependent arguments)", inputs: [.init([3])]) {
+  public static let compositeChain = GradientCheck(
+    "composite (dependent arguments)", inputs: [.init([3])]
+  ) {
     let y = Var.composite(name: "sin", args: [$0[0]]) { $0[0].sin() }
     return Var.composite(name: "product", args: [$0[0], y]) { $0[0] * $0[1] }
   }

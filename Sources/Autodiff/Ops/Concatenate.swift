@@ -9,7 +9,12 @@ extension Var {
       var a = part.shape
       var b = parts[0].shape
       precondition(
-        a.count == b.count && { a[axis] = 0; b[axis] = 0; return a == b }(),
+        a.count == b.count
+          && {
+            a[axis] = 0
+            b[axis] = 0
+            return a == b
+          }(),
         "concatenate: shapes \(parts[0].shape) and \(part.shape) differ off axis \(axis)")
     }
     return Var(

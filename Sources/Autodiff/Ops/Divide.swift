@@ -11,7 +11,10 @@ extension Var {
   /// Backward, from the saved output y = a / b: ∂L/∂a = Σ s / b, ∂L/∂b = −Σ s · y / b.
   public static func / (a: Var, b: Var) -> Var {
     a.elementwise(DivideFunction.self, b, name: "divide", infix: "/") { args, y, s in
-      [(s / args[1]).summed(toShape: args[0].shape), (-s * y / args[1]).summed(toShape: args[1].shape)]
+      [
+        (s / args[1]).summed(toShape: args[0].shape),
+        (-s * y / args[1]).summed(toShape: args[1].shape),
+      ]
     }
   }
 

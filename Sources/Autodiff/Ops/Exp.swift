@@ -6,7 +6,9 @@ enum ExpFunction: UnaryFunction {
     { ad_exp_f32($0, $1, $2) }
   }
   @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T { T.exp(x) }
-  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T { y }
+  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T {
+    y
+  }
 }
 
 extension Var {

@@ -8,7 +8,9 @@ extension Var {
     let axis = normalizedAxis(axis, op: "gather")
     let length = shape[axis]
     for index in indices {
-      precondition(index >= 0 && index < length, "gather: index \(index) out of range 0..<\(length) on axis \(axis)")
+      precondition(
+        index >= 0 && index < length,
+        "gather: index \(index) out of range 0..<\(length) on axis \(axis)")
     }
     return Var(
       op: "gather", args: [self],
@@ -33,7 +35,9 @@ extension Var {
   /// Backward: ∂L/∂x = s gathered at `indices`.
   public func scatterAdded(_ indices: [Int], along axis: Int = 0, length: Int) -> Var {
     let axis = normalizedAxis(axis, op: "scatterAdd")
-    precondition(indices.count == shape[axis], "scatterAdd: \(indices.count) indices for \(shape[axis]) entries")
+    precondition(
+      indices.count == shape[axis],
+      "scatterAdd: \(indices.count) indices for \(shape[axis]) entries")
     return Var(
       op: "scatterAdd", args: [self],
       forward: { args, value in

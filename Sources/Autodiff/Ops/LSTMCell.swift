@@ -14,10 +14,7 @@ extension Var {
   /// ∂z_f = s ⊙ c_{t−1} ⊙ f(1 − f), ∂z_i = s ⊙ g ⊙ i(1 − i), ∂z_g = s ⊙ i ⊙ (1 − g²),
   /// ∂z_o = 0.
   public static func lstmCellState(preactivations z: Var, cell c: Var) -> Var {
-    let hidden = c.shape.last ?? 0
-    precondition(
-      z.rank == 2 && c.rank == 2 && z.shape == [c.shape[0], 4 * hidden],
-      "lstmCellState: preactivations \(z.shape) do not match cell \(c.shape) (expected [n, 4 · \(hidden)])")
+    let hidden = lstmHiddenSize(z, c, op: "lstmCellState")
     let gates = SavedTensor()
     return fused(
       name: "lstmCellState", args: [z, c],
@@ -45,10 +42,7 @@ extension Var {
   /// Backward: ∂z_o = s ⊙ tanh(c_t) ⊙ o(1 − o), ∂c_t = s ⊙ o ⊙ (1 − tanh²(c_t)), other
   /// gate columns 0.
   public static func lstmHiddenState(preactivations z: Var, cell c: Var) -> Var {
-    let hidden = c.shape.last ?? 0
-    precondition(
-      z.rank == 2 && c.rank == 2 && z.shape == [c.shape[0], 4 * hidden],
-      "lstmHiddenState: preactivations \(z.shape) do not match cell \(c.shape) (expected [n, 4 · \(hidden)])")
+    let hidden = lstmHiddenSize(z, c, op: "lstmHiddenState")
     let saved = SavedTensor()
     return fused(
       name: "lstmHiddenState", args: [z, c],
@@ -66,6 +60,16 @@ extension Var {
   }
 }
 
+/// The hidden size of an LSTM cell op, checking that pre-activations are [n, 4h] for a
+/// cell state [n, h].
+private func lstmHiddenSize(_ z: Var, _ c: Var, op: String) -> Int {
+  let hidden = c.shape.last ?? 0
+  precondition(
+    z.rank == 2 && c.rank == 2 && z.shape == [c.shape[0], 4 * hidden],
+    "\(op): preactivations \(z.shape) do not match cell \(c.shape) (expected [n, 4 · \(hidden)])")
+  return hidden
+}
+
 extension Kernels {
   /// σ (or tanh) of `count` elements, vectorized for `Float`.
   @inline(__always)
@@ -73,7 +77,10 @@ extension Kernels {
     _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ count: Int, tanh: Bool
   ) {
     if T.self == Float.self && ComputeSettings.kernelLevel > .portable {
-      let (xf, yf) = (UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self))
+      let (xf, yf) = (
+        UnsafeRawPointer(x).assumingMemoryBound(to: Float.self),
+        UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self)
+      )
       if tanh { ad_tanh_f32(xf, yf, count) } else { ad_sigmoid_f32(xf, yf, count) }
     } else if tanh {
       for i in 0..<count { y[i] = T.tanh(x[i]) }
@@ -112,7 +119,9 @@ extension Kernels {
     }
   }
 
-  private static func lstmCellState<T: TensorScalar>(_: T.Type, _ gates: Tensor, _ c: Tensor, _ out: inout Tensor) {
+  private static func lstmCellState<T: TensorScalar>(
+    _: T.Type, _ gates: Tensor, _ c: Tensor, _ out: inout Tensor
+  ) {
     let (n, h) = (c.shape[0], c.shape[1])
     let (gp, cp, yp) = (gates.pointer(as: T.self), c.pointer(as: T.self), out.pointer(as: T.self))
     for r in 0..<n {
@@ -161,7 +170,8 @@ extension Kernels {
   }
 
   /// h_t = o ⊙ tanh(c_t); saves o and tanh(c_t) for the backward in `saved` ([n, 2h]).
-  static func lstmHiddenState(_ z: Tensor, _ c: Tensor, saved: inout Tensor, into out: inout Tensor) {
+  static func lstmHiddenState(_ z: Tensor, _ c: Tensor, saved: inout Tensor, into out: inout Tensor)
+  {
     out.prepare(shape: c.shape, dtype: c.dtype)
     saved.prepare(shape: [c.shape[0], 2 * c.shape[1]], dtype: c.dtype)
     switch c.dtype {
@@ -174,7 +184,10 @@ extension Kernels {
     _: T.Type, _ z: Tensor, _ c: Tensor, _ saved: inout Tensor, _ out: inout Tensor
   ) {
     let (n, h) = (c.shape[0], c.shape[1])
-    let (zp, cp, vp, yp) = (z.pointer(as: T.self), c.pointer(as: T.self), saved.pointer(as: T.self), out.pointer(as: T.self))
+    let (zp, cp, vp, yp) = (
+      z.pointer(as: T.self), c.pointer(as: T.self), saved.pointer(as: T.self),
+      out.pointer(as: T.self)
+    )
     for r in 0..<n {
       let v = vp + r * 2 * h
       activate(zp + r * 4 * h + 3 * h, v, h, tanh: false)
@@ -186,7 +199,8 @@ extension Kernels {
   }
 
   static func lstmHiddenStateBackward(
-    saved: Tensor, upstream s: Tensor, _ gz: UnsafeMutableRawPointer?, _ gc: UnsafeMutableRawPointer?
+    saved: Tensor, upstream s: Tensor, _ gz: UnsafeMutableRawPointer?,
+    _ gc: UnsafeMutableRawPointer?
   ) {
     switch s.dtype {
     case .float32: lstmHiddenStateBackward(Float.self, saved, s, gz, gc)
@@ -195,7 +209,8 @@ extension Kernels {
   }
 
   private static func lstmHiddenStateBackward<T: TensorScalar>(
-    _: T.Type, _ saved: Tensor, _ s: Tensor, _ gz: UnsafeMutableRawPointer?, _ gc: UnsafeMutableRawPointer?
+    _: T.Type, _ saved: Tensor, _ s: Tensor, _ gz: UnsafeMutableRawPointer?,
+    _ gc: UnsafeMutableRawPointer?
   ) {
     let (n, h) = (s.shape[0], s.shape[1])
     let (vp, sp) = (saved.pointer(as: T.self), s.pointer(as: T.self))
@@ -221,7 +236,8 @@ extension GradientCheck {
     "lstmHiddenState", inputs: [.init([3, 8]), .init([3, 2])]
   ) { Var.lstmHiddenState(preactivations: $0[0], cell: $0[1]) }
   public static let lstmStep = GradientCheck(
-    "LSTM step (fused cell)", inputs: [.init([2, 3]), .init([2, 2]), .init([2, 2]), .init([5, 8])]
+    "LSTM step (fused cell)",
+    inputs: [.init([2, 3]), .init([2, 2]), .init([2, 2]), .init([5, 8])]
   ) { a in
     let (x, h, c, w) = (a[0], a[1], a[2], a[3])
     let z = Var.concatenate([h, x], along: 1).matmul(w)

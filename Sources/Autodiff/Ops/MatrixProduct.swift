@@ -25,7 +25,9 @@ extension Var {
   /// C = Aᵀ·B:  ∂A = B·sᵀ,   ∂B = A·s
   /// C = Aᵀ·Bᵀ: ∂A = Bᵀ·sᵀ,  ∂B = sᵀ·Aᵀ
   /// ```
-  public func matmul(_ other: Var, transposingSelf ta: Bool = false, transposingOther tb: Bool = false)
+  public func matmul(
+    _ other: Var, transposingSelf ta: Bool = false, transposingOther tb: Bool = false
+  )
     -> Var
   {
     let name = "matmul"

@@ -15,7 +15,10 @@ extension Var {
       op: "max", args: [self],
       forward: { args, value in
         let (values, _) = Kernels.maxAlongAxis(args[0].value, axis)
-        value = keepingDimensions ? values : values.reshaped(values.shape.enumerated().filter { $0.offset != axis }.map(\.element))
+        value =
+          keepingDimensions
+          ? values
+          : values.reshaped(values.shape.enumerated().filter { $0.offset != axis }.map(\.element))
       },
       vectorJacobianProduct: { args, _, s in
         let x = args[0].value

@@ -13,6 +13,7 @@ public func nllLoss(logProbabilities: Var, labels: Var, reduction: Reduction = .
 
 extension GradientCheck {
   public static let nllLoss = GradientCheck("nllLoss", inputs: [.init([4, 3])]) {
-    Autodiff.nllLoss(logProbabilities: $0[0].logSoftmax(), labels: Var.labels([0, 2, 2, 1], dtype: .float64))
+    Autodiff.nllLoss(
+      logProbabilities: $0[0].logSoftmax(), labels: Var.labels([0, 2, 2, 1], dtype: .float64))
   }
 }

@@ -12,7 +12,8 @@ extension Var {
         value.fill(with: 0)
         for i in 0..<labels.count {
           let label = Int(labels[flat: i])
-          precondition(label >= 0 && label < classes, "oneHot: label \(label) out of range 0..<\(classes)")
+          precondition(
+            label >= 0 && label < classes, "oneHot: label \(label) out of range 0..<\(classes)")
           value[flat: i * classes + label] = 1
         }
       },

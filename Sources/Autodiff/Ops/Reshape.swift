@@ -7,7 +7,8 @@ extension Var {
     var target = shape
     if let unknown = shape.firstIndex(of: -1) {
       let known = shape.enumerated().filter { $0.offset != unknown }.map(\.element).reduce(1, *)
-      precondition(known > 0 && value.count % known == 0, "reshape: \(self.shape) cannot become \(shape)")
+      precondition(
+        known > 0 && value.count % known == 0, "reshape: \(self.shape) cannot become \(shape)")
       target[unknown] = value.count / known
     }
     precondition(

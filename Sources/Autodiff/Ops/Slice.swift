@@ -41,7 +41,8 @@ extension Var {
   public func padded(along axis: Int, before: Int, toLength length: Int) -> Var {
     let axis = normalizedAxis(axis, op: "pad")
     let count = shape[axis]
-    precondition(before >= 0 && before + count <= length, "pad: \(count) at \(before) exceeds \(length)")
+    precondition(
+      before >= 0 && before + count <= length, "pad: \(count) at \(before) exceeds \(length)")
     return Var(
       op: "pad", args: [self],
       forward: { args, value in
@@ -59,7 +60,8 @@ extension Var {
   /// `axis` counted from the end when negative, checked against the rank.
   func normalizedAxis(_ axis: Int, op: String) -> Int {
     let a = axis < 0 ? axis + rank : axis
-    precondition(a >= 0 && a < Swift.max(rank, 1), "\(op): axis \(axis) out of range for shape \(shape)")
+    precondition(
+      a >= 0 && a < Swift.max(rank, 1), "\(op): axis \(axis) out of range for shape \(shape)")
     return a
   }
 }
@@ -77,9 +79,13 @@ extension Kernels {
     let length = shape[axis]
     switch source.dtype {
     case .float32:
-      copy(Float.self, source, sourceStart, sourceLength, destination, start, length, outer, inner, count, accumulate)
+      copy(
+        Float.self, source, sourceStart, sourceLength, destination, start, length, outer, inner,
+        count, accumulate)
     case .float64:
-      copy(Double.self, source, sourceStart, sourceLength, destination, start, length, outer, inner, count, accumulate)
+      copy(
+        Double.self, source, sourceStart, sourceLength, destination, start, length, outer, inner,
+        count, accumulate)
     }
   }
 

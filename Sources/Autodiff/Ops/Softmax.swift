@@ -64,8 +64,10 @@ extension Kernels {
     _ y: Tensor, _ s: Tensor, _ axis: Int, log: Bool, into g: UnsafeMutableRawPointer
   ) {
     switch y.dtype {
-    case .float32: softmaxBackward(Float.self, y, s, axis, log, g.assumingMemoryBound(to: Float.self))
-    case .float64: softmaxBackward(Double.self, y, s, axis, log, g.assumingMemoryBound(to: Double.self))
+    case .float32:
+      softmaxBackward(Float.self, y, s, axis, log, g.assumingMemoryBound(to: Float.self))
+    case .float64:
+      softmaxBackward(Double.self, y, s, axis, log, g.assumingMemoryBound(to: Double.self))
     }
   }
 

@@ -5,7 +5,9 @@ extension Var {
   public func sum() -> Var {
     Var(
       op: "sum", args: [self],
-      forward: { args, value in Kernels.sum(args[0].value, axis: nil, keepingDimensions: false, into: &value) },
+      forward: { args, value in
+        Kernels.sum(args[0].value, axis: nil, keepingDimensions: false, into: &value)
+      },
       vectorJacobianProduct: { args, _, s in [s.broadcast(to: args[0].shape)] },
       backward: { args, _, s in
         guard let g = args[0].gradientPointer() else { return }

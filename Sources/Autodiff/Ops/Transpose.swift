@@ -14,7 +14,8 @@ extension Var {
   /// Backward: ∂L/∂x = s permuted by the inverse permutation.
   public func permuted(_ axes: [Int]) -> Var {
     precondition(
-      axes.sorted() == Array(0..<rank), "permute: \(axes) is not a permutation of the axes of \(shape)")
+      axes.sorted() == Array(0..<rank),
+      "permute: \(axes) is not a permutation of the axes of \(shape)")
     var inverse = axes
     for (i, axis) in axes.enumerated() { inverse[axis] = i }
     let inverseAxes = inverse
@@ -39,7 +40,9 @@ extension Kernels {
     out.prepare(shape: shape, dtype: x.dtype)
     // Source strides, read in the order of the output axes.
     var strides = [Int](repeating: 1, count: x.rank)
-    for i in stride(from: x.rank - 2, through: 0, by: -1) { strides[i] = strides[i + 1] * x.shape[i + 1] }
+    for i in stride(from: x.rank - 2, through: 0, by: -1) {
+      strides[i] = strides[i + 1] * x.shape[i + 1]
+    }
     let permutedStrides = axes.map { strides[$0] }
     let byteCount = x.dtype.byteCount
     let src = x.buffer.pointer

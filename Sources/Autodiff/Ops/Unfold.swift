@@ -48,10 +48,13 @@ struct UnfoldGeometry {
   init(shape: [Int], k: Int, stride: Int, padding: Int) {
     (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
     (self.k, self.stride, self.padding) = (k, stride, padding)
-    precondition(k >= 1 && stride >= 1 && padding >= 0, "unfold: bad kernel \(k), stride \(stride), padding \(padding)")
+    precondition(
+      k >= 1 && stride >= 1 && padding >= 0,
+      "unfold: bad kernel \(k), stride \(stride), padding \(padding)")
     outHeight = (h + 2 * padding - k) / stride + 1
     outWidth = (w + 2 * padding - k) / stride + 1
-    precondition(outHeight >= 1 && outWidth >= 1, "unfold: kernel \(k) larger than the padded input \(shape)")
+    precondition(
+      outHeight >= 1 && outWidth >= 1, "unfold: kernel \(k) larger than the padded input \(shape)")
   }
 
   var imageShape: [Int] { [n, c, h, w] }

@@ -287,7 +287,8 @@ extension Tensor: Equatable {
     if lhs.buffer === rhs.buffer { return !lhs.scalars.contains { $0.isNaN } }
     switch lhs.dtype {
     case .float32: return equal(lhs.pointer(as: Float.self), rhs.pointer(as: Float.self), lhs.count)
-    case .float64: return equal(lhs.pointer(as: Double.self), rhs.pointer(as: Double.self), lhs.count)
+    case .float64:
+      return equal(lhs.pointer(as: Double.self), rhs.pointer(as: Double.self), lhs.count)
     }
   }
 }

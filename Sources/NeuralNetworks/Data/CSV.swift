@@ -16,8 +16,12 @@ public enum CSV {
   }
 
   /// Parses CSV text (for data already in memory).
-  public static func parse(_ text: String, file: String = "<text>", hasHeader: Bool = true) throws -> Table {
-    try parse(text.split(separator: "\n", omittingEmptySubsequences: false), file: file, hasHeader: hasHeader)
+  public static func parse(_ text: String, file: String = "<text>", hasHeader: Bool = true) throws
+    -> Table
+  {
+    try parse(
+      text.split(separator: "\n", omittingEmptySubsequences: false), file: file,
+      hasHeader: hasHeader)
   }
 
   static func parse(_ lines: [Substring], file: String, hasHeader: Bool) throws -> Table {
@@ -36,7 +40,8 @@ public enum CSV {
         continue
       }
       if let width, fields.count != width {
-        throw DataFileError(file: file, line: number, "expected \(width) fields, found \(fields.count)")
+        throw DataFileError(
+          file: file, line: number, "expected \(width) fields, found \(fields.count)")
       }
       width = fields.count
       var row: [Double] = []
@@ -44,30 +49,38 @@ public enum CSV {
         guard let value = Double(field), value.isFinite else {
           let name = column < header.count ? " (\(header[column]))" : ""
           throw DataFileError(
-            file: file, line: number, "expected a number in column \(column + 1)\(name), found '\(field)'")
+            file: file, line: number,
+            "expected a number in column \(column + 1)\(name), found '\(field)'")
         }
         row.append(value)
       }
       rows.append(row)
     }
-    if rows.isEmpty { throw DataFileError(file: file, "expected at least one data row, found none") }
+    if rows.isEmpty {
+      throw DataFileError(file: file, "expected at least one data row, found none")
+    }
     return Table(header: header, rows: rows)
   }
 
   /// A dataset from a CSV file: the column named `labelColumn` becomes the targets (class
   /// labels), every other column an input feature.
-  public static func dataset(_ url: URL, labelColumn: String, dtype: DType = .float32) throws -> Dataset {
+  public static func dataset(_ url: URL, labelColumn: String, dtype: DType = .float32) throws
+    -> Dataset
+  {
     let table = try read(url)
     guard let labelIndex = table.header.firstIndex(of: labelColumn) else {
       throw DataFileError(
         file: url.lastPathComponent, line: 1,
-        "expected a column named '\(labelColumn)' in the header, found \(table.header.joined(separator: ", "))")
+        "expected a column named '\(labelColumn)' in the header, found \(table.header.joined(separator: ", "))"
+      )
     }
     return dataset(table, labelIndex: labelIndex, dtype: dtype)
   }
 
   static func dataset(_ table: Table, labelIndex: Int, dtype: DType) -> Dataset {
-    let features = table.rows.map { row in row.enumerated().filter { $0.offset != labelIndex }.map(\.element) }
+    let features = table.rows.map { row in
+      row.enumerated().filter { $0.offset != labelIndex }.map(\.element)
+    }
     let d = features.first?.count ?? 0
     return Dataset(
       inputs: Tensor(features.flatMap { $0 }, shape: [features.count, d], dtype: dtype),

@@ -34,7 +34,8 @@ func readFile(_ url: URL) throws -> Data {
   do {
     return try Data(contentsOf: url)
   } catch {
-    let reason = FileManager.default.fileExists(atPath: url.path) ? "cannot be read" : "no such file"
+    let reason =
+      FileManager.default.fileExists(atPath: url.path) ? "cannot be read" : "no such file"
     throw DataFileError(file: url.path, "\(reason)")
   }
 }

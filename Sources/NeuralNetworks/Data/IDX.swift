@@ -12,13 +12,17 @@ public enum IDX {
   }
 
   /// Parses IDX bytes.
-  public static func parse(_ data: Data, file: String, scale: Double = 1, dtype: DType = .float32) throws -> Tensor {
+  public static func parse(_ data: Data, file: String, scale: Double = 1, dtype: DType = .float32)
+    throws -> Tensor
+  {
     let bytes = [UInt8](data)
     guard bytes.count >= 4 else {
-      throw DataFileError(file: file, byteOffset: 0, "expected a 4-byte magic number, found \(bytes.count) bytes")
+      throw DataFileError(
+        file: file, byteOffset: 0, "expected a 4-byte magic number, found \(bytes.count) bytes")
     }
     guard bytes[0] == 0 && bytes[1] == 0 else {
-      throw DataFileError(file: file, byteOffset: 0, "expected the magic number to start with two zero bytes")
+      throw DataFileError(
+        file: file, byteOffset: 0, "expected the magic number to start with two zero bytes")
     }
     guard bytes[2] == 0x08 else {
       throw DataFileError(
@@ -27,12 +31,14 @@ public enum IDX {
     }
     let rank = Int(bytes[3])
     guard rank >= 1 && bytes.count >= 4 + 4 * rank else {
-      throw DataFileError(file: file, byteOffset: 4, "expected \(rank) dimension sizes, the file ends first")
+      throw DataFileError(
+        file: file, byteOffset: 4, "expected \(rank) dimension sizes, the file ends first")
     }
     var shape: [Int] = []
     for d in 0..<rank {
       let o = 4 + 4 * d
-      shape.append(Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3]))
+      shape.append(
+        Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3]))
     }
     let start = 4 + 4 * rank
     let count = shape.reduce(1, *)
@@ -52,7 +58,8 @@ public enum IDX {
     guard y.rank == 1, x.shape[0] == y.shape[0] else {
       throw DataFileError(
         file: labels.lastPathComponent,
-        "expected \(x.shape[0]) labels to match \(images.lastPathComponent), found shape \(y.shape)")
+        "expected \(x.shape[0]) labels to match \(images.lastPathComponent), found shape \(y.shape)"
+      )
     }
     return Dataset(inputs: x.reshaped([x.shape[0], x.count / max(x.shape[0], 1)]), targets: y)
   }

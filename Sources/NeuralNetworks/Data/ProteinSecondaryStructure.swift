@@ -21,7 +21,9 @@ public struct ProteinSecondaryStructure {
     public var classes: [Int]
 
     public init(residues: [Int], classes: [Int]) {
-      precondition(residues.count == classes.count, "Protein: \(residues.count) residues but \(classes.count) classes")
+      precondition(
+        residues.count == classes.count,
+        "Protein: \(residues.count) residues but \(classes.count) classes")
       self.residues = residues
       self.classes = classes
     }
@@ -65,7 +67,8 @@ public struct ProteinSecondaryStructure {
       }
       let letter = Character(fields[0].uppercased())
       guard letter.isLetter else {
-        throw DataFileError(file: file, line: index + 1, "expected a one-letter residue code, found '\(fields[0])'")
+        throw DataFileError(
+          file: file, line: index + 1, "expected a one-letter residue code, found '\(fields[0])'")
       }
       let classIndex: Int
       switch fields[1] {
@@ -81,7 +84,9 @@ public struct ProteinSecondaryStructure {
       current!.classes.append(classIndex)
     }
     if let current, !current.residues.isEmpty { proteins.append(current) }
-    if proteins.isEmpty { throw DataFileError(file: file, "expected at least one protein, found none") }
+    if proteins.isEmpty {
+      throw DataFileError(file: file, "expected at least one protein, found none")
+    }
     self.proteins = proteins
   }
 
@@ -100,7 +105,9 @@ public struct ProteinSecondaryStructure {
       for centre in protein.residues.indices {
         for offset in -half...half {
           let position = centre + offset
-          let symbol = position >= 0 && position < protein.residues.count ? protein.residues[position] : Self.spacer
+          let symbol =
+            position >= 0 && position < protein.residues.count
+            ? protein.residues[position] : Self.spacer
           inputs[(row * window + offset + half) * symbols + symbol] = 1
         }
         targets.append(Double(protein.classes[centre]))

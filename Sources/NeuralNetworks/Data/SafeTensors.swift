@@ -42,11 +42,15 @@ public enum SafeTensors {
     let data = try readFile(url)
     let file = url.lastPathComponent
     guard data.count >= 8 else {
-      throw DataFileError(file: file, byteOffset: 0, "expected an 8-byte header length, found \(data.count) bytes")
+      throw DataFileError(
+        file: file, byteOffset: 0, "expected an 8-byte header length, found \(data.count) bytes")
     }
-    let length = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+    let length = data.prefix(8).enumerated().reduce(UInt64(0)) {
+      $0 | UInt64($1.element) << (8 * UInt64($1.offset))
+    }
     guard length <= UInt64(data.count - 8) else {
-      throw DataFileError(file: file, byteOffset: 0, "header length \(length) exceeds the file size \(data.count)")
+      throw DataFileError(
+        file: file, byteOffset: 0, "header length \(length) exceeds the file size \(data.count)")
     }
     let headerData = data.subdata(in: 8..<(8 + Int(length)))
     guard let header = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any] else {
@@ -59,20 +63,25 @@ public enum SafeTensors {
         let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int],
         offsets.count == 2
       else {
-        throw DataFileError(file: file, byteOffset: 8, "tensor '\(name)': expected dtype, shape and data_offsets")
+        throw DataFileError(
+          file: file, byteOffset: 8, "tensor '\(name)': expected dtype, shape and data_offsets")
       }
       let dtype: DType
       switch dtypeName {
       case "F32": dtype = .float32
       case "F64": dtype = .float64
-      default: throw DataFileError(file: file, byteOffset: 8, "tensor '\(name)': expected dtype F32 or F64, found \(dtypeName)")
+      default:
+        throw DataFileError(
+          file: file, byteOffset: 8,
+          "tensor '\(name)': expected dtype F32 or F64, found \(dtypeName)")
       }
       let count = shape.reduce(1, *)
       let (begin, end) = (bodyStart + offsets[0], bodyStart + offsets[1])
       guard offsets[0] >= 0, end - begin == count * dtype.byteCount, end <= data.count else {
         throw DataFileError(
           file: file, byteOffset: begin,
-          "tensor '\(name)': expected \(count * dtype.byteCount) bytes for shape \(shape), the offsets \(offsets) do not fit")
+          "tensor '\(name)': expected \(count * dtype.byteCount) bytes for shape \(shape), the offsets \(offsets) do not fit"
+        )
       }
       let bytes = data.subdata(in: begin..<end)
       switch dtype {
@@ -116,7 +125,8 @@ extension Module {
     let named = namedParameters
     for (name, p) in named {
       guard let t = tensors[name] else {
-        throw DataFileError(file: url.lastPathComponent, "expected a tensor named '\(name)', found none")
+        throw DataFileError(
+          file: url.lastPathComponent, "expected a tensor named '\(name)', found none")
       }
       guard t.shape == p.shape && t.dtype == p.dtype else {
         throw DataFileError(

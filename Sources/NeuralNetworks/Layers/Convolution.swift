@@ -19,7 +19,8 @@ public final class Conv2D: Module {
   ) {
     let fanIn = inputChannels * kernelSize * kernelSize
     weight = Var(
-      Initialization.he.weights(fanIn: fanIn, fanOut: outputChannels, dtype: dtype, using: &generator),
+      Initialization.he.weights(
+        fanIn: fanIn, fanOut: outputChannels, dtype: dtype, using: &generator),
       name: "K")
     bias = Var(Tensor.zeros([outputChannels], dtype: dtype), name: "b")
     self.kernelSize = kernelSize
@@ -54,7 +55,8 @@ public final class MaxPool2D: Module {
   public init(size: Int = 2) { self.size = size }
 
   public override func callAsFunction(_ x: Var) -> Var {
-    precondition(x.rank == 4, "MaxPool2D: input must be [n, channels, height, width], got \(x.shape)")
+    precondition(
+      x.rank == 4, "MaxPool2D: input must be [n, channels, height, width], got \(x.shape)")
     let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let patches = x.reshaped([n * c, 1, h, w]).unfolded(kernelSize: size, stride: size)
     return patches.max(along: 1).reshaped([n, c, h / size, w / size])

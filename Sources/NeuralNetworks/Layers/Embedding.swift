@@ -7,7 +7,10 @@ import Autodiff
 public final class Embedding: Module {
   public let table: Var
 
-  public init(count: Int, dimension: Int, dtype: DType = .float32, using generator: inout some RandomNumberGenerator) {
+  public init(
+    count: Int, dimension: Int, dtype: DType = .float32,
+    using generator: inout some RandomNumberGenerator
+  ) {
     table = Var(Tensor.normal([count, dimension], dtype: dtype, using: &generator), name: "E")
   }
 

@@ -19,7 +19,9 @@ public final class Linear: Module {
     initialization: Initialization = .scaledNormal, dtype: DType = .float32,
     using generator: inout some RandomNumberGenerator
   ) {
-    precondition(inputSize > 0 && outputSize > 0, "Linear: sizes must be positive, got \(inputSize) → \(outputSize)")
+    precondition(
+      inputSize > 0 && outputSize > 0,
+      "Linear: sizes must be positive, got \(inputSize) → \(outputSize)")
     weight = Var(
       initialization.weights(fanIn: inputSize, fanOut: outputSize, dtype: dtype, using: &generator),
       name: "W")

@@ -14,7 +14,9 @@ public final class BatchNorm: Module {
   public let momentum: Double
   public let epsilon: Double
 
-  public init(features: Int, momentum: Double = 0.1, epsilon: Double = 1e-5, dtype: DType = .float32) {
+  public init(
+    features: Int, momentum: Double = 0.1, epsilon: Double = 1e-5, dtype: DType = .float32
+  ) {
     gamma = Var(Tensor.ones([features], dtype: dtype), name: "γ")
     beta = Var(Tensor.zeros([features], dtype: dtype), name: "β")
     runningMean = Tensor.zeros([features], dtype: dtype)
@@ -26,14 +28,18 @@ public final class BatchNorm: Module {
   public override var ownParameters: [Var] { [gamma, beta] }
 
   public override func callAsFunction(_ x: Var) -> Var {
-    precondition(x.rank == 2 && x.shape[1] == gamma.shape[0], "BatchNorm: input \(x.shape) does not have \(gamma.shape[0]) features")
+    precondition(
+      x.rank == 2 && x.shape[1] == gamma.shape[0],
+      "BatchNorm: input \(x.shape) does not have \(gamma.shape[0]) features")
     return Var.composite(name: "batchNorm", args: [x, gamma, beta]) { [self] a in
       let (h, gamma, beta) = (a[0], a[1], a[2])
       if isTraining {
         let mu = h.mean(along: 0)
         let centered = h - mu
         let variance = centered.squared().mean(along: 0)
-        if !isGradientRecordingEnabled { updateRunningStatistics(mu.value, variance.value, count: h.shape[0]) }
+        if !isGradientRecordingEnabled {
+          updateRunningStatistics(mu.value, variance.value, count: h.shape[0])
+        }
         return gamma * centered / (variance + epsilon).sqrt() + beta
       }
       let mu = Var.constant(runningMean)

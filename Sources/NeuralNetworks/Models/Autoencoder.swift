@@ -32,7 +32,8 @@ public final class Autoencoder: Module {
     }
     var decoding: [Module] = []
     for (i, layer) in linears.enumerated().reversed() {
-      let next: Module = tiedWeights
+      let next: Module =
+        tiedWeights
         ? TransposedLinear(tiedTo: layer.weight, dtype: dtype)
         : Linear(
           inputSize: sizes[i + 1], outputSize: sizes[i], initialization: initialization,
@@ -71,5 +72,7 @@ public final class TransposedLinear: Module {
     x.matmul(tiedWeight, transposingOther: true) + bias
   }
 
-  public override var summary: String { "Linear(\(tiedWeight.shape[1]) → \(tiedWeight.shape[0]), tied)" }
+  public override var summary: String {
+    "Linear(\(tiedWeight.shape[1]) → \(tiedWeight.shape[0]), tied)"
+  }
 }

@@ -10,8 +10,13 @@ import Autodiff
 public final class Perceptron: Module {
   public let linear: Linear
 
-  public init(inputSize: Int, outputSize: Int = 1, dtype: DType = .float32, using generator: inout some RandomNumberGenerator) {
-    linear = Linear(inputSize: inputSize, outputSize: outputSize, initialization: .normal(standardDeviation: 0.01), dtype: dtype, using: &generator)
+  public init(
+    inputSize: Int, outputSize: Int = 1, dtype: DType = .float32,
+    using generator: inout some RandomNumberGenerator
+  ) {
+    linear = Linear(
+      inputSize: inputSize, outputSize: outputSize,
+      initialization: .normal(standardDeviation: 0.01), dtype: dtype, using: &generator)
   }
 
   public override var children: [Module] { [linear] }
@@ -40,8 +45,12 @@ public func perceptronLoss(scores: Var, targets: Var) -> Var {
 public final class LogisticRegression: Module {
   public let linear: Linear
 
-  public init(inputSize: Int, dtype: DType = .float32, using generator: inout some RandomNumberGenerator) {
-    linear = Linear(inputSize: inputSize, outputSize: 1, initialization: .normal(standardDeviation: 0.01), dtype: dtype, using: &generator)
+  public init(
+    inputSize: Int, dtype: DType = .float32, using generator: inout some RandomNumberGenerator
+  ) {
+    linear = Linear(
+      inputSize: inputSize, outputSize: 1, initialization: .normal(standardDeviation: 0.01),
+      dtype: dtype, using: &generator)
   }
 
   public override var children: [Module] { [linear] }

@@ -1,4 +1,5 @@
 import Autodiff
+import Foundation
 
 /// Adam, as the course writes it, with bias correction:
 /// ```
@@ -56,7 +57,9 @@ public class Adam: Optimizer {
       withBuffers(
         p, gradient, &moments,
         float: { w, g, s in
-          adamStep(w, g, s[0], s[1], Float(lr), Float(b1), Float(b2), Float(eps), Float(c1), Float(c2), inside, Float(l2), Float(decoupled))
+          adamStep(
+            w, g, s[0], s[1], Float(lr), Float(b1), Float(b2), Float(eps), Float(c1), Float(c2),
+            inside, Float(l2), Float(decoupled))
         },
         double: { w, g, s in
           adamStep(w, g, s[0], s[1], lr, b1, b2, eps, c1, c2, inside, l2, decoupled)
@@ -94,5 +97,3 @@ private func adamStep<T: TensorScalar>(
     w[i] -= lr * mHat / denominator + decoupled * w[i]
   }
 }
-
-import Foundation

@@ -30,7 +30,9 @@ public struct StepDecay: LearningRateSchedule {
 public struct ExponentialDecay: LearningRateSchedule {
   public var rate: Double
   public init(rate: Double) { self.rate = rate }
-  public func learningRate(base: Double, step: Int) -> Double { base * Foundation.pow(rate, Double(step)) }
+  public func learningRate(base: Double, step: Int) -> Double {
+    base * Foundation.pow(rate, Double(step))
+  }
 }
 
 /// Cosine annealing from lr₀ down to `minimum` over `totalSteps`, then held.

@@ -16,7 +16,8 @@ final class OptimizerState {
   /// The `count` state tensors of `parameter`, zero-initialized with its shape and dtype.
   func tensors(for parameter: Var, count: Int) -> [Tensor] {
     if let existing = tensors[ObjectIdentifier(parameter)] { return existing }
-    let fresh = Array(repeating: Tensor.zeros(parameter.shape, dtype: parameter.dtype), count: count)
+    let fresh = Array(
+      repeating: Tensor.zeros(parameter.shape, dtype: parameter.dtype), count: count)
     tensors[ObjectIdentifier(parameter)] = fresh
     return fresh
   }
@@ -38,8 +39,14 @@ final class OptimizerState {
 /// buffers, for in-place updates in the parameter's own precision.
 func withBuffers(
   _ parameter: Var, _ gradient: Tensor, _ state: inout [Tensor],
-  float: (UnsafeMutableBufferPointer<Float>, UnsafeBufferPointer<Float>, [UnsafeMutableBufferPointer<Float>]) -> Void,
-  double: (UnsafeMutableBufferPointer<Double>, UnsafeBufferPointer<Double>, [UnsafeMutableBufferPointer<Double>]) -> Void
+  float: (
+    UnsafeMutableBufferPointer<Float>, UnsafeBufferPointer<Float>,
+    [UnsafeMutableBufferPointer<Float>]
+  ) -> Void,
+  double: (
+    UnsafeMutableBufferPointer<Double>, UnsafeBufferPointer<Double>,
+    [UnsafeMutableBufferPointer<Double>]
+  ) -> Void
 ) {
   func pointers<T: TensorScalar>(_ type: T.Type) -> [UnsafeMutableBufferPointer<T>] {
     (0..<state.count).map { i in state[i].withUnsafeMutableBufferPointer(as: T.self) { $0 } }

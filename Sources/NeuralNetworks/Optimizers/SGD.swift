@@ -33,13 +33,17 @@ public final class SGD: Optimizer {
   }
 
   public func update(_ parameters: [Var]) {
-    let (lr, beta, keep, decay, nesterov) = (learningRate, momentum, 1 - dampening, weightDecay, self.nesterov)
+    let (lr, beta, keep, decay, nesterov) = (
+      learningRate, momentum, 1 - dampening, weightDecay, self.nesterov
+    )
     for p in parameters {
       guard let gradient = p.grad else { continue }
       var velocity = beta > 0 ? state.take(for: p, count: 1) : []
       withBuffers(
         p, gradient, &velocity,
-        float: { w, g, v in step(w, g, v.first, Float(lr), Float(beta), Float(keep), Float(decay), nesterov) },
+        float: { w, g, v in
+          step(w, g, v.first, Float(lr), Float(beta), Float(keep), Float(decay), nesterov)
+        },
         double: { w, g, v in step(w, g, v.first, lr, beta, keep, decay, nesterov) })
       if beta > 0 { state.store(velocity, for: p) }
     }

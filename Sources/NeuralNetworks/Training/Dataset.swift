@@ -32,11 +32,14 @@ public struct Dataset {
   /// Splits into consecutive parts with the given fractions of the samples (the last part
   /// takes the remainder): `split([0.8, 0.2])` gives training and validation sets.
   public func split(_ fractions: [Double]) -> [Dataset] {
-    precondition(!fractions.isEmpty && fractions.allSatisfy { $0 >= 0 }, "split: bad fractions \(fractions)")
+    precondition(
+      !fractions.isEmpty && fractions.allSatisfy { $0 >= 0 }, "split: bad fractions \(fractions)")
     var parts: [Dataset] = []
     var start = 0
     for (i, fraction) in fractions.enumerated() {
-      let end = i == fractions.count - 1 ? count : min(count, start + Int((fraction * Double(count)).rounded()))
+      let end =
+        i == fractions.count - 1
+        ? count : min(count, start + Int((fraction * Double(count)).rounded()))
       parts.append(subset(Array(start..<end)))
       start = end
     }
@@ -75,7 +78,8 @@ extension Tensor {
   public static func oneHot(_ labels: [Int], classes: Int, dtype: DType = .float32) -> Tensor {
     var t = Tensor.zeros([labels.count, classes], dtype: dtype)
     for (i, label) in labels.enumerated() {
-      precondition(label >= 0 && label < classes, "oneHot: label \(label) out of range 0..<\(classes)")
+      precondition(
+        label >= 0 && label < classes, "oneHot: label \(label) out of range 0..<\(classes)")
       t[i, label] = 1
     }
     return t
@@ -108,17 +112,22 @@ public struct Standardizer {
     means = (0..<d).map { j in (0..<n).reduce(0) { $0 + all[$1 * d + j] } / Double(max(n, 1)) }
     standardDeviations = (0..<d).map { j in
       let m = (0..<n).reduce(0) { $0 + all[$1 * d + j] } / Double(max(n, 1))
-      let v = (0..<n).reduce(0) { $0 + (all[$1 * d + j] - m) * (all[$1 * d + j] - m) } / Double(max(n, 1))
+      let v =
+        (0..<n).reduce(0) { $0 + (all[$1 * d + j] - m) * (all[$1 * d + j] - m) } / Double(max(n, 1))
       return v > 0 ? v.squareRoot() : 1
     }
   }
 
   /// The standardized data.
   public func transform(_ data: Tensor) -> Tensor {
-    precondition(data.rank == 2 && data.shape[1] == means.count, "Standardizer: shape \(data.shape) does not have \(means.count) columns")
+    precondition(
+      data.rank == 2 && data.shape[1] == means.count,
+      "Standardizer: shape \(data.shape) does not have \(means.count) columns")
     var out = data
     let d = means.count
-    for i in 0..<out.count { out[flat: i] = (out[flat: i] - means[i % d]) / standardDeviations[i % d] }
+    for i in 0..<out.count {
+      out[flat: i] = (out[flat: i] - means[i % d]) / standardDeviations[i % d]
+    }
     return out
   }
 }
@@ -137,7 +146,10 @@ public struct DataLoader {
   public let dropLast: Bool
   private var generator: SeededGenerator
 
-  public init(_ dataset: Dataset, batchSize: Int, shuffle: Bool = true, dropLast: Bool = false, seed: UInt64 = 0) {
+  public init(
+    _ dataset: Dataset, batchSize: Int, shuffle: Bool = true, dropLast: Bool = false,
+    seed: UInt64 = 0
+  ) {
     precondition(batchSize > 0, "DataLoader: batch size \(batchSize) must be positive")
     self.dataset = dataset
     self.batchSize = batchSize

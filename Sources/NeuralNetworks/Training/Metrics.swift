@@ -5,7 +5,9 @@ public enum Metrics {
   /// The fraction of rows whose largest score is at the true label.
   public static func accuracy(scores: Tensor, labels: [Int]) -> Double {
     let predicted = scores.argmaxRows
-    precondition(predicted.count == labels.count, "accuracy: \(predicted.count) predictions for \(labels.count) labels")
+    precondition(
+      predicted.count == labels.count,
+      "accuracy: \(predicted.count) predictions for \(labels.count) labels")
     guard !labels.isEmpty else { return 0 }
     return Double(zip(predicted, labels).filter { $0 == $1 }.count) / Double(labels.count)
   }
@@ -13,7 +15,9 @@ public enum Metrics {
   /// Q3, the secondary-structure score: the fraction of residues whose three-state class
   /// (helix, strand, coil) is predicted correctly. It is the accuracy over three classes.
   public static func q3(scores: Tensor, labels: [Int]) -> Double {
-    precondition(scores.rank == 2 && scores.shape[1] == 3, "q3: needs three class scores per residue, got \(scores.shape)")
+    precondition(
+      scores.rank == 2 && scores.shape[1] == 3,
+      "q3: needs three class scores per residue, got \(scores.shape)")
     return accuracy(scores: scores, labels: labels)
   }
 
@@ -25,7 +29,8 @@ public enum Metrics {
   }
 
   /// Per class: precision = TP / (TP + FP), recall = TP / (TP + FN); 0 when undefined.
-  public static func precisionAndRecall(confusion: [[Int]]) -> [(precision: Double, recall: Double)] {
+  public static func precisionAndRecall(confusion: [[Int]]) -> [(precision: Double, recall: Double)]
+  {
     let k = confusion.count
     return (0..<k).map { c in
       let tp = Double(confusion[c][c])

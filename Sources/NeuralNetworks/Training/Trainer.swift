@@ -83,7 +83,8 @@ public final class Trainer {
   public var showsProgress = isatty(1) != 0
 
   private var generator: SeededGenerator
-  private var graphs: [[Int]: (input: Var, target: Var, loss: Var, output: Var, isFresh: Bool)] = [:]
+  private var graphs: [[Int]: (input: Var, target: Var, loss: Var, output: Var, isFresh: Bool)] =
+    [:]
   private var baseLearningRate: Double
 
   /// - Parameters:
@@ -105,7 +106,9 @@ public final class Trainer {
   }
 
   /// The graph for batches of this input and target shape, built on first use.
-  private func graph(for batch: Dataset) -> (input: Var, target: Var, loss: Var, output: Var, isFresh: Bool) {
+  private func graph(for batch: Dataset) -> (
+    input: Var, target: Var, loss: Var, output: Var, isFresh: Bool
+  ) {
     let key = batch.inputs.shape + [-1] + batch.targets.shape
     if var cached = graphs[key] {
       cached.input.set(batch.inputs)
@@ -151,7 +154,8 @@ public final class Trainer {
 
   private func addingNoise(_ x: Tensor) -> Tensor {
     var noisy = x
-    let noise = Tensor.normal(x.shape, standardDeviation: inputNoise, dtype: x.dtype, using: &generator)
+    let noise = Tensor.normal(
+      x.shape, standardDeviation: inputNoise, dtype: x.dtype, using: &generator)
     for i in 0..<noisy.count { noisy[flat: i] += noise[flat: i] }
     return noisy
   }
@@ -194,7 +198,9 @@ public final class Trainer {
     _ data: Dataset, validation: Dataset? = nil, epochs: Int, batchSize: Int,
     dropLast: Bool = false, earlyStopping: EarlyStopping? = nil
   ) -> History {
-    precondition(epochs >= 0 && batchSize > 0, "fit: epochs \(epochs) and batch size \(batchSize) must be positive")
+    precondition(
+      epochs >= 0 && batchSize > 0,
+      "fit: epochs \(epochs) and batch size \(batchSize) must be positive")
     var history = History()
     var best: (loss: Double, epoch: Int, parameters: [Tensor])?
     let start = Date()
@@ -228,7 +234,9 @@ public final class Trainer {
       }
       history.epochs.append(record)
       for callback in callbacks { callback(record) }
-      if showsProgress { showProgress(record, of: epochs, elapsed: Date().timeIntervalSince(start)) }
+      if showsProgress {
+        showProgress(record, of: epochs, elapsed: Date().timeIntervalSince(start))
+      }
 
       if let earlyStopping, let loss = record.validationLoss {
         if best == nil || loss < best!.loss - earlyStopping.minimumImprovement {
