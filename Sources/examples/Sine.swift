@@ -13,7 +13,8 @@ enum SineExample: Example {
     let n = 200
     let x = (0..<n).map { 2 * Double.pi * Double($0) / Double(n - 1) }
     let data = Dataset(
-      inputs: Tensor(x.map { $0 / Double.pi - 1 }, shape: [n, 1], dtype: .float32),  // scaled to [−1, 1]
+      // Inputs scaled to [−1, 1].
+      inputs: Tensor(x.map { $0 / Double.pi - 1 }, shape: [n, 1], dtype: .float32),
       targets: Tensor(x.map { Foundation.sin($0) }, shape: [n, 1], dtype: .float32))
     var losses: [ActivationFunction: Double] = [:]
     for activation in [ActivationFunction.tanh, .identity] {

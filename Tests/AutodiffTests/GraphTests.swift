@@ -269,3 +269,32 @@ struct FusedOpTests {
     }
   }
 }
+
+@Suite("Re-evaluation")
+struct ReevaluationTests {
+  /// The address of each node's value storage.
+  func addresses(_ nodes: [Var]) -> [UnsafeRawPointer?] {
+    nodes.map { node in
+      node.value.dtype == .float32
+        ? node.value.withUnsafeBufferPointer(as: Float.self) { UnsafeRawPointer($0.baseAddress) }
+        : node.value.withUnsafeBufferPointer(as: Double.self) { UnsafeRawPointer($0.baseAddress) }
+    }
+  }
+
+  @Test func reevaluatingWithUnchangedShapesReusesEveryBuffer() {
+    var rng = SeededGenerator(seed: 5)
+    let x = Var(Tensor.normal([8, 5], dtype: .float32, using: &rng), requiresGrad: false)
+    let w = Var(Tensor.normal([5, 4], dtype: .float32, using: &rng))
+    let b = Var(Tensor.zeros([4], dtype: .float32))
+    let loss = crossEntropy(
+      logits: (x.matmul(w) + b).tanh().softmax().log(), labels: [0, 1, 2, 3, 0, 1, 2, 3])
+    let nodes = loss.topologicalOrder().filter { !$0.isLeaf }
+    let before = addresses(nodes)
+    for _ in 0..<3 {
+      x.set(Tensor.normal([8, 5], dtype: .float32, using: &rng))
+      loss.evaluate()
+      loss.backward()
+    }
+    #expect(addresses(nodes) == before)
+  }
+}

@@ -130,3 +130,39 @@ struct TrainingTests {
     #expect(train(0.1) < 0.7 * train(0))
   }
 }
+
+@Suite("Models learn")
+struct ModelsLearnTests {
+  @Test func seededLogisticRegressionLearnsASeparableSet() {
+    var rng = SeededGenerator(seed: 11)
+    let x = Tensor.normal([200, 3], dtype: .float32, using: &rng)
+    let labels = (0..<200).map { i in x[i, 0] - 2 * x[i, 2] > 0 ? 1.0 : 0.0 }
+    let model = LogisticRegression(inputSize: 3, using: &rng)
+    let trainer = Trainer(
+      model: model, optimizer: SGD(learningRate: 0.5),
+      loss: { binaryCrossEntropy(logits: $0, expected: $1) }, seed: 1)
+    trainer.showsProgress = false
+    let data = Dataset(inputs: x, targets: Tensor(labels, shape: [200, 1], dtype: .float32))
+    trainer.fit(data, epochs: 50, batchSize: 20)
+    let predicted = trainer.predict(x).scalars.map { $0 > 0 ? 1.0 : 0.0 }
+    let accuracy = Double(zip(predicted, labels).filter { $0 == $1 }.count) / 200
+    #expect(accuracy >= 0.97)
+  }
+
+  @Test func seededConvolutionalNetLearnsDigits() throws {
+    var rng = SeededGenerator(seed: 12)
+    var digits = try Datasets.digits().subset(Array(0..<400))
+    digits.inputs = digits.inputs.reshaped([400, 1, 8, 8])
+    let parts = digits.split([0.75, 0.25])
+    let model = Sequential(
+      Conv2D(inputChannels: 1, outputChannels: 6, kernelSize: 3, padding: 1, using: &rng),
+      Activation(.relu), MaxPool2D(size: 2), Flatten(),
+      Linear(inputSize: 6 * 4 * 4, outputSize: 10, using: &rng))
+    let trainer = Trainer(
+      model: model, optimizer: Adam(learningRate: 0.01),
+      loss: { crossEntropy(logits: $0, labels: $1) }, metric: .accuracy, seed: 1)
+    trainer.showsProgress = false
+    let history = trainer.fit(parts[0], validation: parts[1], epochs: 15, batchSize: 25)
+    #expect(history.epochs.last!.validationMetric! > 0.85)
+  }
+}

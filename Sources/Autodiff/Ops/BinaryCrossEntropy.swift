@@ -22,7 +22,7 @@ public func binaryCrossEntropy(
   return Var.fused(
     name: "binaryCrossEntropy", args: [predicted, expected],
     forward: { args, value in
-      value = Kernels.binaryCrossEntropy(args[0].value, args[1].value, epsilon, mean)
+      value.assign(Kernels.binaryCrossEntropy(args[0].value, args[1].value, epsilon, mean))
     },
     backward: { args, _, s in
       let (y, t) = (args[0], args[1])

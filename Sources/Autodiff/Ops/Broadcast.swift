@@ -26,7 +26,7 @@ extension Var {
     let target = shape
     return Var(
       op: "sumToShape", args: [self],
-      forward: { args, value in value = Kernels.sum(args[0].value, toShape: target) },
+      forward: { args, value in value.assign(Kernels.sum(args[0].value, toShape: target)) },
       vectorJacobianProduct: { args, _, s in [s.broadcast(to: args[0].shape)] })
   }
 }

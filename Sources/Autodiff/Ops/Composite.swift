@@ -12,7 +12,7 @@ extension Var {
     Var(
       op: name, args: args,
       forward: { args, value in
-        value = noGrad { body(args.map { Var.constant($0.value) }) }.value
+        value.assign(noGrad { body(args.map { Var.constant($0.value) }) }.value)
       },
       vectorJacobianProduct: { args, _, s in
         let recording = isGradientRecordingEnabled

@@ -51,8 +51,8 @@ public func crossEntropy(logits: Var, probabilities targets: Var, reduction: Red
     op: "crossEntropy", args: [logits, targets],
     forward: { args, value in
       Kernels.softmax(args[0].value, 1, log: true, into: &saved.tensor)
-      value = Kernels.crossEntropy(
-        logProbabilities: saved.tensor, targets: args[1].value, mean: mean)
+      value.assign(Kernels.crossEntropy(
+        logProbabilities: saved.tensor, targets: args[1].value, mean: mean))
     },
     vectorJacobianProduct: { args, _, s in
       let (x, t) = (args[0], args[1])
@@ -122,12 +122,16 @@ extension Kernels {
     let lp = logP.pointer(as: T.self)
     let tp = t.pointer(as: T.self)
     let gp = g.assumingMemoryBound(to: T.self)
+    let row = UnsafeMutablePointer<T>.allocate(capacity: k)
+    defer { row.deallocate() }
     for i in 0..<n {
       var rowSum = T.zero
       for j in 0..<k { rowSum += tp[i * k + j] }
+      row.update(from: lp + i * k, count: k)
+      exponentiate(row, k)  // the softmax, from the saved log-probabilities
       for j in 0..<k {
         let idx = i * k + j
-        gp[idx] += scale * (T.exp(lp[idx]) * rowSum - tp[idx])
+        gp[idx] += scale * (row[j] * rowSum - tp[idx])
       }
     }
     withExtendedLifetime((logP, t)) {}

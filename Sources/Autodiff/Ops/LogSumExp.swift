@@ -1,5 +1,3 @@
-import Foundation
-
 extension Var {
   /// ln Σ eˣ along `axis`, computed stably as m + ln Σ e^(x − m) with m the maximum, so that
   /// large inputs do not overflow.
@@ -10,12 +8,9 @@ extension Var {
     return Var(
       op: "logSumExp", args: [self],
       forward: { args, value in
-        value = Kernels.logSumExp(args[0].value, axis)
-        if !keepingDimensions {
-          var shape = args[0].shape
-          shape.remove(at: axis)
-          value = value.reshaped(shape)
-        }
+        var shape = args[0].shape
+        if keepingDimensions { shape[axis] = 1 } else { shape.remove(at: axis) }
+        value.assign(Kernels.logSumExp(args[0].value, axis).reshaped(shape))
       },
       vectorJacobianProduct: { args, y, s in
         let x = args[0]
@@ -28,20 +23,29 @@ extension Var {
 extension Kernels {
   /// ln Σ eˣ along `axis`, kept with length 1.
   static func logSumExp(_ x: Tensor, _ axis: Int) -> Tensor {
-    let (outer, length, inner) = split(x.shape, axis)
-    let (maxima, _) = maxAlongAxis(x, axis)
-    var out = maxima
+    var (out, _) = maxAlongAxis(x, axis)
     out.makeUnique()
-    for o in 0..<outer {
-      for i in 0..<inner {
-        let m = maxima[flat: o * inner + i]
-        if !m.isFinite { continue }
-        var total = 0.0
-        for l in 0..<length { total += Foundation.exp(x[flat: (o * length + l) * inner + i] - m) }
-        out[flat: o * inner + i] = m + Foundation.log(total)
-      }
+    switch x.dtype {
+    case .float32: logSumExp(Float.self, x, &out, axis)
+    case .float64: logSumExp(Double.self, x, &out, axis)
     }
     return out
+  }
+
+  /// Replaces each maximum m in `out` by m + ln Σ e^(x − m).
+  private static func logSumExp<T: TensorScalar>(_: T.Type, _ x: Tensor, _ out: inout Tensor, _ axis: Int) {
+    let (outer, length, inner) = split(x.shape, axis)
+    let (xp, yp) = (x.pointer(as: T.self), out.pointer(as: T.self))
+    for o in 0..<outer {
+      for i in 0..<inner {
+        let m = yp[o * inner + i]
+        if !m.isFinite { continue }
+        var total = T.zero
+        for l in 0..<length { total += T.exp(xp[(o * length + l) * inner + i] - m) }
+        yp[o * inner + i] = m + T.log(total)
+      }
+    }
+    withExtendedLifetime(x) {}
   }
 }
 

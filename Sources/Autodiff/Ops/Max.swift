@@ -15,10 +15,9 @@ extension Var {
       op: "max", args: [self],
       forward: { args, value in
         let (values, _) = Kernels.maxAlongAxis(args[0].value, axis)
-        value =
-          keepingDimensions
-          ? values
-          : values.reshaped(values.shape.enumerated().filter { $0.offset != axis }.map(\.element))
+        var shape = args[0].shape
+        if keepingDimensions { shape[axis] = 1 } else { shape.remove(at: axis) }
+        value.assign(values.reshaped(shape))
       },
       vectorJacobianProduct: { args, _, s in
         let x = args[0].value
@@ -40,24 +39,39 @@ extension Kernels {
   static func maxAlongAxis(_ x: Tensor, _ axis: Int) -> (Tensor, [Int]) {
     let (outer, length, inner) = split(x.shape, axis)
     precondition(length > 0, "max: empty axis \(axis) in shape \(x.shape)")
-    var values = Tensor.zeros(keptShape(x.shape, axis), dtype: x.dtype)
+    var values = Tensor.uninitialized(keptShape(x.shape, axis), dtype: x.dtype)
     var positions = [Int](repeating: 0, count: outer * inner)
-    for o in 0..<outer {
-      for i in 0..<inner {
-        var best = x[flat: o * length * inner + i]
-        var at = 0
-        for l in 1..<length {
-          let v = x[flat: (o * length + l) * inner + i]
-          if v > best || best.isNaN {
-            best = v
-            at = l
-          }
-        }
-        values[flat: o * inner + i] = best
-        positions[o * inner + i] = at
-      }
+    switch x.dtype {
+    case .float32: maxAlongAxis(Float.self, x, &values, &positions, outer, length, inner)
+    case .float64: maxAlongAxis(Double.self, x, &values, &positions, outer, length, inner)
     }
     return (values, positions)
+  }
+
+  private static func maxAlongAxis<T: TensorScalar>(
+    _: T.Type, _ x: Tensor, _ values: inout Tensor, _ positions: inout [Int], _ outer: Int,
+    _ length: Int, _ inner: Int
+  ) {
+    let (xp, vp) = (x.pointer(as: T.self), values.pointer(as: T.self))
+    positions.withUnsafeMutableBufferPointer { at in
+      for o in 0..<outer {
+        for i in 0..<inner {
+          let base = o * length * inner + i
+          var best = xp[base]
+          var position = 0
+          for l in 1..<length {
+            let v = xp[base + l * inner]
+            if v > best || best.isNaN {
+              best = v
+              position = l
+            }
+          }
+          vp[o * inner + i] = best
+          at[o * inner + i] = position
+        }
+      }
+    }
+    withExtendedLifetime(x) {}
   }
 }
 

@@ -1,3 +1,5 @@
+import CKernels
+
 extension Var {
   /// The softmax along `axis` (the last by default): e^(xᵢ) / Σⱼ e^(xⱼ), computed after
   /// subtracting the maximum so that it never overflows.
@@ -42,10 +44,17 @@ extension Kernels {
         for l in 0..<length { m = Swift.max(m, xp[base + l * inner]) }
         if !m.isFinite { m = 0 }
         var total = T.zero
-        for l in 0..<length {
-          let e = T.exp(xp[base + l * inner] - m)
-          yp[base + l * inner] = e
-          total += e
+        if inner == 1 {
+          // A contiguous row: shift, then exponentiate it in one vectorized call.
+          for l in 0..<length { yp[base + l] = xp[base + l] - m }
+          exponentiate(yp + base, length)
+          for l in 0..<length { total += yp[base + l] }
+        } else {
+          for l in 0..<length {
+            let e = T.exp(xp[base + l * inner] - m)
+            yp[base + l * inner] = e
+            total += e
+          }
         }
         if log {
           let shift = m + T.log(total)
@@ -57,6 +66,17 @@ extension Kernels {
       }
     }
     withExtendedLifetime(x) {}
+  }
+
+  /// x ← eˣ in place: the vectorized polynomial for `Float`, `T.exp` otherwise.
+  @inline(__always)
+  static func exponentiate<T: TensorScalar>(_ x: UnsafeMutablePointer<T>, _ count: Int) {
+    if T.self == Float.self && ComputeSettings.kernelLevel > .portable {
+      let p = UnsafeMutableRawPointer(x).assumingMemoryBound(to: Float.self)
+      ad_exp_f32(p, p, count)
+    } else {
+      for i in 0..<count { x[i] = T.exp(x[i]) }
+    }
   }
 
   /// g += y ⊙ (s − Σ s ⊙ y) for softmax; g += s − e^y ⊙ Σ s for log-softmax.
