@@ -6,7 +6,7 @@
 /// input element, the numerical derivative (L(x + ε) − L(x − ε)) / 2ε, with L recomputed by
 /// ``Var/evaluate()``, is compared with the result of ``Var/backward(_:)``. The same
 /// gradient is computed a second way, through the differentiable rules of
-/// ``gradients(of:withRespectTo:createGraph:)``, and, unless disabled, a Hessian-vector
+/// ``gradients(of:withRespectTo:seed:createGraph:)``, and, unless disabled, a Hessian-vector
 /// product through those rules is compared with finite differences of gradients.
 ///
 /// ```swift

@@ -8,7 +8,7 @@ public typealias ForwardFunction = (_ args: [Var], _ value: inout Tensor) -> Voi
 public typealias VectorJacobianProduct = (_ args: [Var], _ output: Var, _ upstream: Var) -> [Var?]
 
 /// A fast backward rule working on tensors: adds each argument's contribution to its `grad`
-/// with ``Var/accumulateGradient(_:)`` or ``Var/withGradientBuffer(as:_:)``.
+/// with ``Var/accumulateGradient(_:)`` or ``Var/withGradientBuffer(_:)``.
 public typealias BackwardFunction = (_ args: [Var], _ output: Var, _ upstream: Tensor) -> Void
 
 /// An operation in an expression graph: the creator of a derived ``Var``.

@@ -10,6 +10,7 @@
 ///   - logits: Scores of shape [n, K].
 ///   - labels: Class indices in 0..<K, shape [n] (see ``Var/labels(_:dtype:)``).
 ///   - labelSmoothing: ρ in [0, 1).
+///   - reduction: The mean over rows (default) or the sum.
 public func crossEntropy(
   logits: Var, labels: Var, labelSmoothing: Double = 0, reduction: Reduction = .mean
 ) -> Var {
@@ -26,6 +27,12 @@ public func crossEntropy(
 }
 
 /// The cross-entropy with class indices given as an array.
+///
+/// - Parameters:
+///   - logits: Scores of shape [n, K].
+///   - labels: Class indices in 0..<K, one per row.
+///   - labelSmoothing: ρ in [0, 1).
+///   - reduction: The mean over rows (default) or the sum.
 public func crossEntropy(
   logits: Var, labels: [Int], labelSmoothing: Double = 0, reduction: Reduction = .mean
 ) -> Var {

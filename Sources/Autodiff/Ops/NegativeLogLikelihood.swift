@@ -1,6 +1,6 @@
 /// The negative log-likelihood of class labels under log-probabilities (e.g. from
 /// ``Var/logSoftmax(along:)``): −(1/n) Σᵢ logPᵢ[labelᵢ]. Composed from one-hot, multiply and
-/// sum, so `nllLoss(logSoftmax(x))` equals ``crossEntropy(logits:labels:labelSmoothing:reduction:)``.
+/// sum, so `nllLoss(logSoftmax(x))` equals `crossEntropy(logits:labels:labelSmoothing:reduction:)`.
 ///
 /// Backward: ∂L/∂logP = −onehot(labels) / n.
 public func nllLoss(logProbabilities: Var, labels: Var, reduction: Reduction = .mean) -> Var {

@@ -1,7 +1,7 @@
 import Autodiff
 
 /// A 2-D convolution over [n, channels, height, width] inputs with square k×k filters,
-/// computed as im2col (``Var/unfolded(kernelSize:stride:padding:)``) and one matrix
+/// computed as im2col (`Var.unfolded(kernelSize:stride:padding:)`) and one matrix
 /// product with the filters, so it runs on the fast matrix-product kernels.
 ///
 /// 5×5 filters on a 28×28 image give 24×24 maps (no padding, stride 1).

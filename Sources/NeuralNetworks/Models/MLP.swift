@@ -4,7 +4,7 @@ import Autodiff
 /// them, as in the course: z⁽ˡ⁺¹⁾ = h⁽ˡ⁾W⁽ˡ⁾ + b⁽ˡ⁺¹⁾, h = f(z).
 ///
 /// The last layer has `outputActivation` (identity by default, so that it gives logits for
-/// ``crossEntropy(logits:labels:labelSmoothing:reduction:)``).
+/// `crossEntropy(logits:labels:labelSmoothing:reduction:)`).
 ///
 /// A 3-4-2 network has 3·4 + 4 = 16 and 4·2 + 2 = 10 parameters, 26 in all.
 public final class MLP: Sequential {

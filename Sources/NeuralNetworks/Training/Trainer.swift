@@ -11,7 +11,7 @@ import Foundation
 /// ```
 ///
 /// The graph (model, loss and regularization terms) is built once per batch shape and then
-/// re-evaluated with ``Var/evaluate()``; a training run of many steps therefore builds a
+/// re-evaluated with `Var.evaluate()`; a training run of many steps therefore builds a
 /// graph or two and no more. Validation runs after every epoch in evaluation mode; early
 /// stopping restores the best parameters.
 ///
