@@ -151,6 +151,68 @@ __attribute__((target("avx512f,fma"))) static void kernel_f64_avx512(long kc, co
   }
 }
 
+// MARK: - AVX-512 edge tiles: full arithmetic, masked loads and stores of C.
+
+__attribute__((target("avx512f,fma"))) static void edge_f32_avx512(long kc, const float *a,
+                                                                    const float *b, long ldb,
+                                                                    float *c, long ldc,
+                                                                    int accumulate, long m,
+                                                                    long n) {
+  __m512 acc[6][2];
+  for (int i = 0; i < 6; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  for (long p = 0; p < kc; p++) {
+    __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+    for (int i = 0; i < 6; i++) {
+      __m512 x = _mm512_set1_ps(a[i]);
+      acc[i][0] = _mm512_fmadd_ps(x, b0, acc[i][0]);
+      acc[i][1] = _mm512_fmadd_ps(x, b1, acc[i][1]);
+    }
+    a += 6;
+    b += ldb;
+  }
+  __mmask16 m0 = n >= 16 ? 0xFFFF : (__mmask16)((1u << n) - 1);
+  __mmask16 m1 = n <= 16 ? 0 : n >= 32 ? 0xFFFF : (__mmask16)((1u << (n - 16)) - 1);
+  for (long i = 0; i < m; i++) {
+    float *ci = c + i * ldc;
+    if (accumulate) {
+      acc[i][0] = _mm512_add_ps(acc[i][0], _mm512_maskz_loadu_ps(m0, ci));
+      acc[i][1] = _mm512_add_ps(acc[i][1], _mm512_maskz_loadu_ps(m1, ci + 16));
+    }
+    _mm512_mask_storeu_ps(ci, m0, acc[i][0]);
+    _mm512_mask_storeu_ps(ci + 16, m1, acc[i][1]);
+  }
+}
+
+__attribute__((target("avx512f,fma"))) static void edge_f64_avx512(long kc, const double *a,
+                                                                    const double *b, long ldb,
+                                                                    double *c, long ldc,
+                                                                    int accumulate, long m,
+                                                                    long n) {
+  __m512d acc[6][2];
+  for (int i = 0; i < 6; i++) acc[i][0] = acc[i][1] = _mm512_setzero_pd();
+  for (long p = 0; p < kc; p++) {
+    __m512d b0 = _mm512_loadu_pd(b), b1 = _mm512_loadu_pd(b + 8);
+    for (int i = 0; i < 6; i++) {
+      __m512d x = _mm512_set1_pd(a[i]);
+      acc[i][0] = _mm512_fmadd_pd(x, b0, acc[i][0]);
+      acc[i][1] = _mm512_fmadd_pd(x, b1, acc[i][1]);
+    }
+    a += 6;
+    b += ldb;
+  }
+  __mmask8 m0 = n >= 8 ? 0xFF : (__mmask8)((1u << n) - 1);
+  __mmask8 m1 = n <= 8 ? 0 : n >= 16 ? 0xFF : (__mmask8)((1u << (n - 8)) - 1);
+  for (long i = 0; i < m; i++) {
+    double *ci = c + i * ldc;
+    if (accumulate) {
+      acc[i][0] = _mm512_add_pd(acc[i][0], _mm512_maskz_loadu_pd(m0, ci));
+      acc[i][1] = _mm512_add_pd(acc[i][1], _mm512_maskz_loadu_pd(m1, ci + 8));
+    }
+    _mm512_mask_storeu_pd(ci, m0, acc[i][0]);
+    _mm512_mask_storeu_pd(ci + 8, m1, acc[i][1]);
+  }
+}
+
 #endif
 
 // MARK: - Selection
@@ -168,12 +230,13 @@ ad_gemm_config ad_gemm_select(int max_level) {
   int level = ad_cpu_level();
   if (level > max_level) level = max_level;
   ad_gemm_config config = {kernel_f32_portable, PORTABLE_MR, PORTABLE_NR,
-                           kernel_f64_portable, PORTABLE_MR, PORTABLE_NR, "portable"};
+                           kernel_f64_portable, PORTABLE_MR, PORTABLE_NR, "portable", NULL, NULL};
 #ifdef AD_X86
   if (level == AD_ISA_AVX512) {
-    config = (ad_gemm_config){kernel_f32_avx512, 6, 32, kernel_f64_avx512, 6, 16, "avx512"};
+    config = (ad_gemm_config){kernel_f32_avx512, 6, 32, kernel_f64_avx512, 6, 16, "avx512",
+                              edge_f32_avx512, edge_f64_avx512};
   } else if (level == AD_ISA_AVX2) {
-    config = (ad_gemm_config){kernel_f32_avx2, 6, 16, kernel_f64_avx2, 6, 8, "avx2"};
+    config = (ad_gemm_config){kernel_f32_avx2, 6, 16, kernel_f64_avx2, 6, 8, "avx2", NULL, NULL};
   }
 #endif
   return config;

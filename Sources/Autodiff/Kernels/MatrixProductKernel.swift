@@ -154,6 +154,10 @@ extension Kernels {
               let cTile = c + (ic + ir) * ldc + jc + jr
               if mEff == mr && nEff == nr {
                 microKernel(config, kc, aPanel, bPanel, bStride, cTile, ldc, addToC)
+              } else if edgeKernel(
+                config, T.self, kc, aPanel, bPanel, bStride, cTile, ldc, addToC, mEff, nEff)
+              {
+                // Written in place with masked stores.
               } else {
                 microKernel(config, kc, aPanel, bPanel, bStride, tile, nr, false)
                 for i in 0..<mEff {
@@ -191,6 +195,32 @@ extension Kernels {
         UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), ldb,
         UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), ldc, accumulate ? 1 : 0)
     }
+  }
+
+  /// Runs the CPU's edge kernel on a partial tile, if it has one; false otherwise.
+  @inline(__always)
+  private static func edgeKernel<T: TensorScalar>(
+    _ config: ad_gemm_config, _: T.Type, _ kc: Int, _ a: UnsafeMutablePointer<T>,
+    _ b: UnsafeMutablePointer<T>, _ ldb: Int, _ c: UnsafeMutablePointer<T>, _ ldc: Int,
+    _ accumulate: Bool, _ m: Int, _ n: Int
+  ) -> Bool {
+    if T.self == Float.self, let edge = config.edge_f32 {
+      edge(
+        kc, UnsafeRawPointer(a).assumingMemoryBound(to: Float.self),
+        UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldb,
+        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), ldc, accumulate ? 1 : 0, m,
+        n)
+      return true
+    }
+    if T.self == Double.self, let edge = config.edge_f64 {
+      edge(
+        kc, UnsafeRawPointer(a).assumingMemoryBound(to: Double.self),
+        UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), ldb,
+        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), ldc, accumulate ? 1 : 0, m,
+        n)
+      return true
+    }
+    return false
   }
 
   /// Packs rows i0..<i0+mc, columns p0..<p0+kc of op(A) into panels of mr rows, each stored

@@ -58,8 +58,9 @@ public func crossEntropy(logits: Var, probabilities targets: Var, reduction: Red
     op: "crossEntropy", args: [logits, targets],
     forward: { args, value in
       Kernels.softmax(args[0].value, 1, log: true, into: &saved.tensor)
-      value.assign(Kernels.crossEntropy(
-        logProbabilities: saved.tensor, targets: args[1].value, mean: mean))
+      value.assign(
+        Kernels.crossEntropy(
+          logProbabilities: saved.tensor, targets: args[1].value, mean: mean))
     },
     vectorJacobianProduct: { args, _, s in
       let (x, t) = (args[0], args[1])

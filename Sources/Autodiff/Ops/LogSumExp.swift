@@ -33,7 +33,9 @@ extension Kernels {
   }
 
   /// Replaces each maximum m in `out` by m + ln Σ e^(x − m).
-  private static func logSumExp<T: TensorScalar>(_: T.Type, _ x: Tensor, _ out: inout Tensor, _ axis: Int) {
+  private static func logSumExp<T: TensorScalar>(
+    _: T.Type, _ x: Tensor, _ out: inout Tensor, _ axis: Int
+  ) {
     let (outer, length, inner) = split(x.shape, axis)
     let (xp, yp) = (x.pointer(as: T.self), out.pointer(as: T.self))
     for o in 0..<outer {

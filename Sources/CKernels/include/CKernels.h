@@ -16,13 +16,24 @@ typedef void (*ad_gemm_kernel_f32)(long kc, const float *a, const float *b, long
 typedef void (*ad_gemm_kernel_f64)(long kc, const double *a, const double *b, long ldb,
                                    double *c, long ldc, int accumulate);
 
-/// The kernels and register-block sizes chosen for this CPU.
+/// Edge kernels: the same product for a partial tile, writing only the first m rows and n
+/// columns of C (the packed panels are zero-padded, so the arithmetic is unchanged).
+typedef void (*ad_gemm_edge_kernel_f32)(long kc, const float *a, const float *b, long ldb,
+                                        float *c, long ldc, int accumulate, long m, long n);
+typedef void (*ad_gemm_edge_kernel_f64)(long kc, const double *a, const double *b, long ldb,
+                                        double *c, long ldc, int accumulate, long m, long n);
+
+/// The kernels and register-block sizes chosen for this CPU. The edge kernels are NULL
+/// where the instruction set has no masked stores; partial tiles then go through a
+/// scratch tile.
 typedef struct {
   ad_gemm_kernel_f32 kernel_f32;
   long mr_f32, nr_f32;
   ad_gemm_kernel_f64 kernel_f64;
   long mr_f64, nr_f64;
   const char *isa;
+  ad_gemm_edge_kernel_f32 edge_f32;
+  ad_gemm_edge_kernel_f64 edge_f64;
 } ad_gemm_config;
 
 /// Instruction-set levels, best first.
