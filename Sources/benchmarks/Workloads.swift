@@ -112,6 +112,7 @@ extension Benchmarks {
     }
     let targets = points.map { Foundation.sin($0[0]) * Foundation.cos($0[1]) }
 
+    let buildStart = DispatchTime.now().uptimeNanoseconds
     var squaredErrors: [Var] = []
     for (point, target) in zip(points, targets) {
       var activations = point.map { Var($0, requiresGrad: false) }
@@ -130,6 +131,7 @@ extension Benchmarks {
     loss = loss * (1.0 / 100)
 
     let nodes = loss.topologicalOrder().count
+    let buildSeconds = Double(DispatchTime.now().uptimeNanoseconds - buildStart) / 1e9
     func step() {
       loss.evaluate()
       for p in parameters { p.grad?.fill(with: 0) }
@@ -144,7 +146,8 @@ extension Benchmarks {
     let seconds = median(warmup: w, timed: t, step)
     stepReport(
       "scalar-mlp", seconds: seconds, threads: options.threads, dtype: .float64, reps: t,
-      firstLoss: first, lastLoss: loss.value.scalar, extra: [("nodes", nodes)])
+      firstLoss: first, lastLoss: loss.value.scalar,
+      extra: [("nodes", nodes), ("build_ms", buildSeconds * 1000), ("ns_per_node_step", seconds / Double(nodes) * 1e9)])
   }
 
   /// Hopfield recall: 1024 bipolar units, 100 Hebbian patterns, 100 probes with 20% of the

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Checks an op's gradients against central finite differences in `Double`.
 ///
 /// The function's output is reduced to a scalar with fixed random weights,
@@ -213,32 +215,5 @@ public struct GradientCheck: Sendable, CustomStringConvertible {
 }
 
 private func format(_ x: Double) -> String {
-  if x == 0 { return "0" }
-  let exponent = Int((x.magnitude).log10Floor)
-  let mantissa = x / pow10(exponent)
-  let rounded = (mantissa * 10).rounded() / 10
-  return "\(rounded)e\(exponent)"
-}
-
-private func pow10(_ n: Int) -> Double {
-  var r = 1.0
-  for _ in 0..<Swift.abs(n) { r *= 10 }
-  return n < 0 ? 1 / r : r
-}
-
-extension Double {
-  fileprivate var log10Floor: Double {
-    var e = 0.0
-    var x = self
-    if !x.isFinite { return 0 }
-    while x >= 10 {
-      x /= 10
-      e += 1
-    }
-    while x < 1 {
-      x *= 10
-      e -= 1
-    }
-    return e
-  }
+  x == 0 ? "0" : String(format: "%.1e", x)
 }
