@@ -23,7 +23,6 @@ bench:
 	$(SWIFT) run -c release benchmarks
 
 docs:
-	$(SWIFT) package --disable-sandbox dump-symbol-graph >/dev/null 2>&1 || true
 	mkdir -p .build/docs
 	for module in Autodiff NeuralNetworks; do \
 	  $(SWIFT) build --target $$module -Xswiftc -emit-symbol-graph -Xswiftc -emit-symbol-graph-dir -Xswiftc .build/symbol-graphs/$$module >/dev/null && \
