@@ -147,7 +147,10 @@ extension Benchmarks {
     stepReport(
       "scalar-mlp", seconds: seconds, threads: options.threads, dtype: .float64, reps: t,
       firstLoss: first, lastLoss: loss.value.scalar,
-      extra: [("nodes", nodes), ("build_ms", buildSeconds * 1000), ("ns_per_node_step", seconds / Double(nodes) * 1e9)])
+      extra: [
+        ("nodes", nodes), ("build_ms", buildSeconds * 1000),
+        ("ns_per_node_step", seconds / Double(nodes) * 1e9),
+      ])
   }
 
   /// Hopfield recall: 1024 bipolar units, 100 Hebbian patterns, 100 probes with 20% of the

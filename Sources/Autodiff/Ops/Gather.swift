@@ -45,29 +45,13 @@ extension Var {
         shape[axis] = length
         value.prepare(shape: shape, dtype: args[0].dtype)
         value.fill(with: 0)
-        var one = args[0].value
         for (i, index) in indices.enumerated() {
-          one = Kernels.slice(args[0].value, axis: axis, at: i)
           Kernels.copyAlongAxis(
-            from: one, start: 0, into: value.buffer.pointer, shape: shape, start: index,
+            from: args[0].value, start: i, into: value.buffer.pointer, shape: shape, start: index,
             axis: axis, count: 1, accumulate: true)
         }
       },
       vectorJacobianProduct: { _, _, s in [s.gathered(indices, along: axis)] })
-  }
-}
-
-extension Kernels {
-  /// Position `i` along `axis`, keeping the axis with length 1.
-  static func slice(_ x: Tensor, axis: Int, at i: Int) -> Tensor {
-    var shape = x.shape
-    shape[axis] = 1
-    var out = Tensor.uninitialized(shape, dtype: x.dtype)
-    copyAlongAxis(
-      from: x, start: i, into: out.buffer.pointer, shape: shape, start: 0, axis: axis, count: 1,
-      accumulate: false)
-    out.makeUnique()
-    return out
   }
 }
 
