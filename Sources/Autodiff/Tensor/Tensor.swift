@@ -160,9 +160,10 @@ extension Tensor {
     }
   }
 
-  /// Overwrites the elements with those of `other`, which has the same count and dtype,
-  /// reusing this tensor's storage when it is unshared.
-  mutating func assign(_ other: Tensor) {
+  /// Overwrites this tensor with `other`, copying into the existing storage when it is
+  /// unshared and has the same size and dtype (no allocation), and sharing `other`'s
+  /// storage otherwise.
+  public mutating func assign(_ other: Tensor) {
     if count == other.count, dtype == other.dtype, isKnownUniquelyReferenced(&buffer),
       buffer !== other.buffer
     {
