@@ -22,7 +22,7 @@ public final class Op {
   /// The op's name, as printed in expressions and graphs (`matmul`, `sigmoid`).
   public let name: String
   /// The arguments, in order.
-  public internal(set) var args: [Var]
+  @exclusivity(unchecked) public internal(set) var args: [Var]
   /// A symbol such as `+` when the op prints between its two arguments.
   public let infixSymbol: String?
   let forward: ForwardFunction
