@@ -200,7 +200,7 @@ enum Kernels {
 
   // MARK: In-place accumulation
 
-  /// g += x, where x has g's shape or broadcasts to it... (x must have the same count).
+  /// g += x elementwise; g is the storage of a tensor with x's element count.
   static func addInPlace(_ x: Tensor, into g: UnsafeMutableRawPointer) {
     switch x.dtype {
     case .float32:

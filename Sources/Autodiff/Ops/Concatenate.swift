@@ -37,6 +37,16 @@ extension Var {
           defer { offset += arg.shape[axis] }
           return s.sliced(along: axis, offset..<(offset + arg.shape[axis]))
         }
+      },
+      backward: { args, _, s in
+        var offset = 0
+        for arg in args {
+          defer { offset += arg.shape[axis] }
+          guard let g = arg.gradientPointer() else { continue }
+          Kernels.copyAlongAxis(
+            from: s, start: offset, into: g, shape: arg.shape, start: 0, axis: axis,
+            count: arg.shape[axis], accumulate: true)
+        }
       })
   }
 

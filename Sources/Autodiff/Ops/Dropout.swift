@@ -46,7 +46,13 @@ extension Var {
         }
         Kernels.binary(MultiplyFunction.self, x, saved.tensor, into: &value, op: "dropout")
       },
-      vectorJacobianProduct: { _, _, s in [s * Var.constant(saved.tensor)] })
+      vectorJacobianProduct: { _, _, s in [s * Var.constant(saved.tensor)] },
+      backward: { args, output, s in
+        guard let g = args[0].gradientPointer() else { return }
+        Kernels.binaryBackward(
+          MultiplyFunction.self, a: args[0].value, b: saved.tensor, y: output.value, upstream: s,
+          ga: g, gb: nil)
+      })
   }
 }
 

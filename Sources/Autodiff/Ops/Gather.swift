@@ -26,6 +26,14 @@ extension Var {
       },
       vectorJacobianProduct: { args, _, s in
         [s.scatterAdded(indices, along: axis, length: args[0].shape[axis])]
+      },
+      backward: { args, _, s in
+        guard let g = args[0].gradientPointer() else { return }
+        for (i, index) in indices.enumerated() {
+          Kernels.copyAlongAxis(
+            from: s, start: i, into: g, shape: args[0].shape, start: index, axis: axis, count: 1,
+            accumulate: true)
+        }
       })
   }
 

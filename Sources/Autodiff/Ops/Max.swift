@@ -11,17 +11,19 @@ extension Var {
   /// Backward: s flows to the first position of each maximum along `axis`.
   public func max(along axis: Int, keepingDimensions: Bool = false) -> Var {
     let axis = normalizedAxis(axis, op: "max")
+    let saved = SavedPositions()
     return Var(
       op: "max", args: [self],
       forward: { args, value in
-        let (values, _) = Kernels.maxAlongAxis(args[0].value, axis)
+        let (values, positions) = Kernels.maxAlongAxis(args[0].value, axis)
+        saved.positions = positions
         var shape = args[0].shape
         if keepingDimensions { shape[axis] = 1 } else { shape.remove(at: axis) }
         value.assign(values.reshaped(shape))
       },
       vectorJacobianProduct: { args, _, s in
         let x = args[0].value
-        let (_, positions) = Kernels.maxAlongAxis(x, axis)
+        let positions = saved.positions
         var mask = Tensor.zeros(x.shape, dtype: x.dtype)
         let (outer, length, inner) = Kernels.split(x.shape, axis)
         for o in 0..<outer {
@@ -30,8 +32,17 @@ extension Var {
           }
         }
         return [s.reshaped(keptShape(x.shape, axis)).broadcast(to: x.shape) * Var.constant(mask)]
+      },
+      backward: { args, _, s in
+        guard let g = args[0].gradientPointer() else { return }
+        Kernels.addAtPositions(s, saved.positions, into: g, shape: args[0].shape, axis: axis)
       })
   }
+}
+
+/// Positions that a forward saves for its backward (the argmax of a max reduction).
+final class SavedPositions {
+  var positions: [Int] = []
 }
 
 extension Kernels {
@@ -72,6 +83,33 @@ extension Kernels {
       }
     }
     withExtendedLifetime(x) {}
+  }
+}
+
+extension Kernels {
+  /// g[o, positions[o, i], i] += s[o, i]: a max reduction's gradient, routed to the maxima.
+  static func addAtPositions(
+    _ s: Tensor, _ positions: [Int], into g: UnsafeMutableRawPointer, shape: [Int], axis: Int
+  ) {
+    let (outer, length, inner) = split(shape, axis)
+    switch s.dtype {
+    case .float32: addAtPositions(Float.self, s, positions, g, outer, length, inner)
+    case .float64: addAtPositions(Double.self, s, positions, g, outer, length, inner)
+    }
+  }
+
+  private static func addAtPositions<T: TensorScalar>(
+    _: T.Type, _ s: Tensor, _ positions: [Int], _ g: UnsafeMutableRawPointer, _ outer: Int,
+    _ length: Int, _ inner: Int
+  ) {
+    let (sp, gp) = (s.pointer(as: T.self), g.assumingMemoryBound(to: T.self))
+    for o in 0..<outer {
+      for i in 0..<inner {
+        let k = o * inner + i
+        gp[(o * length + positions[k]) * inner + i] += sp[k]
+      }
+    }
+    withExtendedLifetime(s) {}
   }
 }
 

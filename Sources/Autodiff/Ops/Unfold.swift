@@ -16,9 +16,14 @@ extension Var {
       op: "unfold", args: [self],
       forward: { args, value in
         value.prepare(shape: geometry.columnsShape, dtype: args[0].dtype)
-        geometry.transfer(image: args[0].value, columns: &value, toColumns: true)
+        geometry.transfer(
+          image: args[0].value, columns: value.buffer.pointer, dtype: value.dtype, toColumns: true)
       },
-      vectorJacobianProduct: { _, _, s in [s.folded(geometry)] })
+      vectorJacobianProduct: { _, _, s in [s.folded(geometry)] },
+      backward: { args, _, s in
+        guard let g = args[0].gradientPointer() else { return }
+        geometry.transfer(image: g, columns: s, dtype: s.dtype)
+      })
   }
 
   /// The adjoint of ``unfolded(kernelSize:stride:padding:)``: patch rows summed back into an
@@ -31,8 +36,7 @@ extension Var {
       forward: { args, value in
         value.prepare(shape: geometry.imageShape, dtype: args[0].dtype)
         value.fill(with: 0)
-        var columns = args[0].value
-        geometry.transfer(image: &value, columns: &columns)
+        geometry.transfer(image: value.buffer.pointer, columns: args[0].value, dtype: value.dtype)
       },
       vectorJacobianProduct: { _, _, s in
         [s.unfolded(kernelSize: geometry.k, stride: geometry.stride, padding: geometry.padding)]
@@ -60,25 +64,36 @@ struct UnfoldGeometry {
   var imageShape: [Int] { [n, c, h, w] }
   var columnsShape: [Int] { [n * outHeight * outWidth, c * k * k] }
 
-  /// Copies image → columns, or adds columns → image.
-  func transfer(image: Tensor, columns: inout Tensor, toColumns: Bool) {
-    var image = image
-    transfer(image: &image, columns: &columns, toColumns: true)
+  /// Copies the patches of `image` into the columns storage.
+  func transfer(image: Tensor, columns: UnsafeMutableRawPointer, dtype: DType, toColumns: Bool) {
+    withExtendedLifetime(image) { run(image.buffer.pointer, columns, dtype, toColumns: true) }
   }
 
-  func transfer(image: inout Tensor, columns: inout Tensor, toColumns: Bool = false) {
-    let width = c * k * k
-    switch image.dtype {
-    case .float32: run(Float.self, &image, &columns, toColumns, width)
-    case .float64: run(Double.self, &image, &columns, toColumns, width)
+  /// Adds the patch rows in `columns` back into the image storage.
+  func transfer(image: UnsafeMutableRawPointer, columns: Tensor, dtype: DType) {
+    withExtendedLifetime(columns) { run(image, columns.buffer.pointer, dtype, toColumns: false) }
+  }
+
+  private func run(
+    _ image: UnsafeMutableRawPointer, _ columns: UnsafeMutableRawPointer, _ dtype: DType,
+    toColumns: Bool
+  ) {
+    switch dtype {
+    case .float32:
+      run(
+        image.assumingMemoryBound(to: Float.self), columns.assumingMemoryBound(to: Float.self),
+        toColumns)
+    case .float64:
+      run(
+        image.assumingMemoryBound(to: Double.self), columns.assumingMemoryBound(to: Double.self),
+        toColumns)
     }
   }
 
   private func run<T: TensorScalar>(
-    _: T.Type, _ image: inout Tensor, _ columns: inout Tensor, _ toColumns: Bool, _ width: Int
+    _ img: UnsafeMutablePointer<T>, _ col: UnsafeMutablePointer<T>, _ toColumns: Bool
   ) {
-    let img = image.pointer(as: T.self)
-    let col = columns.pointer(as: T.self)
+    let width = c * k * k
     for b in 0..<n {
       for i in 0..<outHeight {
         for j in 0..<outWidth {

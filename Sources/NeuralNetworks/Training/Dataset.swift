@@ -109,11 +109,13 @@ public struct Standardizer {
     precondition(data.rank == 2, "Standardizer: needs a matrix, got \(data.shape)")
     let (n, d) = (data.shape[0], data.shape[1])
     let all = data.scalars
-    means = (0..<d).map { j in (0..<n).reduce(0) { $0 + all[$1 * d + j] } / Double(max(n, 1)) }
+    let count = Double(max(n, 1))
+    let means = (0..<d).map { j in (0..<n).reduce(0) { $0 + all[$1 * d + j] } / count }
+    self.means = means
     standardDeviations = (0..<d).map { j in
-      let m = (0..<n).reduce(0) { $0 + all[$1 * d + j] } / Double(max(n, 1))
       let v =
-        (0..<n).reduce(0) { $0 + (all[$1 * d + j] - m) * (all[$1 * d + j] - m) } / Double(max(n, 1))
+        (0..<n).reduce(0) { $0 + (all[$1 * d + j] - means[j]) * (all[$1 * d + j] - means[j]) }
+        / count
       return v > 0 ? v.squareRoot() : 1
     }
   }
