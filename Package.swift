@@ -14,7 +14,8 @@ let package = Package(
     .target(name: "Autodiff", dependencies: ["CKernels"]),
     .target(name: "NeuralNetworks", dependencies: ["Autodiff"], resources: [.copy("Resources")]),
     .executableTarget(name: "examples", dependencies: ["Autodiff", "NeuralNetworks"]),
-    .executableTarget(name: "benchmarks", dependencies: ["Autodiff", "NeuralNetworks"]),
+    .executableTarget(
+      name: "benchmarks", dependencies: ["Autodiff", "NeuralNetworks"], exclude: ["peers"]),
     .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "CKernels"]),
     .testTarget(name: "NeuralNetworksTests", dependencies: ["Autodiff", "NeuralNetworks"]),
   ],

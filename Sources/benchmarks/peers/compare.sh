@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Runs the project's benchmarks (three times) and the peers at 1 thread (pinned to one core)
-# and at 2 threads, writing JSON lines to DIR. Then `python3 benchmarks/table.py DIR`
+# and at 2 threads, writing JSON lines to DIR. Then `python3 Sources/benchmarks/peers/table.py DIR`
 # prints the comparison table of docs/benchmarks.md.
 #
-#   benchmarks/compare.sh DIR [PYTHON]
+#   Sources/benchmarks/peers/compare.sh DIR [PYTHON]
 #
 # PYTHON is an interpreter with torch, jax and numpy installed (default: python3).
 set -euo pipefail
-out=${1:?usage: benchmarks/compare.sh DIR [PYTHON]}
+out=${1:?usage: Sources/benchmarks/peers/compare.sh DIR [PYTHON]}
 python=${2:-python3}
 mkdir -p "$out"
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../../.."
 swift build -c release --product benchmarks > /dev/null
 date -u +"%Y-%m-%d %H:%M UTC" > "$out/date.txt"
 for threads in 1 2; do
@@ -20,7 +20,7 @@ for threads in 1 2; do
     $pin .build/release/benchmarks --threads "$threads" > "$out/ours-$threads-$run.jsonl"
   done
   # OPENBLAS_CORETYPE (set on some machines) slows current NumPy builds: unset it here only.
-  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $pin "$python" benchmarks/peers/peers.py \
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $pin "$python" Sources/benchmarks/peers/peers.py \
     --threads "$threads" > "$out/peers-$threads.jsonl"
 done
 for batch in 32 64 128; do
