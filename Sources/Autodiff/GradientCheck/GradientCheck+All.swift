@@ -19,7 +19,10 @@ extension GradientCheck {
     binaryCrossEntropyLogits, crossEntropy, crossEntropySmoothed, crossEntropySoft, nllLoss,
     gaussianKLDivergence,
     // Layers' building blocks.
-    dropout, composite, compositeChain, unfold, lstmCellState, lstmHiddenState, lstmStep,
+    dropout, composite, compositeChain, compositeRepeated, unfold, lstmCellState,
+    lstmHiddenState, lstmStep,
+    // Dtype promotion.
+    convert,
   ]
 
   public static let broadcast = GradientCheck("broadcast", inputs: [.init([3, 1])]) {

@@ -76,22 +76,26 @@ public struct GradientCheck: Sendable, CustomStringConvertible {
   /// Whether to check a Hessian-vector product too (off for ops that are only first-order
   /// differentiable in the library, or whose second derivative is undefined on the domain).
   public var checksSecondOrder: Bool
+  /// The tolerances used by ``run(seed:tolerance:)`` unless it is given others.
+  public var tolerance: Tolerance
   public var function: @Sendable ([Var]) -> Var
 
   public init(
-    _ name: String, inputs: [Input], secondOrder: Bool = true,
+    _ name: String, inputs: [Input], secondOrder: Bool = true, tolerance: Tolerance = .standard,
     _ function: @escaping @Sendable ([Var]) -> Var
   ) {
     self.name = name
     self.inputs = inputs
     self.checksSecondOrder = secondOrder
+    self.tolerance = tolerance
     self.function = function
   }
 
   public var description: String { name }
 
   /// Runs the check in `Double` with inputs drawn from a generator seeded with `seed`.
-  public func run(seed: UInt64 = 1, tolerance: Tolerance = .standard) -> Result {
+  public func run(seed: UInt64 = 1, tolerance: Tolerance? = nil) -> Result {
+    let tolerance = tolerance ?? self.tolerance
     var rng = SeededGenerator(seed: seed)
     let leaves = inputs.map { input -> Var in
       var t = Tensor.uniform(input.shape, in: input.domain, using: &rng)
@@ -101,7 +105,7 @@ public struct GradientCheck: Sendable, CustomStringConvertible {
       return Var(t)
     }
     let output = function(leaves)
-    precondition(output.dtype == .float64, "GradientCheck \(name): output is not Double")
+    require(output.dtype == .float64, "GradientCheck \(name): output is not Double")
     let weights = Var.constant(Tensor.normal(output.shape, using: &rng))
     let loss = (output * weights).sum()
 
@@ -202,7 +206,7 @@ public struct GradientCheck: Sendable, CustomStringConvertible {
   }
 
   private func mismatch(_ a: Tensor, _ b: Tensor, _ t: Tolerance) -> Double {
-    precondition(
+    require(
       a.shape == b.shape, "GradientCheck \(name): gradient shapes \(a.shape) and \(b.shape)")
     var worst = 0.0
     for i in 0..<a.count {

@@ -13,10 +13,9 @@ extension Var {
     for node in below where !node.isLeaf { node.isGradStale = true }
     if !isLeaf { isGradStale = true }
     if let seed {
-      precondition(
-        seed.shape == value.shape && seed.dtype == value.dtype,
-        "backward: seed of shape \(seed.shape) (\(seed.dtype)) for a node of shape \(value.shape) (\(value.dtype))"
-      )
+      require(
+        seed.shape == value.shape,
+        "backward: seed of shape \(seed.shape) for a node of shape \(value.shape)")
       accumulateGradient(seed)
     } else {
       accumulateGradient(Tensor(repeating: 1, shape: value.shape, dtype: value.dtype))
@@ -55,12 +54,14 @@ extension Var {
   ///
   /// Backward rules call this for each argument. The first contribution after a reset is
   /// copied into the existing storage, so repeated passes do not allocate.
+  /// A contribution of the other dtype is converted to this node's.
   public func accumulateGradient(_ contribution: Tensor) {
     guard requiresGrad else { return }
-    precondition(
+    require(
       contribution.shape == value.shape,
       "backward: gradient of shape \(contribution.shape) for a node of shape \(value.shape)")
-    if grad == nil || grad!.shape != value.shape {
+    let contribution = contribution.converted(to: value.dtype)
+    if grad == nil || grad!.shape != value.shape || grad!.dtype != value.dtype {
       grad = contribution
     } else if isGradStale {
       grad!.assign(contribution)

@@ -50,7 +50,7 @@ func gradients(
       let contributions = op.vectorJacobianProduct(op.args, node, s)
       for (arg, g) in zip(op.args, contributions) where arg.requiresGrad {
         guard let g else { continue }
-        precondition(
+        require(
           g.shape == arg.shape,
           "\(op.name): backward rule gave a gradient of shape \(g.shape) for an argument of shape \(arg.shape)"
         )

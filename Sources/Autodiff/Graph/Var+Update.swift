@@ -1,11 +1,13 @@
 extension Var {
   /// Mutates a leaf's value in place, without allocating when its storage is unshared.
-  /// Optimizers update parameters this way.
+  /// Optimizers update parameters this way. As with ``set(_:)``, the leaf keeps its dtype.
   ///
   /// - Precondition: This node is a leaf.
   public func updateValue<R>(_ body: (inout Tensor) throws -> R) rethrows -> R {
-    precondition(
+    require(
       isLeaf, "updateValue: \(name ?? "node") is computed by \(creator!.name), not a leaf")
+    let dtype = value.dtype
+    defer { if value.dtype != dtype { value = value.converted(to: dtype) } }
     return try body(&value)
   }
 }
@@ -13,7 +15,7 @@ extension Var {
 extension Tensor {
   /// The entries at `indices` along the first axis, in order (minibatch selection).
   public func gatheringRows(_ indices: [Int]) -> Tensor {
-    precondition(rank >= 1, "gatheringRows: tensor of shape \(shape) has no rows")
+    require(rank >= 1, "gatheringRows: tensor of shape \(shape) has no rows")
     let rowCount = shape[0]
     let rowSize = rowCount == 0 ? 0 : count / rowCount
     var newShape = shape
@@ -21,7 +23,7 @@ extension Tensor {
     let out = Tensor.uninitialized(newShape, dtype: dtype)
     let bytes = rowSize * dtype.byteCount
     for (i, index) in indices.enumerated() {
-      precondition(
+      require(
         index >= 0 && index < rowCount, "gatheringRows: row \(index) out of range 0..<\(rowCount)")
       (out.buffer.pointer + i * bytes).copyMemory(
         from: buffer.pointer + index * bytes, byteCount: bytes)

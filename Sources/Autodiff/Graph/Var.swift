@@ -63,12 +63,15 @@ public final class Var {
   /// `vectorJacobianProduct` is the differentiable backward rule; `backward`, when given,
   /// is a faster rule on tensors that must agree with it. Inside ``noGrad(_:)``, or when no
   /// argument requires a gradient and recording is off, the result is a constant leaf.
+  /// Arguments that mix `Float` and `Double` are promoted to `Double` first (see
+  /// ``converted(to:)``), so the rules always see one dtype.
   public init(
     op name: String, args: [Var], infix: String? = nil,
     forward: @escaping ForwardFunction,
     vectorJacobianProduct: @escaping VectorJacobianProduct,
     backward: BackwardFunction? = nil
   ) {
+    let args = DTypePromotion.promoted(args)
     var value = Tensor(shape: [], buffer: emptyBuffer)
     forward(args, &value)
     self.value = value
@@ -88,9 +91,12 @@ public final class Var {
   }
 
   /// Replaces a leaf's value; call ``evaluate()`` on an output to recompute what depends on it.
+  ///
+  /// A leaf keeps its dtype: a value of the other dtype is converted to it, so
+  /// `w.set(Tensor(scalar: 0.5))` on a `Float` parameter stores a `Float`.
   public func set(_ newValue: Tensor) {
-    precondition(isLeaf, "set: \(name ?? "node") is computed by \(creator!.name), not a leaf")
-    value = newValue
+    require(isLeaf, "set: \(name ?? "node") is computed by \(creator!.name), not a leaf")
+    value = newValue.converted(to: value.dtype)
   }
 
   /// The value's shape.

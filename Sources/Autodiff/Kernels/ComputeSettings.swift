@@ -40,7 +40,7 @@ public enum ComputeSettings {
 
   /// Runs `body` with large matrix products split over at most `count` threads.
   public static func withThreads<R>(_ count: Int, _ body: () throws -> R) rethrows -> R {
-    precondition(count >= 1, "withThreads: thread count \(count) must be at least 1")
+    require(count >= 1, "withThreads: thread count \(count) must be at least 1")
     return try $threads.withValue(count, operation: body)
   }
 

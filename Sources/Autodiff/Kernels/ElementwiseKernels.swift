@@ -83,7 +83,7 @@ enum Kernels {
   static func binary<F: BinaryFunction>(
     _ f: F.Type, _ a: Tensor, _ b: Tensor, into out: inout Tensor, op: String
   ) {
-    precondition(
+    require(
       a.dtype == b.dtype, "\(op): dtypes \(a.dtype) and \(b.dtype) differ (\(a.shape), \(b.shape))")
     let shape = a.shape == b.shape ? a.shape : broadcastShape(a.shape, b.shape, op: op)
     out.prepare(shape: shape, dtype: a.dtype)

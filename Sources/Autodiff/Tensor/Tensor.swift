@@ -28,7 +28,7 @@ public struct Tensor {
 
   /// A tensor of the given shape filled with `value`.
   public init(repeating value: Double, shape: [Int], dtype: DType = .float64) {
-    precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative dimension in shape \(shape)")
+    require(shape.allSatisfy { $0 >= 0 }, "Tensor: negative dimension in shape \(shape)")
     self.init(shape: shape, buffer: TensorBuffer(count: shape.reduce(1, *), dtype: dtype))
     fill(with: value)
   }
@@ -36,7 +36,7 @@ public struct Tensor {
   /// A tensor with the given elements in row-major order.
   public init(_ scalars: [Double], shape: [Int], dtype: DType = .float64) {
     let count = shape.reduce(1, *)
-    precondition(
+    require(
       scalars.count == count,
       "Tensor: \(scalars.count) scalars do not fill shape \(shape) (\(count) elements)")
     self.init(shape: shape, buffer: TensorBuffer(count: count, dtype: dtype))
@@ -54,7 +54,7 @@ public struct Tensor {
   /// A `Float` tensor with the given elements in row-major order.
   public init(_ scalars: [Float], shape: [Int]) {
     let count = shape.reduce(1, *)
-    precondition(
+    require(
       scalars.count == count,
       "Tensor: \(scalars.count) scalars do not fill shape \(shape) (\(count) elements)")
     self.init(shape: shape, buffer: TensorBuffer(count: count, dtype: .float32))
@@ -71,7 +71,7 @@ public struct Tensor {
   /// A matrix (rank 2) from its rows, which must all have the same length.
   public init(_ rows: [[Double]], dtype: DType = .float64) {
     let columns = rows.first?.count ?? 0
-    precondition(
+    require(
       rows.allSatisfy { $0.count == columns }, "Tensor: rows of a matrix differ in length")
     self.init(rows.flatMap { $0 }, shape: [rows.count, columns], dtype: dtype)
   }
@@ -105,7 +105,7 @@ extension Tensor {
   public func withUnsafeBufferPointer<T: TensorScalar, R>(
     as type: T.Type, _ body: (UnsafeBufferPointer<T>) throws -> R
   ) rethrows -> R {
-    precondition(T.dtype == dtype, "Tensor: element type \(T.self) does not match \(dtype)")
+    require(T.dtype == dtype, "Tensor: element type \(T.self) does not match \(dtype)")
     return try withExtendedLifetime(buffer) {
       try body(
         UnsafeBufferPointer(start: buffer.pointer.assumingMemoryBound(to: T.self), count: count))
@@ -117,7 +117,7 @@ extension Tensor {
   public mutating func withUnsafeMutableBufferPointer<T: TensorScalar, R>(
     as type: T.Type, _ body: (UnsafeMutableBufferPointer<T>) throws -> R
   ) rethrows -> R {
-    precondition(T.dtype == dtype, "Tensor: element type \(T.self) does not match \(dtype)")
+    require(T.dtype == dtype, "Tensor: element type \(T.self) does not match \(dtype)")
     makeUnique()
     return try withExtendedLifetime(buffer) {
       try body(
@@ -126,10 +126,12 @@ extension Tensor {
     }
   }
 
-  /// The typed base address; the caller keeps the tensor alive while using it.
+  /// The typed base address; the caller keeps the tensor alive while using it. Asking for
+  /// the other element type stops the program: no kernel reads a buffer as another type.
   @inline(__always)
   func pointer<T: TensorScalar>(as type: T.Type) -> UnsafeMutablePointer<T> {
-    buffer.pointer.assumingMemoryBound(to: T.self)
+    require(T.dtype == dtype, "Tensor: element type \(T.self) does not match \(dtype)")
+    return buffer.pointer.assumingMemoryBound(to: T.self)
   }
 
   /// Makes the storage unique so that it can be written in place.
@@ -180,11 +182,11 @@ extension Tensor {
 extension Tensor {
   /// The row-major offset of a multi-index.
   func offset(of indices: [Int]) -> Int {
-    precondition(
+    require(
       indices.count == rank, "Tensor: \(indices.count) indices for a tensor of shape \(shape)")
     var offset = 0
     for (axis, index) in indices.enumerated() {
-      precondition(
+      require(
         index >= 0 && index < shape[axis],
         "Tensor: index \(index) out of range 0..<\(shape[axis]) on axis \(axis)")
       offset = offset * shape[axis] + index
@@ -201,14 +203,14 @@ extension Tensor {
   /// The element at a row-major offset, as a `Double`.
   public subscript(flat index: Int) -> Double {
     get {
-      precondition(index >= 0 && index < count, "Tensor: flat index \(index) out of range")
+      require(index >= 0 && index < count, "Tensor: flat index \(index) out of range")
       switch dtype {
       case .float32: return Double(pointer(as: Float.self)[index])
       case .float64: return pointer(as: Double.self)[index]
       }
     }
     set {
-      precondition(index >= 0 && index < count, "Tensor: flat index \(index) out of range")
+      require(index >= 0 && index < count, "Tensor: flat index \(index) out of range")
       makeUnique()
       switch dtype {
       case .float32: pointer(as: Float.self)[index] = Float(newValue)
@@ -235,20 +237,20 @@ extension Tensor {
 
   /// The only element of a tensor with one element.
   public var scalar: Double {
-    precondition(count == 1, "Tensor: scalar of a tensor of shape \(shape)")
+    require(count == 1, "Tensor: scalar of a tensor of shape \(shape)")
     return self[flat: 0]
   }
 
   /// The rows of a matrix, as `Double`s.
   public var rows: [[Double]] {
-    precondition(rank == 2, "Tensor: rows of a tensor of shape \(shape)")
+    require(rank == 2, "Tensor: rows of a tensor of shape \(shape)")
     let all = scalars
     return (0..<shape[0]).map { Array(all[($0 * shape[1])..<(($0 + 1) * shape[1])]) }
   }
 
   /// The same elements with another shape of equal element count (no copy).
   public func reshaped(_ newShape: [Int]) -> Tensor {
-    precondition(
+    require(
       newShape.reduce(1, *) == count,
       "reshape: shape \(shape) (\(count) elements) cannot become \(newShape)")
     return Tensor(shape: newShape, buffer: buffer)

@@ -21,7 +21,7 @@ public struct ProteinSecondaryStructure {
     public var classes: [Int]
 
     public init(residues: [Int], classes: [Int]) {
-      precondition(
+      require(
         residues.count == classes.count,
         "Protein: \(residues.count) residues but \(classes.count) classes")
       self.residues = residues
@@ -94,7 +94,7 @@ public struct ProteinSecondaryStructure {
   /// centred on it, each one-hot over 21 symbols (the spacer beyond either end), predicting
   /// the centre residue's class.
   public func windows(size window: Int = 13, dtype: DType = .float32) -> Dataset {
-    precondition(window % 2 == 1, "windows: size \(window) must be odd")
+    require(window % 2 == 1, "windows: size \(window) must be odd")
     let half = window / 2
     let symbols = Self.aminoAcids.count + 1
     let n = proteins.reduce(0) { $0 + $1.residues.count }

@@ -31,7 +31,7 @@ public final class Conv2D: Module {
   public override var ownParameters: [Var] { [weight, bias] }
 
   public override func callAsFunction(_ x: Var) -> Var {
-    precondition(x.rank == 4, "Conv2D: input must be [n, channels, height, width], got \(x.shape)")
+    require(x.rank == 4, "Conv2D: input must be [n, channels, height, width], got \(x.shape)")
     let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
     let outHeight = (h + 2 * padding - kernelSize) / stride + 1
     let outWidth = (w + 2 * padding - kernelSize) / stride + 1
@@ -55,7 +55,7 @@ public final class MaxPool2D: Module {
   public init(size: Int = 2) { self.size = size }
 
   public override func callAsFunction(_ x: Var) -> Var {
-    precondition(
+    require(
       x.rank == 4, "MaxPool2D: input must be [n, channels, height, width], got \(x.shape)")
     let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let patches = x.reshaped([n * c, 1, h, w]).unfolded(kernelSize: size, stride: size)

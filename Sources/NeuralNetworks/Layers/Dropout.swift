@@ -9,7 +9,7 @@ public final class Dropout: Module {
   private let source: RandomSource
 
   public init(rate: Double, seed: UInt64 = 0) {
-    precondition(rate >= 0 && rate < 1, "Dropout: rate \(rate) must be in [0, 1)")
+    require(rate >= 0 && rate < 1, "Dropout: rate \(rate) must be in [0, 1)")
     self.rate = rate
     source = RandomSource(seed: seed)
   }

@@ -19,7 +19,7 @@ public final class Linear: Module {
     initialization: Initialization = .scaledNormal, dtype: DType = .float32,
     using generator: inout some RandomNumberGenerator
   ) {
-    precondition(
+    require(
       inputSize > 0 && outputSize > 0,
       "Linear: sizes must be positive, got \(inputSize) → \(outputSize)")
     weight = Var(
@@ -30,7 +30,7 @@ public final class Linear: Module {
 
   /// A layer with the given weights and bias (for tied or loaded parameters).
   public init(weight: Var, bias: Var?) {
-    precondition(weight.rank == 2, "Linear: weight must be a matrix, got \(weight.shape)")
+    require(weight.rank == 2, "Linear: weight must be a matrix, got \(weight.shape)")
     self.weight = weight
     self.bias = bias
   }

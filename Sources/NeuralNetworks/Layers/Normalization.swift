@@ -28,7 +28,7 @@ public final class BatchNorm: Module {
   public override var ownParameters: [Var] { [gamma, beta] }
 
   public override func callAsFunction(_ x: Var) -> Var {
-    precondition(
+    require(
       x.rank == 2 && x.shape[1] == gamma.shape[0],
       "BatchNorm: input \(x.shape) does not have \(gamma.shape[0]) features")
     return Var.composite(name: "batchNorm", args: [x, gamma, beta]) { [self] a in

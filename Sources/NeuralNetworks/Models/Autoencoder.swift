@@ -18,7 +18,7 @@ public final class Autoencoder: Module {
     initialization: Initialization = .scaledNormal, dtype: DType = .float32,
     using generator: inout some RandomNumberGenerator
   ) {
-    precondition(sizes.count >= 2, "Autoencoder: needs input and code sizes, got \(sizes)")
+    require(sizes.count >= 2, "Autoencoder: needs input and code sizes, got \(sizes)")
     self.sizes = sizes
     self.tiedWeights = tiedWeights
     var encoding: [Module] = []

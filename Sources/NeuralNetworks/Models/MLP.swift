@@ -16,7 +16,7 @@ public final class MLP: Sequential {
     initialization: Initialization = .scaledNormal, dtype: DType = .float32,
     using generator: inout some RandomNumberGenerator
   ) {
-    precondition(sizes.count >= 2, "MLP: needs at least an input and an output size, got \(sizes)")
+    require(sizes.count >= 2, "MLP: needs at least an input and an output size, got \(sizes)")
     self.sizes = sizes
     var layers: [Module] = []
     for i in 0..<(sizes.count - 1) {

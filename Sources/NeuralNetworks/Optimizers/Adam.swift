@@ -32,7 +32,7 @@ public class Adam: Optimizer {
     epsilon: Double = 1e-8, epsilonPlacement: EpsilonPlacement = .insideSquareRoot,
     weightDecay: Double = 0, decoupledWeightDecay: Bool = false
   ) {
-    precondition(learningRate > 0, "Adam: learning rate \(learningRate) must be positive")
+    require(learningRate > 0, "Adam: learning rate \(learningRate) must be positive")
     self.learningRate = learningRate
     self.beta1 = beta1
     self.beta2 = beta2

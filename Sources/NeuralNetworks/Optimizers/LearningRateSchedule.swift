@@ -17,7 +17,7 @@ public struct StepDecay: LearningRateSchedule {
   public var stepSize: Int
   public var factor: Double
   public init(stepSize: Int, factor: Double) {
-    precondition(stepSize > 0, "StepDecay: step size \(stepSize) must be positive")
+    require(stepSize > 0, "StepDecay: step size \(stepSize) must be positive")
     self.stepSize = stepSize
     self.factor = factor
   }
@@ -40,7 +40,7 @@ public struct CosineDecay: LearningRateSchedule {
   public var totalSteps: Int
   public var minimum: Double
   public init(totalSteps: Int, minimum: Double = 0) {
-    precondition(totalSteps > 0, "CosineDecay: total steps \(totalSteps) must be positive")
+    require(totalSteps > 0, "CosineDecay: total steps \(totalSteps) must be positive")
     self.totalSteps = totalSteps
     self.minimum = minimum
   }

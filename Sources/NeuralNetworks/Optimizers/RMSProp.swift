@@ -12,7 +12,7 @@ public final class RMSProp: Optimizer {
   private let state = OptimizerState()
 
   public init(learningRate: Double = 1e-3, decay: Double = 0.9, epsilon: Double = 1e-8) {
-    precondition(learningRate > 0, "RMSProp: learning rate \(learningRate) must be positive")
+    require(learningRate > 0, "RMSProp: learning rate \(learningRate) must be positive")
     self.learningRate = learningRate
     self.decay = decay
     self.epsilon = epsilon

@@ -23,8 +23,8 @@ public final class SGD: Optimizer {
     learningRate: Double, momentum: Double = 0, dampening: Double = 0, nesterov: Bool = false,
     weightDecay: Double = 0
   ) {
-    precondition(learningRate > 0, "SGD: learning rate \(learningRate) must be positive")
-    precondition(momentum >= 0 && momentum < 1, "SGD: momentum \(momentum) must be in [0, 1)")
+    require(learningRate > 0, "SGD: learning rate \(learningRate) must be positive")
+    require(momentum >= 0 && momentum < 1, "SGD: momentum \(momentum) must be in [0, 1)")
     self.learningRate = learningRate
     self.momentum = momentum
     self.dampening = dampening

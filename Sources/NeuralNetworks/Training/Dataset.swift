@@ -9,7 +9,7 @@ public struct Dataset {
   public var targets: Tensor
 
   public init(inputs: Tensor, targets: Tensor) {
-    precondition(
+    require(
       inputs.rank >= 1 && targets.rank >= 1 && inputs.shape[0] == targets.shape[0],
       "Dataset: \(inputs.shape) inputs and \(targets.shape) targets differ in sample count")
     self.inputs = inputs
@@ -32,7 +32,7 @@ public struct Dataset {
   /// Splits into consecutive parts with the given fractions of the samples (the last part
   /// takes the remainder): `split([0.8, 0.2])` gives training and validation sets.
   public func split(_ fractions: [Double]) -> [Dataset] {
-    precondition(
+    require(
       !fractions.isEmpty && fractions.allSatisfy { $0 >= 0 }, "split: bad fractions \(fractions)")
     var parts: [Dataset] = []
     var start = 0
@@ -60,7 +60,7 @@ public struct Dataset {
   }
 
   private func batches(size: Int, dropLast: Bool, order: [Int]) -> [Dataset] {
-    precondition(size > 0, "batches: size \(size) must be positive")
+    require(size > 0, "batches: size \(size) must be positive")
     var result: [Dataset] = []
     var start = 0
     while start < count {
@@ -78,7 +78,7 @@ extension Tensor {
   public static func oneHot(_ labels: [Int], classes: Int, dtype: DType = .float32) -> Tensor {
     var t = Tensor.zeros([labels.count, classes], dtype: dtype)
     for (i, label) in labels.enumerated() {
-      precondition(
+      require(
         label >= 0 && label < classes, "oneHot: label \(label) out of range 0..<\(classes)")
       t[i, label] = 1
     }
@@ -87,7 +87,7 @@ extension Tensor {
 
   /// The index of the largest entry of each row of a matrix.
   public var argmaxRows: [Int] {
-    precondition(rank == 2, "argmaxRows: needs a matrix, got \(shape)")
+    require(rank == 2, "argmaxRows: needs a matrix, got \(shape)")
     let (n, k) = (shape[0], shape[1])
     let all = scalars
     return (0..<n).map { i in
@@ -106,7 +106,7 @@ public struct Standardizer {
 
   /// Measures the mean and standard deviation of each column of a matrix.
   public init(fitting data: Tensor) {
-    precondition(data.rank == 2, "Standardizer: needs a matrix, got \(data.shape)")
+    require(data.rank == 2, "Standardizer: needs a matrix, got \(data.shape)")
     let (n, d) = (data.shape[0], data.shape[1])
     let all = data.scalars
     let count = Double(max(n, 1))
@@ -122,7 +122,7 @@ public struct Standardizer {
 
   /// The standardized data.
   public func transform(_ data: Tensor) -> Tensor {
-    precondition(
+    require(
       data.rank == 2 && data.shape[1] == means.count,
       "Standardizer: shape \(data.shape) does not have \(means.count) columns")
     var out = data
@@ -152,7 +152,7 @@ public struct DataLoader {
     _ dataset: Dataset, batchSize: Int, shuffle: Bool = true, dropLast: Bool = false,
     seed: UInt64 = 0
   ) {
-    precondition(batchSize > 0, "DataLoader: batch size \(batchSize) must be positive")
+    require(batchSize > 0, "DataLoader: batch size \(batchSize) must be positive")
     self.dataset = dataset
     self.batchSize = batchSize
     self.shuffle = shuffle

@@ -5,7 +5,7 @@ public enum Metrics {
   /// The fraction of rows whose largest score is at the true label.
   public static func accuracy(scores: Tensor, labels: [Int]) -> Double {
     let predicted = scores.argmaxRows
-    precondition(
+    require(
       predicted.count == labels.count,
       "accuracy: \(predicted.count) predictions for \(labels.count) labels")
     guard !labels.isEmpty else { return 0 }
@@ -15,7 +15,7 @@ public enum Metrics {
   /// Q3, the secondary-structure score: the fraction of residues whose three-state class
   /// (helix, strand, coil) is predicted correctly. It is the accuracy over three classes.
   public static func q3(scores: Tensor, labels: [Int]) -> Double {
-    precondition(
+    require(
       scores.rank == 2 && scores.shape[1] == 3,
       "q3: needs three class scores per residue, got \(scores.shape)")
     return accuracy(scores: scores, labels: labels)

@@ -198,7 +198,7 @@ public final class Trainer {
     _ data: Dataset, validation: Dataset? = nil, epochs: Int, batchSize: Int,
     dropLast: Bool = false, earlyStopping: EarlyStopping? = nil
   ) -> History {
-    precondition(
+    require(
       epochs >= 0 && batchSize > 0,
       "fit: epochs \(epochs) and batch size \(batchSize) must be positive")
     var history = History()
@@ -274,7 +274,7 @@ func format(_ x: Double) -> String {
 extension Array where Element == Var {
   /// The sum of the nodes, left to right.
   func reduce(_ combine: (Var, Var) -> Var) -> Var {
-    precondition(!isEmpty, "reduce: no nodes")
+    require(!isEmpty, "reduce: no nodes")
     return dropFirst().reduce(self[0], combine)
   }
 }

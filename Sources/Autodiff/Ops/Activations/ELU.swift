@@ -13,7 +13,7 @@ extension Var {
   /// Backward, from the saved output y: ∂L/∂x = s for x > 0, else s · (y + α).
   public func elu(alpha: Double = 1) -> Var {
     elementwise(ELUFunction.self, name: "elu", p: alpha) { args, y, s in
-      let positive = Var.constant(Kernels.mask(args[0].value) { $0 > 0 ? 1 : 0 })
+      let positive = args[0].derivativeMask(ReLUFunction.self, name: "relu")
       return [s * (positive + (1 - positive) * (y + alpha))]
     }
   }

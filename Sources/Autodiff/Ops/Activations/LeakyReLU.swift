@@ -13,7 +13,7 @@ extension Var {
   /// Backward: ∂L/∂x = s · (x > 0 ? 1 : α).
   public func leakyRelu(alpha: Double = 0.01) -> Var {
     elementwise(LeakyReLUFunction.self, name: "leakyRelu", p: alpha) { args, _, s in
-      [s * Var.constant(Kernels.mask(args[0].value) { $0 > 0 ? 1 : alpha })]
+      [s * args[0].derivativeMask(LeakyReLUFunction.self, name: "leakyRelu", p: alpha)]
     }
   }
 }

@@ -13,18 +13,8 @@ extension Var {
   /// Backward: ∂L/∂x = s · [x > 0] (0 at x = 0).
   public func relu() -> Var {
     elementwise(ReLUFunction.self, name: "relu") { args, _, s in
-      [s * Var.constant(Kernels.mask(args[0].value) { $0 > 0 ? 1 : 0 })]
+      [s * args[0].derivativeMask(ReLUFunction.self, name: "relu")]
     }
-  }
-}
-
-extension Kernels {
-  /// `f` applied to every element (for masks and other constants in backward rules).
-  static func mask(_ x: Tensor, _ f: (Double) -> Double) -> Tensor {
-    var out = x
-    out.makeUnique()
-    for i in 0..<out.count { out[flat: i] = f(x[flat: i]) }
-    return out
   }
 }
 

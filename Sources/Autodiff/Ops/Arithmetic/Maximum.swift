@@ -11,9 +11,10 @@ extension Var {
   /// Backward: the gradient flows to the larger argument, ∂L/∂a = s · [a ≥ b],
   /// ∂L/∂b = s · [a < b].
   public static func maximum(_ a: Var, _ b: Var) -> Var {
-    a.elementwise(MaximumFunction.self, b, name: "maximum") { args, y, s in
-      let mask = Var.constant(
-        Kernels.comparisonMask(args[0].value, args[1].value, y.shape) { $0 >= $1 })
+    a.elementwise(MaximumFunction.self, b, name: "maximum") { args, _, s in
+      let mask = Var.piecewiseConstant("maximum′", args: [args[0], args[1]]) { args, value in
+        value.assign(Kernels.comparisonMask(args[0].value, args[1].value) { $0 >= $1 })
+      }
       return [
         (s * mask).summed(toShape: args[0].shape),
         (s * (1 - mask)).summed(toShape: args[1].shape),
@@ -23,10 +24,11 @@ extension Var {
 }
 
 extension Kernels {
-  /// 1 where `predicate(a, b)` holds, else 0, broadcast to `shape`.
+  /// 1 where `predicate(a, b)` holds, else 0, at the shape `a` and `b` broadcast to.
   static func comparisonMask(
-    _ a: Tensor, _ b: Tensor, _ shape: [Int], _ predicate: (Double, Double) -> Bool
+    _ a: Tensor, _ b: Tensor, _ predicate: (Double, Double) -> Bool
   ) -> Tensor {
+    let shape = broadcastShape(a.shape, b.shape, op: "mask")
     var aa = Tensor(shape: [], buffer: emptyBuffer)
     var bb = Tensor(shape: [], buffer: emptyBuffer)
     broadcast(a, to: shape, into: &aa)

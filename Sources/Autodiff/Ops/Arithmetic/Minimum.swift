@@ -10,9 +10,10 @@ extension Var {
   ///
   /// Backward: ∂L/∂a = s · [a ≤ b], ∂L/∂b = s · [a > b].
   public static func minimum(_ a: Var, _ b: Var) -> Var {
-    a.elementwise(MinimumFunction.self, b, name: "minimum") { args, y, s in
-      let mask = Var.constant(
-        Kernels.comparisonMask(args[0].value, args[1].value, y.shape) { $0 <= $1 })
+    a.elementwise(MinimumFunction.self, b, name: "minimum") { args, _, s in
+      let mask = Var.piecewiseConstant("minimum′", args: [args[0], args[1]]) { args, value in
+        value.assign(Kernels.comparisonMask(args[0].value, args[1].value) { $0 <= $1 })
+      }
       return [
         (s * mask).summed(toShape: args[0].shape),
         (s * (1 - mask)).summed(toShape: args[1].shape),

@@ -14,12 +14,7 @@ extension Var {
       forward: { args, value in
         value.assign(noGrad { body(args.map { Var.constant($0.value) }) }.value)
       },
-      vectorJacobianProduct: { args, _, s in
-        let recording = isGradientRecordingEnabled
-        let y = GradientMode.$isEnabled.withValue(true) { body(args) }
-        return gradients(
-          of: y, withRespectTo: args, seed: s, createGraph: recording, stoppingAtInputs: true)
-      })
+      vectorJacobianProduct: composedVectorJacobianProduct(body))
   }
 }
 
@@ -35,13 +30,26 @@ extension Var {
   ) -> Var {
     Var(
       op: name, args: args, forward: forward,
-      vectorJacobianProduct: { args, _, s in
-        let recording = isGradientRecordingEnabled
-        let y = GradientMode.$isEnabled.withValue(true) { composed(args) }
-        return gradients(
-          of: y, withRespectTo: args, seed: s, createGraph: recording, stoppingAtInputs: true)
-      },
+      vectorJacobianProduct: composedVectorJacobianProduct(composed),
       backward: backward)
+  }
+}
+
+/// The differentiable rule of an op whose value is `body(args)`: rebuilds the expression on
+/// the arguments and differentiates it, stopping at the arguments.
+///
+/// Two cases need care. An argument computed from another must not pass its gradient on
+/// twice, so the sweep treats the arguments as leaves. And an argument given more than once
+/// (`composite(args: [x, x])`) receives the gradient of all its uses at its first position
+/// and nothing at the others, since the caller adds each position's gradient into it.
+func composedVectorJacobianProduct(_ body: @escaping ([Var]) -> Var) -> VectorJacobianProduct {
+  { args, _, s in
+    let recording = isGradientRecordingEnabled
+    let y = GradientMode.$isEnabled.withValue(true) { body(args) }
+    let grads = gradients(
+      of: y, withRespectTo: args, seed: s, createGraph: recording, stoppingAtInputs: true)
+    var seen = Set<ObjectIdentifier>()
+    return zip(args, grads).map { arg, g in seen.insert(ObjectIdentifier(arg)).inserted ? g : nil }
   }
 }
 
@@ -57,4 +65,8 @@ extension GradientCheck {
     let y = Var.composite(name: "sin", args: [$0[0]]) { $0[0].sin() }
     return Var.composite(name: "product", args: [$0[0], y]) { $0[0] * $0[1] }
   }
+  /// A composite given the same node twice: its gradient is that of all uses, counted once.
+  public static let compositeRepeated = GradientCheck(
+    "composite (repeated argument)", inputs: [.init([3])]
+  ) { Var.composite(name: "product", args: [$0[0], $0[0]]) { $0[0] * $0[1].sin() } }
 }

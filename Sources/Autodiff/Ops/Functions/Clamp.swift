@@ -14,7 +14,7 @@ extension Var {
   public func clamped(to range: ClosedRange<Double>) -> Var {
     let (lower, upper) = (range.lowerBound, range.upperBound)
     return elementwise(ClampFunction.self, name: "clamp", p: lower, q: upper) { args, _, s in
-      [s * Var.constant(Kernels.mask(args[0].value) { $0 >= lower && $0 <= upper ? 1 : 0 })]
+      [s * args[0].derivativeMask(ClampFunction.self, name: "clamp", p: lower, q: upper)]
     }
   }
 }

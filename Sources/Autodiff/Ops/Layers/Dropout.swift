@@ -29,7 +29,7 @@ extension Var {
   /// Backward, with the saved mask m (0 or 1/(1 − rate)): ∂L/∂x = s ⊙ m — zero for dropped
   /// units, 1/(1 − rate) for kept ones.
   public func dropout(rate: Double, source: RandomSource, isActive: @escaping () -> Bool) -> Var {
-    precondition(rate >= 0 && rate < 1, "dropout: rate \(rate) must be in [0, 1)")
+    require(rate >= 0 && rate < 1, "dropout: rate \(rate) must be in [0, 1)")
     let saved = SavedTensor()
     return Var(
       op: "dropout", args: [self],
@@ -46,7 +46,16 @@ extension Var {
         }
         Kernels.binary(MultiplyFunction.self, x, saved.tensor, into: &value, op: "dropout")
       },
-      vectorJacobianProduct: { _, _, s in [s * Var.constant(saved.tensor)] },
+      vectorJacobianProduct: { _, output, s in
+        // The mask node reads the mask the forward drew; taking the output as its argument
+        // orders it after that forward when a gradient graph is evaluated again.
+        [
+          s
+            * Var.piecewiseConstant("dropoutMask", args: [output]) { _, value in
+              value.assign(saved.tensor)
+            }
+        ]
+      },
       backward: { args, output, s in
         guard let g = args[0].gradientPointer() else { return }
         Kernels.binaryBackward(

@@ -64,7 +64,7 @@ extension Var {
 /// cell state [n, h].
 private func lstmHiddenSize(_ z: Var, _ c: Var, op: String) -> Int {
   let hidden = c.shape.last ?? 0
-  precondition(
+  require(
     z.rank == 2 && c.rank == 2 && z.shape == [c.shape[0], 4 * hidden],
     "\(op): preactivations \(z.shape) do not match cell \(c.shape) (expected [n, 4 · \(hidden)])")
   return hidden

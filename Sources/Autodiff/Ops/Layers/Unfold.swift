@@ -10,7 +10,7 @@ extension Var {
   /// - Returns: A node of shape [n · outHeight · outWidth, c · k · k], where
   ///   outHeight = (h + 2·padding − k) / stride + 1, likewise outWidth.
   public func unfolded(kernelSize k: Int, stride: Int = 1, padding: Int = 0) -> Var {
-    precondition(rank == 4, "unfold: input must be [n, channels, height, width], got \(shape)")
+    require(rank == 4, "unfold: input must be [n, channels, height, width], got \(shape)")
     let geometry = UnfoldGeometry(shape: shape, k: k, stride: stride, padding: padding)
     return Var(
       op: "unfold", args: [self],
@@ -52,12 +52,12 @@ struct UnfoldGeometry {
   init(shape: [Int], k: Int, stride: Int, padding: Int) {
     (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
     (self.k, self.stride, self.padding) = (k, stride, padding)
-    precondition(
+    require(
       k >= 1 && stride >= 1 && padding >= 0,
       "unfold: bad kernel \(k), stride \(stride), padding \(padding)")
     outHeight = (h + 2 * padding - k) / stride + 1
     outWidth = (w + 2 * padding - k) / stride + 1
-    precondition(
+    require(
       outHeight >= 1 && outWidth >= 1, "unfold: kernel \(k) larger than the padded input \(shape)")
   }
 

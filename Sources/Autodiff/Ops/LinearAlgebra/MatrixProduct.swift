@@ -79,12 +79,12 @@ extension Kernels {
   static func matrixProduct(
     _ a: Tensor, _ b: Tensor, _ ta: Bool, _ tb: Bool, into value: inout Tensor, op: String
   ) {
-    precondition(
+    require(
       a.rank == 2 && b.rank == 2, "\(op): \(a.shape) × \(b.shape): both operands must be matrices")
-    precondition(a.dtype == b.dtype, "\(op): dtypes \(a.dtype) and \(b.dtype) differ")
+    require(a.dtype == b.dtype, "\(op): dtypes \(a.dtype) and \(b.dtype) differ")
     let (m, k) = ta ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
     let (k2, n) = tb ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
-    precondition(
+    require(
       k == k2,
       "\(op): \(a.shape)\(ta ? "ᵀ" : "") × \(b.shape)\(tb ? "ᵀ" : ""): inner dimensions \(k) and \(k2) differ"
     )

@@ -12,12 +12,9 @@ import Foundation
 public func binaryCrossEntropy(
   predicted: Var, expected: Var, epsilon: Double = 1e-7, reduction: Reduction = .mean
 ) -> Var {
-  precondition(
+  require(
     predicted.shape == expected.shape,
     "binaryCrossEntropy: predicted \(predicted.shape) and expected \(expected.shape) differ")
-  precondition(
-    predicted.dtype == expected.dtype,
-    "binaryCrossEntropy: dtypes \(predicted.dtype) and \(expected.dtype) differ")
   let mean = reduction == .mean
   return Var.fused(
     name: "binaryCrossEntropy", args: [predicted, expected],
@@ -108,7 +105,7 @@ extension Kernels {
 ///
 /// Backward: ∂L/∂x = σ(x) − t per element (÷ n for the mean); ∂L/∂t = −x.
 public func binaryCrossEntropy(logits: Var, expected: Var, reduction: Reduction = .mean) -> Var {
-  precondition(
+  require(
     logits.shape == expected.shape,
     "binaryCrossEntropy: logits \(logits.shape) and expected \(expected.shape) differ")
   let terms = logits.softplus() - expected * logits

@@ -14,11 +14,11 @@
 public func crossEntropy(
   logits: Var, labels: Var, labelSmoothing: Double = 0, reduction: Reduction = .mean
 ) -> Var {
-  precondition(logits.rank == 2, "crossEntropy: logits must be [n, classes], got \(logits.shape)")
-  precondition(
+  require(logits.rank == 2, "crossEntropy: logits must be [n, classes], got \(logits.shape)")
+  require(
     labels.shape == [logits.shape[0]],
     "crossEntropy: labels \(labels.shape) do not match logits \(logits.shape)")
-  var targets = labels.oneHot(classes: logits.shape[1])
+  var targets = labels.oneHot(classes: logits.shape[1], dtype: logits.dtype)
   if labelSmoothing > 0 {
     let k = Double(logits.shape[1])
     targets = targets * (1 - labelSmoothing - labelSmoothing / (k - 1)) + labelSmoothing / (k - 1)
@@ -49,7 +49,7 @@ public func crossEntropy(
 public func crossEntropy(logits: Var, probabilities targets: Var, reduction: Reduction = .mean)
   -> Var
 {
-  precondition(
+  require(
     logits.rank == 2 && targets.shape == logits.shape,
     "crossEntropy: logits \(logits.shape) and targets \(targets.shape) differ")
   let saved = SavedTensor()

@@ -7,7 +7,7 @@
 public func gaussianKLDivergence(mean mu: Var, logVariance: Var, reduction: Reduction = .mean)
   -> Var
 {
-  precondition(
+  require(
     mu.shape == logVariance.shape,
     "gaussianKLDivergence: mean \(mu.shape) and log-variance \(logVariance.shape) differ")
   let total = ((logVariance.exp() + mu.squared() - logVariance - 1) * 0.5).sum()

@@ -6,7 +6,7 @@
 /// Backward: ∂L/∂y = 2(y − t)/n for the mean (n elements), 2(y − t) for the sum;
 /// ∂L/∂t is its negative.
 public func meanSquaredError(predicted: Var, expected: Var, reduction: Reduction = .mean) -> Var {
-  precondition(
+  require(
     predicted.shape == expected.shape,
     "meanSquaredError: predicted \(predicted.shape) and expected \(expected.shape) differ")
   let squares = (predicted - expected).squared()

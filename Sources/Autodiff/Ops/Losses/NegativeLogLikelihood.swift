@@ -4,10 +4,12 @@
 ///
 /// Backward: ∂L/∂logP = −onehot(labels) / n.
 public func nllLoss(logProbabilities: Var, labels: Var, reduction: Reduction = .mean) -> Var {
-  precondition(
+  require(
     logProbabilities.rank == 2 && labels.shape == [logProbabilities.shape[0]],
     "nllLoss: log-probabilities \(logProbabilities.shape) and labels \(labels.shape) differ")
-  let picked = -(logProbabilities * labels.oneHot(classes: logProbabilities.shape[1])).sum()
+  let picked =
+    -(logProbabilities
+    * labels.oneHot(classes: logProbabilities.shape[1], dtype: logProbabilities.dtype)).sum()
   return reduction == .mean ? picked * (1 / Double(logProbabilities.shape[0])) : picked
 }
 

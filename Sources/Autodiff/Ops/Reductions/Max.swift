@@ -22,16 +22,20 @@ extension Var {
         value.assign(values.reshaped(shape))
       },
       vectorJacobianProduct: { args, _, s in
-        let x = args[0].value
-        let positions = saved.positions
-        var mask = Tensor.zeros(x.shape, dtype: x.dtype)
-        let (outer, length, inner) = Kernels.split(x.shape, axis)
-        for o in 0..<outer {
-          for i in 0..<inner {
-            mask[flat: (o * length + positions[o * inner + i]) * inner + i] = 1
+        let x = args[0]
+        let mask = Var.piecewiseConstant("argmax", args: [x]) { args, value in
+          let x = args[0].value
+          let positions = Kernels.maxAlongAxis(x, axis).1
+          value.prepare(shape: x.shape, dtype: x.dtype)
+          value.fill(with: 0)
+          let (outer, length, inner) = Kernels.split(x.shape, axis)
+          for o in 0..<outer {
+            for i in 0..<inner {
+              value[flat: (o * length + positions[o * inner + i]) * inner + i] = 1
+            }
           }
         }
-        return [s.reshaped(keptShape(x.shape, axis)).broadcast(to: x.shape) * Var.constant(mask)]
+        return [s.reshaped(keptShape(x.shape, axis)).broadcast(to: x.shape) * mask]
       },
       backward: { args, _, s in
         guard let g = args[0].gradientPointer() else { return }
@@ -49,7 +53,7 @@ extension Kernels {
   /// The maxima along `axis` (kept with length 1) and the first position of each.
   static func maxAlongAxis(_ x: Tensor, _ axis: Int) -> (Tensor, [Int]) {
     let (outer, length, inner) = split(x.shape, axis)
-    precondition(length > 0, "max: empty axis \(axis) in shape \(x.shape)")
+    require(length > 0, "max: empty axis \(axis) in shape \(x.shape)")
     var values = Tensor.uninitialized(keptShape(x.shape, axis), dtype: x.dtype)
     var positions = [Int](repeating: 0, count: outer * inner)
     switch x.dtype {

@@ -6,7 +6,7 @@ extension Var {
   public func broadcast(to shape: [Int]) -> Var {
     if self.shape == shape { return self }
     let target = shape
-    precondition(
+    require(
       broadcastShape(self.shape, shape, op: "broadcast") == shape,
       "broadcast: shape \(self.shape) cannot be broadcast to \(shape)")
     return Var(
@@ -56,7 +56,7 @@ extension Kernels {
   /// The sum of `s` over the axes along which `shape` broadcasts to `s.shape`.
   static func sum(_ s: Tensor, toShape shape: [Int]) -> Tensor {
     if s.shape == shape { return s }
-    precondition(
+    require(
       broadcastShape(shape, s.shape, op: "sumToShape") == s.shape,
       "sumToShape: \(s.shape) does not reduce to \(shape)")
     var out = Tensor.zeros(shape, dtype: s.dtype)

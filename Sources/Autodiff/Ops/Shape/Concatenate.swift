@@ -3,12 +3,12 @@ extension Var {
   ///
   /// Backward: each part receives its slice of s along `axis`.
   public static func concatenate(_ parts: [Var], along axis: Int = 0) -> Var {
-    precondition(!parts.isEmpty, "concatenate: no parts")
+    require(!parts.isEmpty, "concatenate: no parts")
     let axis = parts[0].normalizedAxis(axis, op: "concatenate")
     for part in parts {
       var a = part.shape
       var b = parts[0].shape
-      precondition(
+      require(
         a.count == b.count
           && {
             a[axis] = 0
@@ -55,7 +55,7 @@ extension Var {
   /// Backward: each part's gradient lands in its region of ∂L/∂x.
   public func split(along axis: Int = 0, sizes: [Int]) -> [Var] {
     let axis = normalizedAxis(axis, op: "split")
-    precondition(
+    require(
       sizes.reduce(0, +) == shape[axis], "split: sizes \(sizes) do not add up to \(shape[axis])")
     var offset = 0
     return sizes.map { size in
@@ -64,15 +64,18 @@ extension Var {
     }
   }
 
-  /// The nodes, all of one shape, stacked along a new axis at position `axis`.
+  /// The nodes, all of one shape, stacked along a new axis at position `axis`; a negative
+  /// `axis` counts from the end of the result's shape (−1 appends the new axis).
   ///
   /// Backward: each node receives its slice of s along the new axis.
   public static func stack(_ parts: [Var], along axis: Int = 0) -> Var {
-    precondition(!parts.isEmpty, "stack: no parts")
+    require(!parts.isEmpty, "stack: no parts")
     let shape = parts[0].shape
-    precondition(axis >= 0 && axis <= shape.count, "stack: axis \(axis) out of range for \(shape)")
+    let given = axis
+    let axis = axis < 0 ? axis + shape.count + 1 : axis
+    require(axis >= 0 && axis <= shape.count, "stack: axis \(given) out of range for \(shape)")
     for part in parts {
-      precondition(part.shape == shape, "stack: shapes \(shape) and \(part.shape) differ")
+      require(part.shape == shape, "stack: shapes \(shape) and \(part.shape) differ")
     }
     var expanded = shape
     expanded.insert(1, at: axis)

@@ -8,7 +8,7 @@ extension Var {
     let axis = normalizedAxis(axis, op: "gather")
     let length = shape[axis]
     for index in indices {
-      precondition(
+      require(
         index >= 0 && index < length,
         "gather: index \(index) out of range 0..<\(length) on axis \(axis)")
     }
@@ -43,7 +43,7 @@ extension Var {
   /// Backward: ∂L/∂x = s gathered at `indices`.
   public func scatterAdded(_ indices: [Int], along axis: Int = 0, length: Int) -> Var {
     let axis = normalizedAxis(axis, op: "scatterAdd")
-    precondition(
+    require(
       indices.count == shape[axis],
       "scatterAdd: \(indices.count) indices for \(shape[axis]) entries")
     return Var(

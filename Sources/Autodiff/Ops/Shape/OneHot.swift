@@ -1,20 +1,22 @@
 extension Var {
-  /// Class indices (stored as numbers, shape [n]) as one-hot rows of shape [n, classes].
+  /// Class indices (stored as numbers, shape [n]) as one-hot rows of shape [n, classes], in
+  /// `dtype` (the labels' own by default).
   ///
   /// Backward: none; indices are not differentiable, so nothing flows to this node.
-  public func oneHot(classes: Int) -> Var {
-    precondition(rank == 1, "oneHot: labels must be a vector, got shape \(shape)")
+  public func oneHot(classes: Int, dtype: DType? = nil) -> Var {
+    require(rank == 1, "oneHot: labels must be a vector, got shape \(shape)")
     return Var(
       op: "oneHot", args: [self],
       forward: { args, value in
         let labels = args[0].value
-        value.prepare(shape: [labels.count, classes], dtype: labels.dtype)
+        value.prepare(shape: [labels.count, classes], dtype: dtype ?? labels.dtype)
         value.fill(with: 0)
         for i in 0..<labels.count {
-          let label = Int(labels[flat: i])
-          precondition(
-            label >= 0 && label < classes, "oneHot: label \(label) out of range 0..<\(classes)")
-          value[flat: i * classes + label] = 1
+          let label = labels[flat: i]
+          require(
+            label >= 0 && label < Double(classes) && label == label.rounded(),
+            "oneHot: label \(label) at position \(i) is not a class index in 0..<\(classes)")
+          value[flat: i * classes + Int(label)] = 1
         }
       },
       vectorJacobianProduct: { _, _, _ in [nil] })

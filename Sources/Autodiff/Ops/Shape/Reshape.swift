@@ -7,11 +7,11 @@ extension Var {
     var target = shape
     if let unknown = shape.firstIndex(of: -1) {
       let known = shape.enumerated().filter { $0.offset != unknown }.map(\.element).reduce(1, *)
-      precondition(
+      require(
         known > 0 && value.count % known == 0, "reshape: \(self.shape) cannot become \(shape)")
       target[unknown] = value.count / known
     }
-    precondition(
+    require(
       target.reduce(1, *) == value.count,
       "reshape: shape \(self.shape) (\(value.count) elements) cannot become \(shape)")
     let newShape = target

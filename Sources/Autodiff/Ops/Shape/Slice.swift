@@ -4,7 +4,7 @@ extension Var {
   /// Backward: s is added into the sliced region of ∂L/∂x; the rest receives zero.
   public func sliced(along axis: Int, _ range: Range<Int>) -> Var {
     let axis = normalizedAxis(axis, op: "slice")
-    precondition(
+    require(
       range.lowerBound >= 0 && range.upperBound <= shape[axis],
       "slice: range \(range) out of bounds for axis \(axis) of shape \(shape)")
     return Var(
@@ -41,7 +41,7 @@ extension Var {
   public func padded(along axis: Int, before: Int, toLength length: Int) -> Var {
     let axis = normalizedAxis(axis, op: "pad")
     let count = shape[axis]
-    precondition(
+    require(
       before >= 0 && before + count <= length, "pad: \(count) at \(before) exceeds \(length)")
     return Var(
       op: "pad", args: [self],
@@ -60,8 +60,7 @@ extension Var {
   /// `axis` counted from the end when negative, checked against the rank.
   func normalizedAxis(_ axis: Int, op: String) -> Int {
     let a = axis < 0 ? axis + rank : axis
-    precondition(
-      a >= 0 && a < Swift.max(rank, 1), "\(op): axis \(axis) out of range for shape \(shape)")
+    require(a >= 0 && a < rank, "\(op): axis \(axis) out of range for shape \(shape)")
     return a
   }
 }

@@ -3,7 +3,7 @@ extension Var {
   ///
   /// Backward: ∂L/∂x = sᵀ.
   public func transposed() -> Var {
-    precondition(rank >= 2, "transpose: shape \(shape) has fewer than two axes")
+    require(rank >= 2, "transpose: shape \(shape) has fewer than two axes")
     var axes = Array(0..<rank)
     axes.swapAt(rank - 1, rank - 2)
     return permuted(axes)
@@ -13,7 +13,7 @@ extension Var {
   ///
   /// Backward: ∂L/∂x = s permuted by the inverse permutation.
   public func permuted(_ axes: [Int]) -> Var {
-    precondition(
+    require(
       axes.sorted() == Array(0..<rank),
       "permute: \(axes) is not a permutation of the axes of \(shape)")
     var inverse = axes
