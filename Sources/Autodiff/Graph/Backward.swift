@@ -60,7 +60,10 @@ extension Var {
     require(
       contribution.shape == value.shape,
       "backward: gradient of shape \(contribution.shape) for a node of shape \(value.shape)")
-    let contribution = contribution.converted(to: value.dtype)
+    if contribution.dtype != value.dtype {
+      accumulateGradient(contribution.converted(to: value.dtype))
+      return
+    }
     if grad == nil || grad!.shape != value.shape || grad!.dtype != value.dtype {
       grad = contribution
     } else if isGradStale {
