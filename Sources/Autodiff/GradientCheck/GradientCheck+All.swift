@@ -19,7 +19,7 @@ extension GradientCheck {
     binaryCrossEntropyLogits, crossEntropy, crossEntropySmoothed, crossEntropySoft, nllLoss,
     gaussianKLDivergence,
     // Layers' building blocks.
-    dropout, composite, compositeChain, compositeRepeated, unfold, lstmCellState,
+    dropout, standardNormal, composite, compositeChain, compositeRepeated, unfold, lstmCellState,
     lstmHiddenState, lstmStep,
     // Dtype promotion.
     convert,

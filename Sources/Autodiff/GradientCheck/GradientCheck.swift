@@ -104,8 +104,44 @@ public struct GradientCheck: Sendable, CustomStringConvertible {
       }
       return Var(t)
     }
-    let output = function(leaves)
+    return Self.check(
+      function(leaves), withRespectTo: leaves, name: name, tolerance: tolerance,
+      secondOrder: checksSecondOrder, rng: &rng)
+  }
+
+  /// Checks the gradients of a graph already built on `leaves`, such as a layer's output
+  /// with respect to its input and its parameters, exactly as ``run(seed:tolerance:)``
+  /// checks a registered op. The leaves must hold `Double` values; they are restored after
+  /// the check.
+  ///
+  /// ```swift
+  /// let layer = LSTM(inputSize: 2, hiddenSize: 3, dtype: .float64, using: &rng)
+  /// let x = Var(Tensor.normal([2, 4, 2], using: &rng))
+  /// let result = GradientCheck.check(layer(x), withRespectTo: [x] + layer.parameters)
+  /// ```
+  public static func check(
+    _ output: Var, withRespectTo leaves: [Var], name: String = "graph",
+    tolerance: Tolerance = .standard, secondOrder: Bool = true, seed: UInt64 = 1
+  ) -> Result {
+    var rng = SeededGenerator(seed: seed)
+    return check(
+      output, withRespectTo: leaves, name: name, tolerance: tolerance, secondOrder: secondOrder,
+      rng: &rng)
+  }
+
+  private static func check(
+    _ output: Var, withRespectTo leaves: [Var], name: String, tolerance: Tolerance,
+    secondOrder checksSecondOrder: Bool, rng: inout SeededGenerator
+  ) -> Result {
     require(output.dtype == .float64, "GradientCheck \(name): output is not Double")
+    for leaf in leaves {
+      require(
+        leaf.isLeaf && leaf.dtype == .float64,
+        "GradientCheck \(name): \(leaf.name ?? "an input") is not a Double leaf")
+    }
+    let savedGradients = leaves.map(\.grad)
+    defer { for (leaf, g) in zip(leaves, savedGradients) { leaf.grad = g } }
+    for leaf in leaves { leaf.grad = nil }
     let weights = Var.constant(Tensor.normal(output.shape, using: &rng))
     let loss = (output * weights).sum()
 
@@ -163,7 +199,7 @@ public struct GradientCheck: Sendable, CustomStringConvertible {
 
   /// Compares H·v, computed by differentiating v·∇L through the graph of the gradient, with
   /// (∇L(x + εv) − ∇L(x − εv)) / 2ε. Returns the worst tolerance ratio (≤ 1 passes).
-  private func hessianVectorMismatch(
+  private static func hessianVectorMismatch(
     _ leaves: [Var], loss: Var, tolerance: Tolerance, rng: inout SeededGenerator
   ) -> Double {
     let directions = leaves.map { Tensor.normal($0.shape, using: &rng) }
@@ -205,9 +241,8 @@ public struct GradientCheck: Sendable, CustomStringConvertible {
     return worst
   }
 
-  private func mismatch(_ a: Tensor, _ b: Tensor, _ t: Tolerance) -> Double {
-    require(
-      a.shape == b.shape, "GradientCheck \(name): gradient shapes \(a.shape) and \(b.shape)")
+  private static func mismatch(_ a: Tensor, _ b: Tensor, _ t: Tolerance) -> Double {
+    require(a.shape == b.shape, "GradientCheck: gradient shapes \(a.shape) and \(b.shape)")
     var worst = 0.0
     for i in 0..<a.count {
       let error = Swift.abs(a[flat: i] - b[flat: i])

@@ -1,7 +1,8 @@
 import Autodiff
 
 /// A fully connected layer, y = x·W + b, with W of shape [inputSize, outputSize] as in the
-/// course (samples are rows) and b broadcast over the batch.
+/// course (samples are rows) and b broadcast over the batch. Inputs of higher rank are
+/// transformed along their last axis.
 ///
 /// Backward (by the engine): ∂W = xᵀ·s, ∂b = Σ over rows of s, ∂x = s·Wᵀ.
 public final class Linear: Module {
@@ -37,7 +38,19 @@ public final class Linear: Module {
 
   public override var ownParameters: [Var] { [weight] + (bias.map { [$0] } ?? []) }
 
+  /// Applies the layer to rows `[n, inputSize]`, or to the last axis of any input
+  /// `[…, inputSize]` (every step of a sequence `[batch, time, inputSize]`, for instance).
   public override func callAsFunction(_ x: Var) -> Var {
+    require(
+      x.rank >= 1 && x.shape.last == inputSize,
+      "Linear(\(inputSize) → \(outputSize)): input of shape \(x.shape) does not end in \(inputSize)"
+    )
+    guard x.rank != 2 else { return affine(x) }
+    let rows = x.reshaped([-1, inputSize])
+    return affine(rows).reshaped(Array(x.shape.dropLast()) + [outputSize])
+  }
+
+  private func affine(_ x: Var) -> Var {
     let product = x.matmul(weight)
     return bias.map { product + $0 } ?? product
   }

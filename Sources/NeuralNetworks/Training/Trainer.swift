@@ -21,6 +21,18 @@ import Foundation
 ///   loss: { crossEntropy(logits: $0, labels: $1) }, metric: .accuracy)
 /// let history = trainer.fit(train, validation: test, epochs: 20, batchSize: 32)
 /// ```
+///
+/// What is minimized is an ``Objective`` built from the batch's input and target. The
+/// `loss:` form above is the common case, `loss(model(input), target)`; every other kind of
+/// model states its objective in the same way and needs no loop of its own:
+///
+/// - sequence models take inputs `[batch, time, features]` and targets per sequence or per
+///   step; a graph is built for each sequence length and re-evaluated, and
+///   backpropagation through time is `backward()` on the unrolled graph;
+/// - unsupervised models train on datasets whose targets are their inputs;
+/// - energy-based models return their energy as the loss;
+/// - models whose loss needs their internals build it themselves (a VAE adds its KL term);
+/// - random nodes (dropout masks, a VAE's noise) draw fresh values on every evaluation.
 public final class Trainer {
   /// A quantity reported each epoch besides the loss.
   public enum Metric: Sendable {
@@ -62,7 +74,8 @@ public final class Trainer {
 
   public let model: Module
   public let optimizer: Optimizer
-  public let lossFunction: (Var, Var) -> Var
+  /// Builds the loss and output of a batch from its input and target nodes.
+  public let objective: (_ input: Var, _ target: Var) -> Objective
   public var metric: Metric?
   /// Adjusts the optimizer's learning rate per epoch.
   public var schedule: (any LearningRateSchedule)?
@@ -87,19 +100,45 @@ public final class Trainer {
     [:]
   private var baseLearningRate: Double
 
+  /// A trainer that minimizes `loss(model(input), target)`.
+  ///
   /// - Parameters:
   ///   - model: The network; its parameters are what the optimizer updates.
   ///   - optimizer: The update rule.
   ///   - loss: The loss of a batch from the model's output and the target `Var`.
   ///   - metric: An extra quantity to report per epoch.
   ///   - seed: Seeds the shuffling and input noise.
-  public init(
+  public convenience init(
     model: Module, optimizer: Optimizer, loss: @escaping (Var, Var) -> Var, metric: Metric? = nil,
+    seed: UInt64 = 0
+  ) {
+    self.init(
+      model: model, optimizer: optimizer,
+      objective: { input, target in
+        let output = model(input)
+        return Objective(loss: loss(output, target), output: output)
+      }, metric: metric, seed: seed)
+  }
+
+  /// A trainer that minimizes an objective built from the batch's input and target, for
+  /// models whose loss is more than a function of their output (an energy, a VAE's
+  /// reconstruction and KL terms).
+  ///
+  /// - Parameters:
+  ///   - model: The network; its parameters are what the optimizer updates.
+  ///   - optimizer: The update rule.
+  ///   - objective: Builds the loss and output graph of a batch from its input and target
+  ///     nodes; called once per batch shape.
+  ///   - metric: An extra quantity to report per epoch, computed from the objective's output.
+  ///   - seed: Seeds the shuffling and input noise.
+  public init(
+    model: Module, optimizer: Optimizer,
+    objective: @escaping (_ input: Var, _ target: Var) -> Objective, metric: Metric? = nil,
     seed: UInt64 = 0
   ) {
     self.model = model
     self.optimizer = optimizer
-    self.lossFunction = loss
+    self.objective = objective
     self.metric = metric
     self.generator = SeededGenerator(seed: seed)
     self.baseLearningRate = optimizer.learningRate
@@ -118,8 +157,12 @@ public final class Trainer {
     }
     let input = Var(batch.inputs, name: "x", requiresGrad: false)
     let target = Var(batch.targets, name: "t", requiresGrad: false)
-    let output = model(input)
-    var loss = lossFunction(output, target)
+    let built = objective(input, target)
+    let output = built.output
+    var loss = built.loss
+    require(
+      loss.shape.reduce(1, *) == 1,
+      "Trainer: the objective's loss must be a scalar, got shape \(loss.shape)")
     let parameters = model.parameters
     if l2Penalty > 0 {
       loss = loss + parameters.map { $0.squared().sum() }.reduce(+) * (l2Penalty / 2)
@@ -276,5 +319,19 @@ extension Array where Element == Var {
   func reduce(_ combine: (Var, Var) -> Var) -> Var {
     require(!isEmpty, "reduce: no nodes")
     return dropFirst().reduce(self[0], combine)
+  }
+}
+
+/// What a ``Trainer`` minimizes on a batch: a scalar loss, and the output that metrics and
+/// predictions read (the model's output, for most models).
+public struct Objective {
+  /// The scalar to minimize.
+  public var loss: Var
+  /// The output that metrics are computed from.
+  public var output: Var
+
+  public init(loss: Var, output: Var) {
+    self.loss = loss
+    self.output = output
   }
 }

@@ -1,6 +1,6 @@
 enum SignFunction: UnaryFunction {
   @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T {
-    x > 0 ? 1 : (x < 0 ? -1 : 0)
+    x > 0 ? 1 : (x < 0 ? -1 : p)
   }
   @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T {
     0
@@ -8,13 +8,13 @@ enum SignFunction: UnaryFunction {
 }
 
 extension Var {
-  /// The elementwise sign: 1 for x > 0, −1 for x < 0, 0 at 0.
+  /// The elementwise sign: 1 for x > 0, −1 for x < 0, and `zero` (0 by default) at 0.
   ///
   /// Backward: ∂L/∂x = 0 everywhere. The sign is piecewise constant, so no gradient flows
-  /// through it; Hopfield networks use it for their threshold update, which is not trained
-  /// by gradient descent.
-  public func sign() -> Var {
-    elementwise(SignFunction.self, name: "sign") { args, _, s in [s * 0] }
+  /// through it. A Hopfield network's threshold update is `field.sign(atZero: 1)`: bipolar
+  /// units become 1 when their field is 0.
+  public func sign(atZero zero: Double = 0) -> Var {
+    elementwise(SignFunction.self, name: "sign", p: zero) { _, _, s in [s * 0] }
   }
 }
 

@@ -1,26 +1,3 @@
-/// A source of random bits that an op can draw from each time it is evaluated.
-///
-/// Ops such as dropout need fresh randomness on every evaluation of a built graph, so they
-/// hold a reference to a generator rather than a copy. With `replaysEachDraw`, every draw
-/// restarts from the seed: the same mask every time, which is what a gradient check needs.
-public final class RandomSource {
-  private var generator: SeededGenerator
-  private let seed: UInt64
-  private let replaysEachDraw: Bool
-
-  public init(seed: UInt64, replaysEachDraw: Bool = false) {
-    self.seed = seed
-    self.replaysEachDraw = replaysEachDraw
-    generator = SeededGenerator(seed: seed)
-  }
-
-  /// Calls `body` with the generator.
-  public func draw<R>(_ body: (inout SeededGenerator) -> R) -> R {
-    if replaysEachDraw { generator = SeededGenerator(seed: seed) }
-    return body(&generator)
-  }
-}
-
 extension Var {
   /// Inverted dropout: while `isActive()` returns true, each element is zeroed with
   /// probability `rate` and the survivors are scaled by 1/(1 − rate), so the expected value

@@ -6,18 +6,26 @@
 /// with the softmax saved in the forward. With label smoothing ρ the target is 1 − ρ for the
 /// true class and ρ/(K − 1) for the others.
 ///
+/// Logits of higher rank, such as a sequence model's `[batch, time, K]` with labels
+/// `[batch, time]`, are scored at every position: the mean is over all positions.
+///
 /// - Parameters:
-///   - logits: Scores of shape [n, K].
-///   - labels: Class indices in 0..<K, shape [n] (see ``Var/labels(_:dtype:)``).
+///   - logits: Scores of shape [n, K] (or [n₁, n₂, …, K]).
+///   - labels: Class indices in 0..<K, shape [n] (or [n₁, n₂, …]; see ``Var/labels(_:dtype:)``).
 ///   - labelSmoothing: ρ in [0, 1).
 ///   - reduction: The mean over rows (default) or the sum.
 public func crossEntropy(
   logits: Var, labels: Var, labelSmoothing: Double = 0, reduction: Reduction = .mean
 ) -> Var {
-  require(logits.rank == 2, "crossEntropy: logits must be [n, classes], got \(logits.shape)")
+  require(logits.rank >= 2, "crossEntropy: logits must be [n, classes], got \(logits.shape)")
   require(
-    labels.shape == [logits.shape[0]],
+    labels.shape == Array(logits.shape.dropLast()),
     "crossEntropy: labels \(labels.shape) do not match logits \(logits.shape)")
+  if logits.rank > 2 {
+    return crossEntropy(
+      logits: logits.reshaped([-1, logits.shape.last!]), labels: labels.reshaped([-1]),
+      labelSmoothing: labelSmoothing, reduction: reduction)
+  }
   var targets = labels.oneHot(classes: logits.shape[1], dtype: logits.dtype)
   if labelSmoothing > 0 {
     let k = Double(logits.shape[1])
