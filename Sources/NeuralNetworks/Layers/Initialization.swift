@@ -11,6 +11,11 @@ public enum Initialization: Sendable {
   case he
   /// N(0, σ²) with the given σ.
   case normal(standardDeviation: Double)
+  /// `gain` times a matrix with orthonormal rows or columns (whichever are fewer): all its
+  /// singular values equal `gain`, so repeated products neither shrink nor grow a vector
+  /// when `gain` is 1 (a recurrent network's W, for instance). Made by Gram–Schmidt
+  /// orthogonalization of a Gaussian matrix.
+  case orthogonal(gain: Double)
 
   /// A weight matrix of shape [fanIn, fanOut].
   public func weights(
@@ -29,6 +34,33 @@ public enum Initialization: Sendable {
         shape, standardDeviation: (2 / Double(fanIn)).squareRoot(), dtype: dtype, using: &generator)
     case .normal(let sigma):
       return Tensor.normal(shape, standardDeviation: sigma, dtype: dtype, using: &generator)
+    case .orthogonal(let gain):
+      return orthogonal(fanIn, fanOut, gain: gain, dtype: dtype, using: &generator)
     }
+  }
+
+  /// Orthonormal vectors of length max(m, n), min(m, n) of them, laid out as [m, n].
+  private func orthogonal(
+    _ m: Int, _ n: Int, gain: Double, dtype: DType,
+    using generator: inout some RandomNumberGenerator
+  ) -> Tensor {
+    let (count, length) = (Swift.min(m, n), Swift.max(m, n))
+    var vectors: [[Double]] = []
+    while vectors.count < count {
+      var v = (0..<length).map { _ in generator.nextNormal() }
+      for u in vectors {
+        let dot = zip(u, v).reduce(0) { $0 + $1.0 * $1.1 }
+        for i in 0..<length { v[i] -= dot * u[i] }
+      }
+      let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+      if norm > 1e-6 { vectors.append(v.map { $0 / norm }) }
+    }
+    var w = Tensor.zeros([m, n], dtype: dtype)
+    for (k, v) in vectors.enumerated() {
+      for i in 0..<length {
+        if m <= n { w[k, i] = gain * v[i] } else { w[i, k] = gain * v[i] }
+      }
+    }
+    return w
   }
 }

@@ -28,8 +28,8 @@ import Autodiff
 ///   LSTM(inputSize: 8, hiddenSize: 32, using: &rng), LastStep(),
 ///   Linear(inputSize: 32, outputSize: 10, using: &rng))
 /// print(model)
-/// // Sequential: 5770 parameters
-/// //   LSTM(8 → 32): 5440 parameters
+/// // Sequential: 5578 parameters
+/// //   LSTM(8 → 32): 5248 parameters
 /// //   LastStep
 /// //   Linear(32 → 10): 330 parameters
 /// ```

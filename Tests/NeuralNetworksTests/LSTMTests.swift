@@ -1,0 +1,112 @@
+import Autodiff
+import Foundation
+import NeuralNetworks
+import Testing
+
+@Suite("LSTM")
+struct LSTMTests {
+  @Test func shapesParameterCountAndForgetBias() {
+    var rng = SeededGenerator(seed: 0)
+    let lstm = LSTM(inputSize: 8, hiddenSize: 32, using: &rng)
+    #expect(lstm.parameterCount == 8 * 128 + 32 * 128 + 128)
+    #expect(lstm.bias.value.scalars[0..<32].allSatisfy { $0 == 1 })
+    #expect(lstm.bias.value.scalars[32...].allSatisfy { $0 == 0 })
+    let x = Var(Tensor.normal([5, 7, 8], dtype: .float32, using: &rng))
+    #expect(lstm(x).shape == [5, 7, 32])
+    let model = Sequential(lstm, LastStep(), Linear(inputSize: 32, outputSize: 10, using: &rng))
+    #expect(model(x).shape == [5, 10])
+    #expect(model.parameterCount == 5578)
+  }
+
+  /// One step against the course's equations with the concatenation [h x] and the stacked W.
+  @Test func stepFollowsTheCourseEquations() {
+    var rng = SeededGenerator(seed: 1)
+    let (n, f, h) = (2, 3, 4)
+    let lstm = LSTM(inputSize: f, hiddenSize: h, dtype: .float64, using: &rng)
+    lstm.bias.updateValue { $0 = Tensor.normal([4 * h], using: &rng) }
+    let x = Tensor.normal([n, 1, f], using: &rng)
+    let h0 = Tensor.normal([n, h], using: &rng)
+    let c0 = Tensor.normal([n, h], using: &rng)
+    let (_, final) = lstm.unrolled(Var(x), initialState: [Var(h0), Var(c0)])
+
+    let w = Var.concatenate([lstm.recurrentWeight, lstm.inputWeight], along: 0).value
+    func gate(_ k: Int, _ row: Int, _ j: Int) -> Double {
+      var total = lstm.bias.value[k * h + j]
+      for i in 0..<h { total += h0[row, i] * w[i, k * h + j] }
+      for i in 0..<f { total += x[row, 0, i] * w[h + i, k * h + j] }
+      return total
+    }
+    func sigmoid(_ v: Double) -> Double { 1 / (1 + Foundation.exp(-v)) }
+    for row in 0..<n {
+      for j in 0..<h {
+        let forget = sigmoid(gate(0, row, j))
+        let input = sigmoid(gate(1, row, j))
+        let candidate = Foundation.tanh(gate(2, row, j))
+        let output = sigmoid(gate(3, row, j))
+        let c = forget * c0[row, j] + input * candidate
+        #expect(abs(final[1].value[row, j] - c) < 1e-12)
+        #expect(abs(final[0].value[row, j] - output * Foundation.tanh(c)) < 1e-12)
+      }
+    }
+  }
+
+  @Test func gradientCheckOfATinyInstance() {
+    var rng = SeededGenerator(seed: 2)
+    let lstm = LSTM(inputSize: 2, hiddenSize: 3, dtype: .float64, using: &rng)
+    let x = Var(Tensor.normal([2, 3, 2], using: &rng))
+    let result = GradientCheck.check(lstm(x), withRespectTo: [x] + lstm.parameters, name: "LSTM")
+    #expect(result.passed, "\(result)")
+  }
+
+  @Test func stackedLayersAndSequenceToSequence() {
+    var rng = SeededGenerator(seed: 3)
+    let model = Sequential(
+      LSTM(inputSize: 2, hiddenSize: 3, dtype: .float64, using: &rng),
+      LSTM(inputSize: 3, hiddenSize: 2, dtype: .float64, using: &rng),
+      Linear(inputSize: 2, outputSize: 4, dtype: .float64, using: &rng))
+    let x = Var(Tensor.normal([2, 3, 2], using: &rng))
+    let y = model(x)
+    #expect(y.shape == [2, 3, 4])
+    let result = GradientCheck.check(y, withRespectTo: [x] + model.parameters, name: "stack")
+    #expect(result.passed, "\(result)")
+  }
+
+  /// Remembering the first of 12 random bits is beyond a linear readout of the last input;
+  /// the LSTM learns it.
+  @Test func seededLSTMRemembersTheFirstBit() {
+    var rng = SeededGenerator(seed: 4)
+    let data = firstBitTask(count: 256, length: 12, using: &rng)
+    let model = Sequential(
+      LSTM(inputSize: 1, hiddenSize: 8, using: &rng), LastStep(),
+      Linear(inputSize: 8, outputSize: 2, using: &rng))
+    let trainer = Trainer(
+      model: model, optimizer: Adam(learningRate: 0.02),
+      loss: { crossEntropy(logits: $0, labels: $1) }, metric: .accuracy, seed: 4)
+    trainer.showsProgress = false
+    let history = trainer.fit(data, epochs: 40, batchSize: 32)
+    #expect(history.epochs.last!.trainingMetric! >= 0.98)
+  }
+
+  @Test func saveAndLoadRoundTrip() throws {
+    var rng = SeededGenerator(seed: 5)
+    let a = LSTM(inputSize: 3, hiddenSize: 4, using: &rng)
+    let b = LSTM(inputSize: 3, hiddenSize: 4, using: &rng)
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("lstm-\(UUID()).st")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try a.save(to: url)
+    try b.load(from: url)
+    let x = Var(Tensor.normal([2, 5, 3], dtype: .float32, using: &rng))
+    #expect(a(x).value == b(x).value)
+  }
+}
+
+/// Sequences of random bits (as ±1) labelled with their first bit.
+func firstBitTask(count: Int, length: Int, using rng: inout SeededGenerator) -> Dataset {
+  var inputs = Tensor.zeros([count, length, 1], dtype: .float32)
+  var labels = [Double](repeating: 0, count: count)
+  for i in 0..<count {
+    for t in 0..<length { inputs[i, t, 0] = Bool.random(using: &rng) ? 1 : -1 }
+    labels[i] = inputs[i, 0, 0] > 0 ? 1 : 0
+  }
+  return Dataset(inputs: inputs, targets: Tensor(labels, dtype: .float32))
+}
