@@ -55,49 +55,6 @@ extension Benchmarks {
       timed: 1000, options: options)
   }
 
-  /// LSTM over 28 steps of 28 inputs, last hidden state → Linear 10 → cross-entropy, Adam.
-  /// Built from engine ops: the input products of all steps in one matrix product, one
-  /// product per step for the recurrence, and the fused cell ops for the gates.
-  static func lstm(_ options: Options) {
-    let (input, hidden) = (28, 128)
-    let (steps, batch) = (options.sequence ?? 28, options.batch ?? 32)
-    var rng = SeededGenerator(seed: 1)
-    let scale = 1 / Double(hidden).squareRoot()
-    let wx = Var(
-      Tensor.uniform([input, 4 * hidden], in: -scale...scale, dtype: .float32, using: &rng))
-    let wh = Var(
-      Tensor.uniform([hidden, 4 * hidden], in: -scale...scale, dtype: .float32, using: &rng))
-    let b = Var(Tensor.zeros([4 * hidden], dtype: .float32))
-    let head = Linear(inputSize: hidden, outputSize: 10, using: &rng)
-    // The sequence as [steps · batch, input], time-major.
-    let sequence = Var.constant(
-      Tensor.normal([steps * batch, input], dtype: .float32, using: &rng))
-    let labels = (0..<batch).map { _ in Int.random(in: 0..<10, using: &rng) }
-    let inputs = sequence.matmul(wx) + b
-    var h = Var.constant(Tensor.zeros([batch, hidden], dtype: .float32))
-    var c = h
-    for t in 0..<steps {
-      let z = inputs.rows((t * batch)..<((t + 1) * batch)) + h.matmul(wh)
-      c = Var.lstmCellState(preactivations: z, cell: c)
-      h = Var.lstmHiddenState(preactivations: z, cell: c)
-    }
-    let loss = crossEntropy(logits: head(h), labels: labels)
-    let parameters = [wx, wh, b] + head.parameters
-    let adam = Adam(learningRate: 1e-3, epsilonPlacement: .outsideSquareRoot)
-    func step() {
-      loss.evaluate()
-      for p in parameters where p.grad != nil { p.grad!.fill(with: 0) }
-      loss.backward()
-      adam.update(parameters)
-    }
-    let first = loss.value.scalar
-    let (w, t) = options.quick ? (1, 3) : (5, 50)
-    let seconds = median(warmup: w, timed: t, step)
-    stepReport(
-      "lstm", seconds: seconds, threads: options.threads, dtype: .float32, reps: t,
-      firstLoss: first, lastLoss: loss.value.scalar, extra: [("batch", batch), ("sequence", steps)])
-  }
-
   /// A micrograd-style MLP 2 → 16 → 16 → 1 where every number is its own scalar `Var`.
   static func scalarMLP(_ options: Options) {
     var rng = SeededGenerator(seed: 1)

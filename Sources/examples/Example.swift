@@ -25,7 +25,7 @@ struct Arguments {
   private var flags: Set<String> = []
 
   /// Parses `--name value` pairs and `--flag`s, naming any argument it does not understand.
-  init(_ arguments: [String], flags known: Set<String> = ["quick", "conv"]) throws {
+  init(_ arguments: [String], flags known: Set<String> = ["quick", "conv", "lstm"]) throws {
     var i = 0
     while i < arguments.count {
       let argument = arguments[i]

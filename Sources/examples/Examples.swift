@@ -13,6 +13,9 @@ var examples: [any Example.Type] {
     OverfittingExample.self,
     VanishingExample.self,
     AutoencoderExample.self,
+    RNNExample.self,
+    LSTMExample.self,
+    CharLMExample.self,
   ]
 }
 

@@ -11,6 +11,7 @@ extension GradientCheck {
     // Matrix and shape.
     matmul, matmulLarge, matmulTransposedA, matmulTransposedB, matmulTransposedBoth,
     transpose, permute, reshape, slice, pad, concatenate, split, stack, gather, gatherColumns,
+    gatherRows,
     broadcast, sumToShape, oneHot,
     // Reductions.
     sum, sumAlongAxis, sumKeepingDimensions, mean, meanAlongAxis, max, maxAlongAxis, logSumExp,

@@ -24,9 +24,20 @@ public enum Datasets {
     return data
   }
 
-  static func resource(_ name: String) throws -> URL {
-    guard let url = Bundle.module.url(forResource: name, withExtension: "csv") else {
-      throw DataFileError(file: "\(name).csv", "expected the file among the package's resources")
+  /// The tiny-shakespeare corpus: 1,115,394 characters (65 distinct) of Shakespeare's plays,
+  /// the customary small benchmark of character-level language models.
+  public static func tinyShakespeare() throws -> String {
+    let url = try resource("tiny-shakespeare", extension: "txt")
+    guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+      throw DataFileError(file: url.lastPathComponent, "expected UTF-8 text")
+    }
+    return text
+  }
+
+  static func resource(_ name: String, extension type: String = "csv") throws -> URL {
+    guard let url = Bundle.module.url(forResource: name, withExtension: type) else {
+      throw DataFileError(
+        file: "\(name).\(type)", "expected the file among the package's resources")
     }
     return url
   }

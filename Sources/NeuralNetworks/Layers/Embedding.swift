@@ -17,12 +17,7 @@ public final class Embedding: Module {
   public override var ownParameters: [Var] { [table] }
 
   public override func callAsFunction(_ indices: Var) -> Var {
-    let shape = indices.shape
-    let dimension = table.shape[1]
-    return Var.composite(name: "embedding", args: [table, indices]) { a in
-      let rows = a[1].value.scalars.map { Int($0) }
-      return a[0].gathered(rows).reshaped(shape + [dimension])
-    }
+    table.gathered(rowsAt: indices)
   }
 
   public override var summary: String { "Embedding(\(table.shape[0]) × \(table.shape[1]))" }
