@@ -192,8 +192,12 @@ struct HopfieldTests {
       network.marginLoss(of: patterns, margin: 0.3), withRespectTo: network.parameters,
       name: "margin loss")
     #expect(margin.passed, "\(margin)")
-    // W is symmetric with a zero diagonal whatever A holds.
+    // W is symmetric with a zero diagonal whatever A holds, and recall reads the same W.
     let w = network.weight.value
+    #expect(network.weightValue == w)
+    let large = HopfieldNetwork(unitCount: 77)
+    large.rawWeight.set(Tensor.normal([77, 77], using: &rng))
+    #expect(large.weightValue == large.weight.value)
     #expect(w == Tensor(w.rows.transposedRows))
     #expect((0..<5).allSatisfy { w[$0, $0] == 0 })
   }
