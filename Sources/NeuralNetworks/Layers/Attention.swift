@@ -43,7 +43,7 @@ public func attentionWeights(queries: Var, keys: Var, scale: Double) -> Var {
 /// let values = Var.constant(Tensor([[10, 0], [0, 10]]))
 /// let query = Var.constant(Tensor([[4, 0]]))
 /// print(attention(queries: query, keys: keys, values: values, scale: 1).value)
-/// // [[9.820137900379085, 0.17986209962091562]]
+/// // [[9.820137900379084, 0.17986209962091554]]
 /// ```
 ///
 /// - Parameters:

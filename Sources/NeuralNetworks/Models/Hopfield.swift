@@ -18,8 +18,10 @@ import Autodiff
 ///
 /// **Sign convention.** The energy −½ xWxᵀ − b·x goes with the update sign(xW + b), as in
 /// the course's text. The course's demo code uses −½ xWxᵀ + b·x with sign(xW − b): the same
-/// network with b negated, and just as consistent. Mixing them (one pair's energy with the
-/// other's update) is not: the update then no longer lowers the energy whenever b ≠ 0.
+/// network with b negated, and just as consistent (but the same stored b then means the
+/// opposite: with b = the mean pattern, the text's pair pulls states toward it and the
+/// demo's pushes them away). Mixing them, one pair's energy with the other's update, is
+/// not consistent: the update can then raise the energy when b ≠ 0.
 ///
 /// **Parameters.** W is symmetric with a zero diagonal by construction: the trainable matrix
 /// A (``rawWeight``) contributes only its strictly upper triangle U = A ⊙ [i < j], and
@@ -194,7 +196,11 @@ public final class HopfieldNetwork: Module {
   /// the coupling), ∂/∂bⱼ gets −xⱼ/(M N): a Hebbian step on the units that are not yet
   /// stable enough, and nothing on the others.
   public func marginLoss(of patterns: Var, margin: Double) -> Var {
-    (margin - field(patterns) * patterns).relu().mean()
+    Self.marginLoss(fields: field(patterns), patterns: patterns, margin: margin)
+  }
+
+  private static func marginLoss(fields: Var, patterns: Var, margin: Double) -> Var {
+    (margin - fields * patterns).relu().mean()
   }
 
   /// The objective for a ``Trainer`` that stores its dataset's inputs (rows of ±1) by `rule`.
@@ -215,7 +221,9 @@ public final class HopfieldNetwork: Module {
         return Objective(loss: energies.mean(), output: energies)
       case .margin(let margin):
         let fields = self.field(patterns)
-        return Objective(loss: (margin - fields * patterns).relu().mean(), output: fields)
+        return Objective(
+          loss: Self.marginLoss(fields: fields, patterns: patterns, margin: margin),
+          output: fields)
       }
     }
   }
