@@ -155,7 +155,9 @@ extension Benchmarks {
 
   /// Hopfield recall: 1024 bipolar units, 100 Hebbian patterns (W = XᵀX/P − I, no bias),
   /// 100 probes with 20% of the bits flipped, synchronous updates x ← sign(x·W) by
-  /// `HopfieldNetwork.recallSynchronously` until nothing changes (≤ 20 sweeps).
+  /// `HopfieldNetwork.recallSynchronously` until nothing changes (≤ 20 sweeps), with the
+  /// tie rule sign(0) = 1. The time includes reading W from the network's parameters once
+  /// per recall (a copy of the upper triangle, a few percent of the total).
   static func hopfield(_ options: Options) {
     let (n, p) = (1024, 100)
     var rng = SeededGenerator(seed: 1)
