@@ -110,43 +110,32 @@ extension Benchmarks {
       ])
   }
 
-  /// Hopfield recall: 1024 bipolar units, 100 Hebbian patterns, 100 probes with 20% of the
-  /// bits flipped, synchronous updates x ← sign(x·W) until nothing changes (≤ 20 sweeps).
+  /// Hopfield recall: 1024 bipolar units, 100 Hebbian patterns (W = XᵀX/P − I, no bias),
+  /// 100 probes with 20% of the bits flipped, synchronous updates x ← sign(x·W) by
+  /// `HopfieldNetwork.recallSynchronously` until nothing changes (≤ 20 sweeps), with the
+  /// tie rule sign(0) = 1. The time includes reading W from the network's parameters once
+  /// per recall (a copy of the upper triangle, a few percent of the total).
   static func hopfield(_ options: Options) {
     let (n, p) = (1024, 100)
     var rng = SeededGenerator(seed: 1)
     var patterns = Tensor.zeros([p, n], dtype: .float32)
     for i in 0..<patterns.count { patterns[flat: i] = Bool.random(using: &rng) ? 1 : -1 }
-    // W = XᵀX / P − I, computed with the library's matrix product.
-    let x = Var.constant(patterns)
-    var w = noGrad { x.matmul(x, transposingSelf: true) * (1 / Double(p)) }.value
-    for i in 0..<n { w[i, i] -= 1 }
+    let network = HopfieldNetwork(unitCount: n)
+    network.storeHebbian(patterns, meanBias: false)
     var probes = patterns
     for i in 0..<probes.count where Double.random(in: 0..<1, using: &rng) < 0.2 {
       probes[flat: i] = -probes[flat: i]
     }
-    let state = Var.constant(probes)
-    let next = state.matmul(Var.constant(w)).sign()
-    var sweeps = 0
-    func recall() {
-      state.set(probes)
-      sweeps = 0
-      for _ in 0..<20 {
-        next.evaluate()
-        sweeps += 1
-        if next.value == state.value { break }
-        state.set(next.value)
-      }
-    }
+    var recall: HopfieldNetwork.Recall?
     let (warmup, timed) = options.quick ? (1, 2) : (2, 10)
-    let seconds = median(warmup: warmup, timed: timed, recall)
-    let final = state.value.scalars
-    let stored = patterns.scalars
-    var exact = 0
-    for i in 0..<p
-    where Array(final[(i * n)..<((i + 1) * n)]) == Array(stored[(i * n)..<((i + 1) * n)]) {
-      exact += 1
+    let seconds = median(warmup: warmup, timed: timed) {
+      recall = network.recallSynchronously(probes, maxSweeps: 20)
     }
+    let final = recall!.states.rows
+    let exact = zip(final, patterns.rows).filter { $0 == $1 }.count
+    // Sweeps run: the changing ones, plus the one that found no change when all settled.
+    let settled = recall!.isFixedPoint.allSatisfy { $0 }
+    let sweeps = min(recall!.sweeps.max()! + (settled ? 1 : 0), 20)
     stepReport(
       "hopfield", metric: "recall_ms", seconds: seconds, threads: options.threads, dtype: .float32,
       reps: timed, extra: [("sweeps", sweeps)])

@@ -13,6 +13,8 @@ var examples: [any Example.Type] {
     OverfittingExample.self,
     VanishingExample.self,
     AutoencoderExample.self,
+    HopfieldExample.self,
+    ModernHopfieldExample.self,
     RNNExample.self,
     LSTMExample.self,
     CharLMExample.self,
