@@ -13,6 +13,7 @@ var examples: [any Example.Type] {
     OverfittingExample.self,
     VanishingExample.self,
     AutoencoderExample.self,
+    VAEExample.self,
   ]
 }
 
