@@ -10,6 +10,7 @@ enum Benchmarks {
   static let workloads: [(name: String, run: @Sendable (Options) -> Void)] = [
     ("gemm", gemm), ("mlp-mnist", mlpMNIST), ("mlp-qs", mlpQS), ("lstm", lstm),
     ("scalar-mlp", scalarMLP), ("hopfield", hopfield), ("autoencoder", autoencoder),
+    ("vae", vae),
   ]
 
   struct Options: Sendable {
