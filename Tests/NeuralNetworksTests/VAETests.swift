@@ -26,6 +26,7 @@ struct VAETests {
     let terms = vae.lossTerms(input: x, target: x)
     for term in [terms.reconstruction, terms.klDivergence, terms.loss] { #expect(term.shape == []) }
     #expect(terms.logits.shape == [5, 64])
+    #expect(terms.loss.dtype == .float32 && vae(x).dtype == .float32)
     let images = vae.generatedImages(count: 3, using: &rng)
     #expect(images.shape == [3, 64])
     #expect(images.scalars.allSatisfy { $0 > 0 && $0 < 1 })

@@ -172,8 +172,12 @@ public final class VAE: Module {
   /// The loss terms of a batch of inputs `[n, inputSize]` reconstructing `target` (the inputs
   /// themselves, for a plain VAE), with a sampled z.
   ///
-  /// Backward (through the engine): the logits receive (σ(ℓ) − t)/n, μ receives
-  /// (∂L/∂z + β μ)/n and ln σ² receives (∂L/∂z ⊙ ½ ε σ + β ½(σ² − 1))/n.
+  /// Backward (through the engine), for the loss L of a batch of n images:
+  /// ```
+  /// ∂L/∂ℓ      = (σ(ℓ) − t) / n
+  /// ∂L/∂μ      = ∂L/∂z + β μ / n
+  /// ∂L/∂ln σ²  = ∂L/∂z ⊙ ½ ε ⊙ σ + β (σ² − 1) / 2n
+  /// ```
   public func lossTerms(input: Var, target: Var) -> LossTerms {
     require(
       target.shape == input.shape,
