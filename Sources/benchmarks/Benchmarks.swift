@@ -11,6 +11,7 @@ enum Benchmarks {
     ("gemm", gemm), ("mlp-mnist", mlpMNIST), ("mlp-qs", mlpQS), ("lstm", lstm),
     ("scalar-mlp", scalarMLP), ("hopfield", hopfield), ("autoencoder", autoencoder),
     ("charlm", charLM),
+    ("vae", vae),
   ]
 
   struct Options: Sendable {

@@ -160,12 +160,42 @@ def torch_workloads():
         emit(workload="autoencoder", framework="torch", metric="run_ms", value=s * 1e3, dtype="f32", reps=t,
              final_loss=result["loss"], epochs=epochs)
 
+    def vae():
+        enc = torch.nn.Linear(64, 128)
+        mean_head, logvar_head = torch.nn.Linear(128, 8), torch.nn.Linear(128, 8)
+        dec = torch.nn.Sequential(torch.nn.Linear(8, 128), torch.nn.ReLU(), torch.nn.Linear(128, 64))
+        params = [p for m in (enc, mean_head, logvar_head, dec) for p in m.parameters()]
+        try:
+            opt = torch.optim.Adam(params, lr=1e-3, fused=True)
+        except (RuntimeError, TypeError):
+            opt = torch.optim.Adam(params, lr=1e-3, foreach=True)
+        x = torch.rand(64, 64)
+        losses = []
+
+        def step():
+            opt.zero_grad()
+            h = torch.relu(enc(x))
+            mu, logvar = mean_head(h), logvar_head(h)
+            z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+            logits = dec(z)
+            rec = torch.nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="sum")
+            kl = 0.5 * torch.sum(logvar.exp() + mu * mu - logvar - 1)
+            loss = (rec + kl) / x.shape[0]
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        w, t = reps(20, 200)
+        s = median_seconds(step, w, t)
+        emit(workload="vae", framework="torch", metric="step_ms", value=s * 1e3, dtype="f32", reps=t,
+             first_loss=losses[0], last_loss=losses[-1])
+
     out["gemm"] = gemm
     out["mlp-mnist"] = lambda: mlp("mlp-mnist", [784, 256, 10], torch.nn.ReLU, 64, 20, 200)
     out["mlp-qs"] = lambda: mlp("mlp-qs", [273, 40, 3], torch.nn.Sigmoid, 32, 50, 1000)
     out["lstm"] = lstm
     out["hopfield"] = hopfield
     out["autoencoder"] = autoencoder
+    out["vae"] = vae
     return out
 
 # ---------------------------------------------------------------- JAX (jit)
@@ -260,10 +290,53 @@ def jax_workloads():
         emit(workload="lstm", framework="jax", metric="step_ms", value=s * 1e3, dtype="f32", reps=t,
              first_loss=state["losses"][0], last_loss=state["losses"][-1])
 
+    def vae():
+        ks = jax.random.split(jax.random.PRNGKey(1), 5)
+        shapes = {"we": (64, 128), "wm": (128, 8), "wv": (128, 8), "wd": (8, 128), "wo": (128, 64)}
+        params = {name: jax.random.normal(k, shape) / math.sqrt(shape[0])
+                  for k, (name, shape) in zip(ks, shapes.items())}
+        params.update({"be": jnp.zeros(128), "bm": jnp.zeros(8), "bv": jnp.zeros(8), "bd": jnp.zeros(128),
+                       "bo": jnp.zeros(64)})
+        x = jnp.asarray(rng.random((64, 64), dtype=np.float32))
+
+        def loss_fn(p, key):
+            h = jax.nn.relu(x @ p["we"] + p["be"])
+            mu, logvar = h @ p["wm"] + p["bm"], h @ p["wv"] + p["bv"]
+            z = mu + jax.random.normal(key, mu.shape) * jnp.exp(0.5 * logvar)
+            logits = jax.nn.relu(z @ p["wd"] + p["bd"]) @ p["wo"] + p["bo"]
+            rec = jnp.sum(jax.nn.softplus(logits) - x * logits)
+            kl = 0.5 * jnp.sum(jnp.exp(logvar) + mu * mu - logvar - 1)
+            return (rec + kl) / x.shape[0]
+
+        @jax.jit
+        def step(p, m, v, t, key):
+            key, noise = jax.random.split(key)
+            loss, g = jax.value_and_grad(loss_fn)(p, noise)
+            m = jax.tree_util.tree_map(lambda m, g: 0.9 * m + 0.1 * g, m, g)
+            v = jax.tree_util.tree_map(lambda v, g: 0.999 * v + 0.001 * g * g, v, g)
+            p = jax.tree_util.tree_map(
+                lambda p, m, v: p - 1e-3 * (m / (1 - 0.9 ** t)) / (jnp.sqrt(v / (1 - 0.999 ** t)) + 1e-8),
+                p, m, v)
+            return p, m, v, loss, key
+        zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
+        state = {"p": params, "m": zeros, "v": zeros, "t": 0, "key": jax.random.PRNGKey(2), "losses": []}
+
+        def run():
+            state["t"] += 1
+            state["p"], state["m"], state["v"], loss, state["key"] = step(
+                state["p"], state["m"], state["v"], state["t"], state["key"])
+            loss.block_until_ready()
+            state["losses"].append(float(loss))
+        w, t = reps(20, 200)
+        s = median_seconds(run, w, t)
+        emit(workload="vae", framework="jax", metric="step_ms", value=s * 1e3, dtype="f32", reps=t,
+             first_loss=state["losses"][0], last_loss=state["losses"][-1])
+
     out["gemm"] = gemm
     out["mlp-mnist"] = lambda: mlp("mlp-mnist", [784, 256, 10], jax.nn.relu, 64, 20, 200)
     out["mlp-qs"] = lambda: mlp("mlp-qs", [273, 40, 3], jax.nn.sigmoid, 32, 50, 1000)
     out["lstm"] = lstm
+    out["vae"] = vae
     return out
 
 # ---------------------------------------------------------------- NumPy (hand-written backprop)
