@@ -50,6 +50,23 @@ struct LSTMTests {
     }
   }
 
+  /// The layer runs the fused sequence op; unrolling builds the cell ops step by step.
+  @Test func fusedSequenceEqualsTheUnrolledSteps() {
+    var rng = SeededGenerator(seed: 6)
+    let lstm = LSTM(inputSize: 3, hiddenSize: 5, dtype: .float64, using: &rng)
+    let x = Var(Tensor.normal([4, 6, 3], using: &rng))
+    let fused = lstm(x)
+    let unrolled = Var.stack(lstm.unrolled(x).outputs, along: 1)
+    #expect(maxDifference(fused.value, unrolled.value) < 1e-12)
+    let weights = Var.constant(Tensor.normal(fused.shape, using: &rng))
+    let a = gradients(of: (fused * weights).sum(), withRespectTo: [x] + lstm.parameters)
+    let b = gradients(of: (unrolled * weights).sum(), withRespectTo: [x] + lstm.parameters)
+    for (ga, gb) in zip(a, b) { #expect(maxDifference(ga.value, gb.value) < 1e-12) }
+    (fused * weights).sum().backward()
+    let fast = [x.grad!] + lstm.parameters.map { $0.grad! }
+    for (g, gb) in zip(fast, b) { #expect(maxDifference(g, gb.value) < 1e-12) }
+  }
+
   @Test func gradientCheckOfATinyInstance() {
     var rng = SeededGenerator(seed: 2)
     let lstm = LSTM(inputSize: 2, hiddenSize: 3, dtype: .float64, using: &rng)
@@ -109,4 +126,8 @@ func firstBitTask(count: Int, length: Int, using rng: inout SeededGenerator) -> 
     labels[i] = inputs[i, 0, 0] > 0 ? 1 : 0
   }
   return Dataset(inputs: inputs, targets: Tensor(labels, dtype: .float32))
+}
+
+func maxDifference(_ a: Tensor, _ b: Tensor) -> Double {
+  zip(a.scalars, b.scalars).reduce(0) { max($0, abs($1.0 - $1.1)) }
 }

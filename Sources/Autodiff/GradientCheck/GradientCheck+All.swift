@@ -21,7 +21,7 @@ extension GradientCheck {
     gaussianKLDivergence,
     // Layers' building blocks.
     dropout, standardNormal, composite, compositeChain, compositeRepeated, unfold, lstmCellState,
-    lstmHiddenState, lstmStep,
+    lstmHiddenState, lstmStep, lstmSequence,
     // Dtype promotion.
     convert,
   ]

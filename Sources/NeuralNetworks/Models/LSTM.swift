@@ -96,5 +96,20 @@ public final class LSTM: RecurrentLayer {
     return (outputs, [h, c])
   }
 
+  /// The hidden state at every step, `[batch, time, hiddenSize]`, from a zero state.
+  ///
+  /// The whole sequence is one op of the engine,
+  /// ``Autodiff/Var/lstmSequence(inputProjections:recurrentWeight:hidden:cell:)``, whose
+  /// backward is backpropagation through time in one sweep; ``unrolled(_:initialState:)``
+  /// builds the same computation step by step, with a node per step to inspect.
+  public override func callAsFunction(_ input: Var) -> Var {
+    let (batch, steps) = dimensions(of: input)
+    let zeros = states(nil, batch: batch, dtype: input.dtype)[0]
+    let hidden = Var.lstmSequence(
+      inputProjections: Self.inputProjections(input, weight: inputWeight, bias: bias),
+      recurrentWeight: recurrentWeight, hidden: zeros, cell: zeros)
+    return hidden.reshaped([steps, batch, hiddenSize]).permuted([1, 0, 2])
+  }
+
   public override var summary: String { "LSTM(\(inputSize) → \(hiddenSize))" }
 }
