@@ -15,6 +15,7 @@ import os
 import random
 import sys
 import time
+from functools import partial
 
 parser = argparse.ArgumentParser()
 parser.add_argument("workloads", nargs="*")
@@ -189,6 +190,30 @@ def torch_workloads():
         emit(workload="vae", framework="torch", metric="step_ms", value=s * 1e3, dtype="f32", reps=t,
              first_loss=losses[0], last_loss=losses[-1])
 
+    def charlm():
+        x, y = (torch.from_numpy(a).long() for a in charlm_data())
+        embed = torch.nn.Embedding(CHARLM["symbols"], CHARLM["embedding"])
+        lstm = torch.nn.LSTM(CHARLM["embedding"], CHARLM["hidden"], batch_first=True)
+        head = torch.nn.Linear(CHARLM["hidden"], CHARLM["symbols"])
+        params = [p for m in (embed, lstm, head) for p in m.parameters()]
+        try:
+            opt = torch.optim.Adam(params, lr=2e-3, fused=True)
+        except (RuntimeError, TypeError):
+            opt = torch.optim.Adam(params, lr=2e-3, foreach=True)
+        losses = []
+
+        def step():
+            opt.zero_grad()
+            out, _ = lstm(embed(x))
+            loss = torch.nn.functional.cross_entropy(head(out).reshape(-1, CHARLM["symbols"]), y.reshape(-1))
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 5.0)
+            opt.step()
+            losses.append(loss.item())
+        w, t = reps(5, 50)
+        s = median_seconds(step, w, t)
+        charlm_emit("torch", s, t, losses)
+
     out["gemm"] = gemm
     out["mlp-mnist"] = lambda: mlp("mlp-mnist", [784, 256, 10], torch.nn.ReLU, 64, 20, 200)
     out["mlp-qs"] = lambda: mlp("mlp-qs", [273, 40, 3], torch.nn.Sigmoid, 32, 50, 1000)
@@ -196,6 +221,7 @@ def torch_workloads():
     out["hopfield"] = hopfield
     out["autoencoder"] = autoencoder
     out["vae"] = vae
+    out["charlm"] = charlm
     return out
 
 # ---------------------------------------------------------------- JAX (jit)
@@ -332,11 +358,62 @@ def jax_workloads():
         emit(workload="vae", framework="jax", metric="step_ms", value=s * 1e3, dtype="f32", reps=t,
              first_loss=state["losses"][0], last_loss=state["losses"][-1])
 
+    def charlm():
+        V, E, H = CHARLM["symbols"], CHARLM["embedding"], CHARLM["hidden"]
+        x, y = charlm_data()
+        xs, ys = jnp.asarray(x.T), jnp.asarray(y.T)  # time-major: [sequence, batch]
+        ks = jax.random.split(jax.random.PRNGKey(1), 5)
+        sc = 1 / math.sqrt(H)
+        params = {"embed": jax.random.normal(ks[0], (V, E)),
+                  "wx": jax.random.uniform(ks[1], (E, 4 * H), minval=-sc, maxval=sc),
+                  "wh": jax.random.uniform(ks[2], (H, 4 * H), minval=-sc, maxval=sc),
+                  "b": jnp.zeros(4 * H),
+                  "wo": jax.random.uniform(ks[3], (H, V), minval=-sc, maxval=sc),
+                  "bo": jnp.zeros(V)}
+
+        def loss_fn(p):
+            def cell(carry, e):
+                h, c = carry
+                z = e @ p["wx"] + h @ p["wh"] + p["b"]
+                i, f, g, o = jnp.split(z, 4, axis=1)
+                c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+                h = jax.nn.sigmoid(o) * jnp.tanh(c)
+                return (h, c), h
+            zero = jnp.zeros((xs.shape[1], H))
+            _, hs = jax.lax.scan(cell, (zero, zero), p["embed"][xs])
+            logp = jax.nn.log_softmax(hs @ p["wo"] + p["bo"])
+            return -jnp.mean(jnp.take_along_axis(logp, ys[..., None], axis=2))
+
+        @partial(jax.jit, donate_argnums=(0, 1, 2))
+        def step(p, m, v, t):
+            loss, g = jax.value_and_grad(loss_fn)(p)
+            norm = jnp.sqrt(sum(jnp.sum(a * a) for a in jax.tree_util.tree_leaves(g)))
+            scale = jnp.minimum(1.0, 5.0 / (norm + 1e-6))
+            g = jax.tree_util.tree_map(lambda g: g * scale, g)
+            m = jax.tree_util.tree_map(lambda m, g: 0.9 * m + 0.1 * g, m, g)
+            v = jax.tree_util.tree_map(lambda v, g: 0.999 * v + 0.001 * g * g, v, g)
+            p = jax.tree_util.tree_map(
+                lambda p, m, v: p - 2e-3 * (m / (1 - 0.9 ** t)) / (jnp.sqrt(v / (1 - 0.999 ** t)) + 1e-8),
+                p, m, v)
+            return p, m, v, loss
+        state = {"p": params, "m": jax.tree_util.tree_map(jnp.zeros_like, params),
+                 "v": jax.tree_util.tree_map(jnp.zeros_like, params), "t": 0, "losses": []}
+
+        def run():
+            state["t"] += 1
+            state["p"], state["m"], state["v"], loss = step(state["p"], state["m"], state["v"], state["t"])
+            loss.block_until_ready()
+            state["losses"].append(float(loss))
+        w, t = reps(5, 50)
+        s = median_seconds(run, w, t)
+        charlm_emit("jax", s, t, state["losses"])
+
     out["gemm"] = gemm
     out["mlp-mnist"] = lambda: mlp("mlp-mnist", [784, 256, 10], jax.nn.relu, 64, 20, 200)
     out["mlp-qs"] = lambda: mlp("mlp-qs", [273, 40, 3], jax.nn.sigmoid, 32, 50, 1000)
     out["lstm"] = lstm
     out["vae"] = vae
+    out["charlm"] = charlm
     return out
 
 # ---------------------------------------------------------------- NumPy (hand-written backprop)
@@ -526,6 +603,24 @@ def hopfield_data():
     X = np.where(r.random((100, 1024)) < 0.5, 1.0, -1.0).astype(np.float32)
     flip = r.random(X.shape) < 0.2
     return X, np.where(flip, -X, X).astype(np.float32)
+
+
+CHARLM = {"symbols": 65, "embedding": 64, "hidden": 256, "batch": 32, "sequence": 100}
+
+
+def charlm_data():
+    """Pseudo-random symbols cut into `batch` windows of `sequence` inputs, each target the next symbol."""
+    b, n = CHARLM["batch"], CHARLM["sequence"]
+    text = np.random.default_rng(1).integers(0, CHARLM["symbols"], b * n + 1).astype(np.int32)
+    return text[:-1].reshape(b, n), text[1:].reshape(b, n)
+
+
+def charlm_emit(framework, seconds, reps, losses):
+    b, n = CHARLM["batch"], CHARLM["sequence"]
+    emit(workload="charlm", framework=framework, metric="step_ms", value=seconds * 1e3, dtype="f32",
+         reps=reps, first_loss=losses[0], last_loss=losses[-1], batch=b, sequence=n)
+    emit(workload="charlm", framework=framework, metric="chars_per_s", value=b * n / seconds, dtype="f32",
+         reps=reps, batch=b, sequence=n)
 
 
 builders = {"torch": torch_workloads, "jax": jax_workloads, "numpy": numpy_workloads, "scalar": scalar_workloads}
