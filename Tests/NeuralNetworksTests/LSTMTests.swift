@@ -67,6 +67,27 @@ struct LSTMTests {
     for (g, gb) in zip(fast, b) { #expect(maxDifference(g, gb.value) < 1e-12) }
   }
 
+  /// Each thread runs the recurrence for its own rows of the batch.
+  @Test func fusedSequenceSplitsTheBatchOverThreads() {
+    var rng = SeededGenerator(seed: 7)
+    let lstm = LSTM(inputSize: 3, hiddenSize: 4, dtype: .float64, using: &rng)
+    let x = Var(Tensor.normal([5, 6, 3], using: &rng))
+    let weights = Var.constant(Tensor.normal([5, 6, 4], using: &rng))
+    func run(threads: Int) -> [Tensor] {
+      ComputeSettings.withThreads(threads, minimumWork: 0) {
+        let loss = (lstm(x) * weights).sum()
+        return [loss.value] + gradients(of: loss, withRespectTo: [x] + lstm.parameters).map(\.value)
+      }
+    }
+    let (one, two) = (run(threads: 1), run(threads: 2))
+    for (a, b) in zip(one, two) { #expect(maxDifference(a, b) < 1e-12) }
+    let fast = ComputeSettings.withThreads(2, minimumWork: 0) { () -> [Tensor] in
+      (lstm(x) * weights).sum().backward()
+      return [x.grad!] + lstm.parameters.map { $0.grad! }
+    }
+    for (a, b) in zip(one.dropFirst(), fast) { #expect(maxDifference(a, b) < 1e-12) }
+  }
+
   @Test func gradientCheckOfATinyInstance() {
     var rng = SeededGenerator(seed: 2)
     let lstm = LSTM(inputSize: 2, hiddenSize: 3, dtype: .float64, using: &rng)

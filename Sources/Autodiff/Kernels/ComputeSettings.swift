@@ -31,6 +31,9 @@ public enum KernelLevel: Int, Sendable, Comparable {
 public enum ComputeSettings {
   @TaskLocal static var threads = ProcessInfo.processInfo.activeProcessorCount
   @TaskLocal static var kernelLevel = KernelLevel.best
+  /// Work of fewer multiply-adds than this runs on one thread: below it, handing work to
+  /// another thread costs more than it saves.
+  @TaskLocal static var minimumParallelWork = 1 << 22
 
   /// The number of threads large matrix products may use.
   public static var threadCount: Int { threads }
@@ -39,9 +42,19 @@ public enum ComputeSettings {
   public static var currentKernelLevel: KernelLevel { kernelLevel }
 
   /// Runs `body` with large matrix products split over at most `count` threads.
-  public static func withThreads<R>(_ count: Int, _ body: () throws -> R) rethrows -> R {
+  ///
+  /// - Parameter minimumWork: The number of multiply-adds below which work stays on one
+  ///   thread (about four million by default); 0 splits everything, which tests use to
+  ///   exercise the threaded paths on small inputs.
+  public static func withThreads<R>(
+    _ count: Int, minimumWork: Int? = nil, _ body: () throws -> R
+  ) rethrows -> R {
     require(count >= 1, "withThreads: thread count \(count) must be at least 1")
-    return try $threads.withValue(count, operation: body)
+    require(
+      (minimumWork ?? 0) >= 0, "withThreads: minimum work \(minimumWork ?? 0) is negative")
+    return try $threads.withValue(count) {
+      try $minimumParallelWork.withValue(minimumWork ?? minimumParallelWork, operation: body)
+    }
   }
 
   /// Runs `body` with micro-kernels no better than `level`.
@@ -54,6 +67,28 @@ public enum ComputeSettings {
   /// The name of the kernel set in effect (`avx512`, `avx2` or `portable`).
   public static var kernelName: String {
     String(cString: GemmConfiguration.forLevel(kernelLevel).isa)
+  }
+}
+
+extension Kernels {
+  /// Runs `body(part, parts)` for each of up to ``ComputeSettings/threadCount`` parts of a
+  /// piece of work of `units` units that costs about `work` multiply-adds, each part on
+  /// its own thread, with the caller's kernel level and one thread for the products inside
+  /// a part. Work below the threading threshold runs as one part, on the calling thread.
+  static func forEachPart(units: Int, work: Int, _ body: @Sendable (Int, Int) -> Void) {
+    let parts =
+      work < ComputeSettings.minimumParallelWork
+      ? 1 : Swift.max(1, Swift.min(ComputeSettings.threads, units))
+    if parts == 1 {
+      body(0, 1)
+      return
+    }
+    let level = ComputeSettings.kernelLevel
+    DispatchQueue.concurrentPerform(iterations: parts) { part in
+      ComputeSettings.$kernelLevel.withValue(level) {
+        ComputeSettings.$threads.withValue(1) { body(part, parts) }
+      }
+    }
   }
 }
 

@@ -8,8 +8,6 @@ private let blockM = 120
 private let blockN = 3072
 /// Products with fewer multiply-adds than this use a plain loop (packing costs more).
 private let smallProduct = 8 * 8 * 64
-/// Products with fewer multiply-adds than this run on one thread.
-private let parallelThreshold = 1 << 22
 /// Products with at most this many rows read a non-transposed B without packing it.
 private let readsBInPlaceBelow = 96
 
@@ -34,7 +32,7 @@ extension Kernels {
     let (mr, nr) =
       T.self == Float.self
       ? (config.mr_f32, config.nr_f32) : (config.mr_f64, config.nr_f64)
-    let threads = m * n * k < parallelThreshold ? 1 : ComputeSettings.threads
+    let threads = m * n * k < ComputeSettings.minimumParallelWork ? 1 : ComputeSettings.threads
     // Split the larger output dimension into one slice per thread, in whole register blocks.
     let splitColumns = n >= m
     let extent = splitColumns ? n : m

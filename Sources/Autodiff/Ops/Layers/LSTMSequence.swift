@@ -97,34 +97,43 @@ extension Kernels {
   ) {
     let (n, h) = (h0.shape[0], h0.shape[1])
     let steps = p.shape[0] / n
-    let (pp, wp) = (p.pointer(as: T.self), w.pointer(as: T.self))
-    let (gp, cp, tp) = (
-      saved.gates.pointer(as: T.self), saved.cells.pointer(as: T.self),
-      saved.tanhCells.pointer(as: T.self)
-    )
-    let hp = out.pointer(as: T.self)
-    for t in 0..<steps {
-      let z = gp + t * n * 4 * h
-      z.update(from: pp + t * n * 4 * h, count: n * 4 * h)
-      let hPrevious = t == 0 ? h0.pointer(as: T.self) : hp + (t - 1) * n * h
-      let cPrevious = t == 0 ? c0.pointer(as: T.self) : cp + (t - 1) * n * h
-      gemm(
-        T.self, transA: false, transB: false, m: n, n: 4 * h, k: h, a: hPrevious, lda: h, b: wp,
-        ldb: 4 * h, c: z, ldc: 4 * h, accumulate: true)
-      for r in 0..<n {
-        let g = z + r * 4 * h
-        activate(g, g, 2 * h, tanh: false)
-        activate(g + 2 * h, g + 2 * h, h, tanh: true)
-        activate(g + 3 * h, g + 3 * h, h, tanh: false)
-        let (c, cOld) = (cp + (t * n + r) * h, cPrevious + r * h)
-        for j in 0..<h { c[j] = g[j] * cOld[j] + g[h + j] * g[2 * h + j] }
-        let tc = tp + (t * n + r) * h
-        activate(c, tc, h, tanh: true)
-        let hr = hp + (t * n + r) * h
-        for j in 0..<h { hr[j] = g[3 * h + j] * tc[j] }
+    let pointers = UnsafeSendable(
+      (
+        p: p.pointer(as: T.self), w: w.pointer(as: T.self), h0: h0.pointer(as: T.self),
+        c0: c0.pointer(as: T.self), gates: saved.gates.pointer(as: T.self),
+        cells: saved.cells.pointer(as: T.self), tanhCells: saved.tanhCells.pointer(as: T.self),
+        hidden: out.pointer(as: T.self)
+      ))
+    // The sequences of a batch are independent: each thread runs the whole recurrence for
+    // its own rows, so the small per-step products and the gate arithmetic both split.
+    forEachPart(units: n, work: steps * n * h * 4 * h) { part, parts in
+      let x = pointers.pointer
+      let (first, last) = (n * part / parts, n * (part + 1) / parts)
+      let rows = last - first
+      for t in 0..<steps {
+        let z = x.gates + (t * n + first) * 4 * h
+        z.update(from: x.p + (t * n + first) * 4 * h, count: rows * 4 * h)
+        let hPrevious = t == 0 ? x.h0 + first * h : x.hidden + ((t - 1) * n + first) * h
+        let cPrevious = t == 0 ? x.c0 + first * h : x.cells + ((t - 1) * n + first) * h
+        gemm(
+          T.self, transA: false, transB: false, m: rows, n: 4 * h, k: h, a: hPrevious, lda: h,
+          b: x.w, ldb: 4 * h, c: z, ldc: 4 * h, accumulate: true)
+        for r in 0..<rows {
+          let g = z + r * 4 * h
+          activate(g, g, 2 * h, tanh: false)
+          activate(g + 2 * h, g + 2 * h, h, tanh: true)
+          activate(g + 3 * h, g + 3 * h, h, tanh: false)
+          let row = t * n + first + r
+          let (c, cOld) = (x.cells + row * h, cPrevious + r * h)
+          for j in 0..<h { c[j] = g[j] * cOld[j] + g[h + j] * g[2 * h + j] }
+          let tc = x.tanhCells + row * h
+          activate(c, tc, h, tanh: true)
+          let hr = x.hidden + row * h
+          for j in 0..<h { hr[j] = g[3 * h + j] * tc[j] }
+        }
       }
     }
-    withExtendedLifetime((p, w, h0, c0)) {}
+    withExtendedLifetime((p, w, h0, c0, saved)) {}
   }
 
   /// The fast rule, from the op's output H: `gradients` are the storage of ∂P, ∂W, ∂h₀,
@@ -145,47 +154,51 @@ extension Kernels {
   ) {
     let (n, h) = (h0.shape[0], h0.shape[1])
     let (steps, rows) = (p.shape[0] / n, p.shape[0])
-    let (gp, cp, tp) = (
-      saved.gates.pointer(as: T.self), saved.cells.pointer(as: T.self),
-      saved.tanhCells.pointer(as: T.self)
-    )
-    let sp = s.pointer(as: T.self)
-    let hidden = h0.pointer(as: T.self)
-    let cell = c0.pointer(as: T.self)
-    // Scratch: ∂z of every step, Wᵀ, the running ∂h and ∂c, and the states hₜ₋₁.
+    // Scratch: ∂z of every step, Wᵀ, and the running ∂h and ∂c of every row.
     let dz = UnsafeMutablePointer<T>.allocate(capacity: rows * 4 * h)
     let wT = UnsafeMutablePointer<T>.allocate(capacity: 4 * h * h)
-    let dh = UnsafeMutablePointer<T>.allocate(capacity: 2 * n * h)
+    let dh = UnsafeMutablePointer<T>.allocate(capacity: n * h)
     let dc = UnsafeMutablePointer<T>.allocate(capacity: n * h)
     defer { for buffer in [dz, wT, dh, dc] { buffer.deallocate() } }
-    let dhNext = dh + n * h
-    dhNext.update(repeating: 0, count: n * h)
+    dh.update(repeating: 0, count: n * h)
     dc.update(repeating: 0, count: n * h)
     let wp = w.pointer(as: T.self)
     for i in 0..<h { for j in 0..<(4 * h) { wT[j * h + i] = wp[i * 4 * h + j] } }
 
-    for t in stride(from: steps - 1, through: 0, by: -1) {
-      for r in 0..<n {
-        let row = t * n + r
-        let (g, d) = (gp + row * 4 * h, dz + row * 4 * h)
-        let (tc, upstream) = (tp + row * h, sp + row * h)
-        let cOld = t == 0 ? cell + r * h : cp + (row - n) * h
-        let (dhr, dcr) = (dhNext + r * h, dc + r * h)
-        for j in 0..<h {
-          let (f, i, candidate, o) = (g[j], g[h + j], g[2 * h + j], g[3 * h + j])
-          let dHidden = upstream[j] + dhr[j]
-          let dCell = dHidden * o * (1 - tc[j] * tc[j]) + dcr[j]
-          d[j] = dCell * cOld[j] * f * (1 - f)
-          d[h + j] = dCell * candidate * i * (1 - i)
-          d[2 * h + j] = dCell * i * (1 - candidate * candidate)
-          d[3 * h + j] = dHidden * tc[j] * o * (1 - o)
-          dcr[j] = dCell * f
+    let pointers = UnsafeSendable(
+      (
+        gates: saved.gates.pointer(as: T.self), cells: saved.cells.pointer(as: T.self),
+        tanhCells: saved.tanhCells.pointer(as: T.self), c0: c0.pointer(as: T.self),
+        upstream: s.pointer(as: T.self), dz: dz, wT: wT, dh: dh, dc: dc
+      ))
+    // Backpropagation through time, each thread over its own rows of the batch.
+    forEachPart(units: n, work: steps * n * h * 4 * h) { part, parts in
+      let x = pointers.pointer
+      let (first, last) = (n * part / parts, n * (part + 1) / parts)
+      for t in stride(from: steps - 1, through: 0, by: -1) {
+        for r in first..<last {
+          let row = t * n + r
+          let (g, d) = (x.gates + row * 4 * h, x.dz + row * 4 * h)
+          let (tc, upstream) = (x.tanhCells + row * h, x.upstream + row * h)
+          let cOld = t == 0 ? x.c0 + r * h : x.cells + (row - n) * h
+          let (dhr, dcr) = (x.dh + r * h, x.dc + r * h)
+          for j in 0..<h {
+            let (f, i, candidate, o) = (g[j], g[h + j], g[2 * h + j], g[3 * h + j])
+            let dHidden = upstream[j] + dhr[j]
+            let dCell = dHidden * o * (1 - tc[j] * tc[j]) + dcr[j]
+            d[j] = dCell * cOld[j] * f * (1 - f)
+            d[h + j] = dCell * candidate * i * (1 - i)
+            d[2 * h + j] = dCell * i * (1 - candidate * candidate)
+            d[3 * h + j] = dHidden * tc[j] * o * (1 - o)
+            dcr[j] = dCell * f
+          }
         }
+        // ∂hₜ₋₁ = ∂zₜ Wᵀ for these rows.
+        gemm(
+          T.self, transA: false, transB: false, m: last - first, n: h, k: 4 * h,
+          a: x.dz + (t * n + first) * 4 * h, lda: 4 * h, b: x.wT, ldb: h, c: x.dh + first * h,
+          ldc: h, accumulate: false)
       }
-      // ∂hₜ₋₁ = ∂zₜ Wᵀ.
-      gemm(
-        T.self, transA: false, transB: false, m: n, n: h, k: 4 * h, a: dz + t * n * 4 * h,
-        lda: 4 * h, b: wT, ldb: h, c: dhNext, ldc: h, accumulate: false)
     }
 
     if let g = gradients[0]?.assumingMemoryBound(to: T.self) {
@@ -195,8 +208,8 @@ extension Kernels {
       // ∂W = Σₜ hₜ₋₁ᵀ ∂zₜ: h₀ with the first step's ∂z, the outputs of steps 0…T−2 with
       // the ∂z of steps 1…T−1.
       gemm(
-        T.self, transA: true, transB: false, m: h, n: 4 * h, k: n, a: hidden, lda: h, b: dz,
-        ldb: 4 * h, c: g, ldc: 4 * h, accumulate: true)
+        T.self, transA: true, transB: false, m: h, n: 4 * h, k: n, a: h0.pointer(as: T.self),
+        lda: h, b: dz, ldb: 4 * h, c: g, ldc: 4 * h, accumulate: true)
       if steps > 1 {
         gemm(
           T.self, transA: true, transB: false, m: h, n: 4 * h, k: (steps - 1) * n,
@@ -205,12 +218,12 @@ extension Kernels {
       }
     }
     if let g = gradients[2]?.assumingMemoryBound(to: T.self) {
-      for i in 0..<(n * h) { g[i] += dhNext[i] }
+      for i in 0..<(n * h) { g[i] += dh[i] }
     }
     if let g = gradients[3]?.assumingMemoryBound(to: T.self) {
       for i in 0..<(n * h) { g[i] += dc[i] }
     }
-    withExtendedLifetime((p, w, h0, c0, output, s)) {}
+    withExtendedLifetime((p, w, h0, c0, output, s, saved)) {}
   }
 }
 
