@@ -55,30 +55,30 @@ public final class CharacterLanguageModel: Module {
     require(!prompt.isEmpty, "CharacterLanguageModel.sample: the prompt is empty")
     require(temperature > 0, "CharacterLanguageModel.sample: temperature \(temperature) ≤ 0")
     let dtype = readout.weight.dtype
-    return noGrad {
-      let symbols = Tensor(prompt.map(Double.init), shape: [1, prompt.count], dtype: dtype)
+    let symbols = Tensor(prompt.map(Double.init), shape: [1, prompt.count], dtype: dtype)
+    var (state, logits) = noGrad { () -> ([Tensor], Tensor) in
       let read = lstm.unrolled(embedding(Var.constant(symbols)))
-      var state = read.final.map(\.value)
-      var logits = readout(read.outputs[prompt.count - 1]).value
-
-      let symbol = Var.constant(Tensor.zeros([1, 1], dtype: dtype))
-      let h = Var.constant(state[0])
-      let c = Var.constant(state[1])
-      let step = lstm.unrolled(embedding(symbol), initialState: [h, c])
-      let next = readout(step.outputs[0])
-      var result: [Int] = []
-      for _ in 0..<count {
-        let drawn = Self.draw(logits.scalars, temperature: temperature, using: &generator)
-        result.append(drawn)
-        symbol.set(Tensor(scalar: Double(drawn), dtype: dtype).reshaped([1, 1]))
-        h.set(state[0])
-        c.set(state[1])
-        next.evaluate()
-        state = step.final.map(\.value)
-        logits = next.value
-      }
-      return result
+      return (read.final.map(\.value), readout(read.outputs[prompt.count - 1]).value)
     }
+    // A recorded graph (not under noGrad, which would make every node a constant) that is
+    // evaluated again for each new symbol; nothing is backpropagated through it.
+    let symbol = Var.constant(Tensor.zeros([1, 1], dtype: dtype))
+    let h = Var.constant(state[0])
+    let c = Var.constant(state[1])
+    let step = lstm.unrolled(embedding(symbol), initialState: [h, c])
+    let next = readout(step.outputs[0])
+    var result: [Int] = []
+    for _ in 0..<count {
+      let drawn = Self.draw(logits.scalars, temperature: temperature, using: &generator)
+      result.append(drawn)
+      symbol.set(Tensor([Double(drawn)], shape: [1, 1], dtype: dtype))
+      h.set(state[0])
+      c.set(state[1])
+      next.evaluate()
+      state = step.final.map(\.value)
+      logits = next.value
+    }
+    return result
   }
 
   /// A symbol drawn from softmax(logits / temperature).
