@@ -33,8 +33,8 @@ enum CharLMExample: Example {
 
     // Quick: a small model on a slice of the text, to check that the pipeline learns.
     let hiddenSize = try arguments.int("hidden", default: quick ? 64 : 256)
-    let length = 100
-    let epochs = try arguments.int("epochs", default: quick ? 1 : 3)
+    let length = try arguments.int("length", default: 100)
+    let epochs = try arguments.int("epochs", default: quick ? 1 : 5)
     let trainingSlice = quick ? Array(training.prefix(256_000)) : training
     let validationSlice = quick ? Array(validation.prefix(12_800)) : validation
     let train = Dataset.nextSymbol(trainingSlice, length: length)
@@ -43,7 +43,9 @@ enum CharLMExample: Example {
       vocabularySize: vocabulary.count, embeddingSize: 64, hiddenSize: hiddenSize, using: &rng)
     print(model)
     let trainer = Trainer(
-      model: model, optimizer: Adam(learningRate: 2e-3, epsilonPlacement: .outsideSquareRoot),
+      model: model,
+      optimizer: Adam(
+        learningRate: try arguments.double("rate", default: 2e-3), epsilonPlacement: .outsideSquareRoot),
       loss: { crossEntropy(logits: $0, labels: $1) }, seed: seed)
     trainer.gradientClipNorm = 5
     let start = Date()

@@ -172,3 +172,66 @@ public struct DataLoader {
       : dataset.batches(size: batchSize, dropLast: dropLast)
   }
 }
+
+extension Dataset {
+  /// Sequences that differ in length, given one by one.
+  public struct UnequalLengths: Error, CustomStringConvertible {
+    /// The number of steps of each sequence.
+    public var lengths: [Int]
+    public var description: String {
+      let first = lengths.indices.first { lengths[$0] != lengths[0] } ?? 0
+      return
+        "sequences 0 and \(first) have \(lengths[0]) and \(lengths[first]) steps: a batch holds sequences of one length; group them by length, or pad them and label every step with Dataset.padded(sequences:stepLabels:)"
+    }
+  }
+
+  /// Sequences of one length with one target row each: inputs `[count, time, features]`
+  /// from `count` tensors `[time, features]`.
+  ///
+  /// - Throws: ``UnequalLengths`` when the sequences do not all have the same number of
+  ///   steps.
+  public init(sequences: [Tensor], targets: Tensor) throws {
+    require(!sequences.isEmpty, "Dataset: no sequences")
+    let features = sequences[0].shape.last ?? 1
+    for (i, sequence) in sequences.enumerated() {
+      require(
+        sequence.rank == 2 && sequence.shape[1] == features,
+        "Dataset: sequence \(i) has shape \(sequence.shape), not [time, \(features)]")
+    }
+    let lengths = sequences.map { $0.shape[0] }
+    guard Set(lengths).count == 1 else { throw UnequalLengths(lengths: lengths) }
+    let values = sequences.flatMap(\.scalars)
+    self.init(
+      inputs: Tensor(
+        values, shape: [sequences.count, lengths[0], features], dtype: sequences[0].dtype),
+      targets: targets)
+  }
+
+  /// Sequences of different lengths with a class label per step, padded at the end with
+  /// zero steps to the longest: inputs `[count, longest, features]`, and labels
+  /// `[count, longest]` that are −1 on the padded steps. `crossEntropy(logits:labels:)` and
+  /// the accuracy metric leave those steps out, so padding changes nothing but the shape.
+  public static func padded(
+    sequences: [Tensor], stepLabels: [[Int]], dtype: DType = .float32
+  ) -> Dataset {
+    require(
+      !sequences.isEmpty && sequences.count == stepLabels.count,
+      "Dataset.padded: \(sequences.count) sequences and \(stepLabels.count) label lists")
+    let features = sequences[0].shape.last ?? 1
+    let longest = sequences.map { $0.shape.first ?? 0 }.max()!
+    var inputs = [Double](repeating: 0, count: sequences.count * longest * features)
+    var labels = [Double](repeating: -1, count: sequences.count * longest)
+    for (i, (sequence, steps)) in zip(sequences, stepLabels).enumerated() {
+      require(
+        sequence.rank == 2 && sequence.shape[1] == features && steps.count == sequence.shape[0],
+        "Dataset.padded: sequence \(i) of shape \(sequence.shape) with \(steps.count) labels")
+      for (k, value) in sequence.scalars.enumerated() {
+        inputs[i * longest * features + k] = value
+      }
+      for (t, label) in steps.enumerated() { labels[i * longest + t] = Double(label) }
+    }
+    return Dataset(
+      inputs: Tensor(inputs, shape: [sequences.count, longest, features], dtype: dtype),
+      targets: Tensor(labels, shape: [sequences.count, longest], dtype: dtype))
+  }
+}

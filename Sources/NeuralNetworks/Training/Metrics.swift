@@ -2,14 +2,16 @@ import Autodiff
 
 /// Classification metrics from scores (one row per sample) and true labels.
 public enum Metrics {
-  /// The fraction of rows whose largest score is at the true label.
+  /// The fraction of rows whose largest score is at the true label. Rows labelled −1
+  /// (padded steps of a sequence) are not counted.
   public static func accuracy(scores: Tensor, labels: [Int]) -> Double {
     let predicted = scores.argmaxRows
     require(
       predicted.count == labels.count,
       "accuracy: \(predicted.count) predictions for \(labels.count) labels")
-    guard !labels.isEmpty else { return 0 }
-    return Double(zip(predicted, labels).filter { $0 == $1 }.count) / Double(labels.count)
+    let counted = zip(predicted, labels).filter { $0.1 >= 0 }
+    guard !counted.isEmpty else { return 0 }
+    return Double(counted.filter { $0 == $1 }.count) / Double(counted.count)
   }
 
   /// Q3, the secondary-structure score: the fraction of residues whose three-state class

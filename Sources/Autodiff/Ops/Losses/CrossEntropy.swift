@@ -50,7 +50,9 @@ public func crossEntropy(
 }
 
 /// The cross-entropy of softmax(logits) against target distributions t (soft labels):
-/// −(1/n) Σᵢ Σₖ tᵢₖ ln softmax(xᵢ)ₖ.
+/// −(1/n) Σᵢ Σₖ tᵢₖ ln softmax(xᵢ)ₖ, where the mean is over the n rows that have a target.
+/// A row of zeros is no target: it adds nothing and is left out of the mean. That is how a
+/// padded step of a sequence, labelled −1 (see ``Var/oneHot(classes:dtype:)``), is ignored.
 ///
 /// Backward, fused: ∂L/∂x = (softmax(x) Σₖ tₖ − t) / n, which is (softmax − t) / n when each
 /// target row sums to one; ∂L/∂t = −logSoftmax(x) / n.
@@ -72,16 +74,21 @@ public func crossEntropy(logits: Var, probabilities targets: Var, reduction: Red
     },
     vectorJacobianProduct: { args, _, s in
       let (x, t) = (args[0], args[1])
-      let scale = mean ? 1 / Double(x.shape[0]) : 1
       let rowSums = t.sum(along: 1, keepingDimensions: true)
+      let scaled =
+        mean
+        ? s / Var.piecewiseConstant("targetRows", args: [t]) { args, value in
+          let t = args[0].value
+          value.assign(Tensor(scalar: Double(Kernels.rowsWithTargets(t)), dtype: t.dtype))
+        } : s
       return [
-        s * (x.softmax() * rowSums - t) * scale,
-        s * (-x.logSoftmax()) * scale,
+        scaled * (x.softmax() * rowSums - t),
+        scaled * (-x.logSoftmax()),
       ]
     },
     backward: { args, _, s in
       let (x, t) = (args[0], args[1])
-      let scale = s.scalar * (mean ? 1 / Double(x.shape[0]) : 1)
+      let scale = s.scalar / (mean ? Double(Kernels.rowsWithTargets(t.value)) : 1)
       if let g = x.gradientPointer() {
         Kernels.crossEntropyBackward(
           logProbabilities: saved.tensor, targets: t.value, scale: scale, into: g)
@@ -118,7 +125,31 @@ extension Kernels {
       for i in 0..<logP.count where tp[i] != 0 { total -= tp[i] * lp[i] }
     }
     withExtendedLifetime((logP, t)) {}
-    return Tensor(scalar: mean ? total / Double(logP.shape[0]) : total, dtype: logP.dtype)
+    let rows = Double(rowsWithTargets(t))
+    return Tensor(scalar: mean ? total / rows : total, dtype: logP.dtype)
+  }
+
+  /// The number of rows of `t` with a nonzero entry (at least 1, so that a batch of padding
+  /// only has a mean of 0, not 0/0).
+  static func rowsWithTargets(_ t: Tensor) -> Int {
+    let k = t.shape.last ?? 1
+    let rows = t.count / Swift.max(k, 1)
+    var count = 0
+    switch t.dtype {
+    case .float32:
+      t.withUnsafeBufferPointer(as: Float.self) { p in
+        for i in 0..<rows where p[(i * k)..<((i + 1) * k)].contains(where: { $0 != 0 }) {
+          count += 1
+        }
+      }
+    case .float64:
+      t.withUnsafeBufferPointer(as: Double.self) { p in
+        for i in 0..<rows where p[(i * k)..<((i + 1) * k)].contains(where: { $0 != 0 }) {
+          count += 1
+        }
+      }
+    }
+    return Swift.max(count, 1)
   }
 
   /// g += scale · (e^logP · Σₖ t − t).
@@ -164,6 +195,11 @@ extension GradientCheck {
     Autodiff.crossEntropy(
       logits: $0[0], labels: Var.labels([3, 0, 2], dtype: .float64), labelSmoothing: 0.1,
       reduction: .sum)
+  }
+  public static let crossEntropyIgnoringPadding = GradientCheck(
+    "crossEntropy (labels with padding)", inputs: [.init([4, 3])]
+  ) {
+    Autodiff.crossEntropy(logits: $0[0], labels: Var.labels([2, -1, 0, -1], dtype: .float64))
   }
   public static let crossEntropySoft = GradientCheck(
     "crossEntropy (soft targets)", inputs: [.init([3, 4]), .init([3, 4], in: 0...1)]

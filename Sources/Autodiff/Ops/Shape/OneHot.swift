@@ -1,6 +1,7 @@
 extension Var {
   /// Class indices (stored as numbers, shape [n]) as one-hot rows of shape [n, classes], in
-  /// `dtype` (the labels' own by default).
+  /// `dtype` (the labels' own by default). The label −1 marks a padded position with no
+  /// class: its row is all zeros, which the cross-entropy losses leave out.
   ///
   /// Backward: none; indices are not differentiable, so nothing flows to this node.
   public func oneHot(classes: Int, dtype: DType? = nil) -> Var {
@@ -13,9 +14,11 @@ extension Var {
         value.fill(with: 0)
         for i in 0..<labels.count {
           let label = labels[flat: i]
+          if label == -1 { continue }
           require(
             label >= 0 && label < Double(classes) && label == label.rounded(),
-            "oneHot: label \(label) at position \(i) is not a class index in 0..<\(classes)")
+            "oneHot: label \(label) at position \(i) is not a class index in 0..<\(classes) (or −1 for padding)"
+          )
           value[flat: i * classes + Int(label)] = 1
         }
       },
