@@ -34,7 +34,7 @@ enum CharLMExample: Example {
     // Quick: a small model on a slice of the text, to check that the pipeline learns.
     let hiddenSize = try arguments.int("hidden", default: quick ? 64 : 256)
     let length = try arguments.int("length", default: 100)
-    let epochs = try arguments.int("epochs", default: quick ? 1 : 5)
+    let epochs = try arguments.int("epochs", default: quick ? 1 : 6)
     let trainingSlice = quick ? Array(training.prefix(256_000)) : training
     let validationSlice = quick ? Array(validation.prefix(12_800)) : validation
     let train = Dataset.nextSymbol(trainingSlice, length: length)

@@ -16,8 +16,11 @@ enum DigitsExample: Example {
     let convolutional = arguments.flag("conv")
     let recurrent = arguments.flag("lstm")
     let epochs = try arguments.int(
-      "epochs", default: quick ? (recurrent ? 15 : 5) : convolutional ? 30 : recurrent ? 40 : 60)
+      "epochs", default: quick ? (recurrent ? 15 : 5) : convolutional ? 30 : 60)
     var rng = SeededGenerator(seed: UInt64(try arguments.int("seed", default: 1)))
+    let hidden = try arguments.int("hidden", default: 128)
+    let dropout = try arguments.double("dropout", default: 0.3)
+    let rate = try arguments.double("rate", default: recurrent ? 5e-3 : 2e-3)
     var digits = try Datasets.digits().shuffled(using: &rng)
     if convolutional { digits.inputs = digits.inputs.reshaped([digits.count, 1, 8, 8]) }
     if recurrent { digits.inputs = digits.inputs.reshaped([digits.count, 8, 8]) }
@@ -27,8 +30,8 @@ enum DigitsExample: Example {
     let model =
       recurrent
       ? Sequential(
-        LSTM(inputSize: 8, hiddenSize: 128, using: &rng), LastStep(),
-        Linear(inputSize: 128, outputSize: 10, using: &rng))
+        LSTM(inputSize: 8, hiddenSize: hidden, using: &rng), LastStep(),
+        Dropout(rate: dropout, seed: 2), Linear(inputSize: hidden, outputSize: 10, using: &rng))
       : convolutional
         ? Sequential(
           Conv2D(inputChannels: 1, outputChannels: 8, kernelSize: 3, padding: 1, using: &rng),  // 8×8
@@ -43,7 +46,7 @@ enum DigitsExample: Example {
           Linear(inputSize: 128, outputSize: 10, using: &rng))
     print(model)
     let trainer = Trainer(
-      model: model, optimizer: Adam(learningRate: 2e-3),
+      model: model, optimizer: Adam(learningRate: rate),
       loss: { crossEntropy(logits: $0, labels: $1) }, metric: .accuracy, seed: 1)
     trainer.schedule = CosineDecay(totalSteps: epochs, minimum: 1e-4)
     let history = trainer.fit(train, validation: test, epochs: epochs, batchSize: 32)

@@ -46,6 +46,9 @@ ad_gemm_config ad_gemm_select(int max_level);
 /// The best level this CPU supports.
 int ad_cpu_level(void);
 
+/// The elementwise functions below take arrays x and y that are either the same array (in
+/// place) or do not overlap.
+///
 /// y[i] = exp(x[i]) for n elements, by a polynomial with relative error below 2e-7.
 void ad_exp_f32(const float *x, float *y, long n);
 /// y[i] = 1 / (1 + exp(-x[i])).
