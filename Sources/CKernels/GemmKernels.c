@@ -90,6 +90,96 @@ __attribute__((target("avx2,fma"))) static void kernel_f64_avx2(long kc, const d
   }
 }
 
+// MARK: - AVX2 edge tiles: only the m rows that exist, masked loads and stores of C.
+
+// One kernel per row count, so that the accumulators stay in registers; the packed panels
+// are zero-padded, so the columns past n only need masking when C is read and written.
+#define DEFINE_AVX2_EDGE(T, V, WIDTH, ROWS, NAME, SET1, LOAD, FMA, ADD, MASKLOAD, MASKSTORE,  \
+                         MASK)                                                               \
+  __attribute__((target("avx2,fma"))) static void NAME(long kc, const T *a, const T *b,      \
+                                                       long ldb, T *c, long ldc,              \
+                                                       int accumulate, long n) {              \
+    V acc[ROWS][2];                                                                          \
+    for (int i = 0; i < ROWS; i++) acc[i][0] = acc[i][1] = SET1(0);                          \
+    for (long p = 0; p < kc; p++) {                                                          \
+      V b0 = LOAD(b), b1 = LOAD(b + WIDTH);                                                  \
+      for (int i = 0; i < ROWS; i++) {                                                       \
+        V x = SET1(a[i]);                                                                    \
+        acc[i][0] = FMA(x, b0, acc[i][0]);                                                   \
+        acc[i][1] = FMA(x, b1, acc[i][1]);                                                   \
+      }                                                                                      \
+      a += 6;                                                                                \
+      b += ldb;                                                                              \
+    }                                                                                        \
+    __m256i m0 = MASK(n), m1 = MASK(n - WIDTH);                                              \
+    for (int i = 0; i < ROWS; i++) {                                                         \
+      T *ci = c + i * ldc;                                                                   \
+      if (accumulate) {                                                                      \
+        acc[i][0] = ADD(acc[i][0], MASKLOAD(ci, m0));                                        \
+        acc[i][1] = ADD(acc[i][1], MASKLOAD(ci + WIDTH, m1));                                \
+      }                                                                                      \
+      MASKSTORE(ci, m0, acc[i][0]);                                                          \
+      MASKSTORE(ci + WIDTH, m1, acc[i][1]);                                                  \
+    }                                                                                        \
+  }
+
+/// All lanes j (of 8 ints) with j < n set.
+__attribute__((target("avx2"))) static inline __m256i lanes_f32(long n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n < 0 ? 0 : n > 8 ? 8 : n)),
+                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+/// All lanes j (of 4 longs) with j < n set.
+__attribute__((target("avx2"))) static inline __m256i lanes_f64(long n) {
+  return _mm256_cmpgt_epi64(_mm256_set1_epi64x(n < 0 ? 0 : n > 4 ? 4 : n),
+                            _mm256_setr_epi64x(0, 1, 2, 3));
+}
+
+#define DEFINE_AVX2_EDGE_F32(ROWS)                                                          \
+  DEFINE_AVX2_EDGE(float, __m256, 8, ROWS, edge_f32_avx2_##ROWS, _mm256_set1_ps,            \
+                   _mm256_loadu_ps, _mm256_fmadd_ps, _mm256_add_ps, _mm256_maskload_ps,     \
+                   _mm256_maskstore_ps, lanes_f32)
+#define DEFINE_AVX2_EDGE_F64(ROWS)                                                          \
+  DEFINE_AVX2_EDGE(double, __m256d, 4, ROWS, edge_f64_avx2_##ROWS, _mm256_set1_pd,          \
+                   _mm256_loadu_pd, _mm256_fmadd_pd, _mm256_add_pd, _mm256_maskload_pd,     \
+                   _mm256_maskstore_pd, lanes_f64)
+
+DEFINE_AVX2_EDGE_F32(1)
+DEFINE_AVX2_EDGE_F32(2)
+DEFINE_AVX2_EDGE_F32(3)
+DEFINE_AVX2_EDGE_F32(4)
+DEFINE_AVX2_EDGE_F32(5)
+DEFINE_AVX2_EDGE_F32(6)
+DEFINE_AVX2_EDGE_F64(1)
+DEFINE_AVX2_EDGE_F64(2)
+DEFINE_AVX2_EDGE_F64(3)
+DEFINE_AVX2_EDGE_F64(4)
+DEFINE_AVX2_EDGE_F64(5)
+DEFINE_AVX2_EDGE_F64(6)
+
+static void edge_f32_avx2(long kc, const float *a, const float *b, long ldb, float *c, long ldc,
+                          int accumulate, long m, long n) {
+  switch (m) {
+  case 1: edge_f32_avx2_1(kc, a, b, ldb, c, ldc, accumulate, n); break;
+  case 2: edge_f32_avx2_2(kc, a, b, ldb, c, ldc, accumulate, n); break;
+  case 3: edge_f32_avx2_3(kc, a, b, ldb, c, ldc, accumulate, n); break;
+  case 4: edge_f32_avx2_4(kc, a, b, ldb, c, ldc, accumulate, n); break;
+  case 5: edge_f32_avx2_5(kc, a, b, ldb, c, ldc, accumulate, n); break;
+  default: edge_f32_avx2_6(kc, a, b, ldb, c, ldc, accumulate, n); break;
+  }
+}
+
+static void edge_f64_avx2(long kc, const double *a, const double *b, long ldb, double *c,
+                          long ldc, int accumulate, long m, long n) {
+  switch (m) {
+  case 1: edge_f64_avx2_1(kc, a, b, ldb, c, ldc, accumulate, n); break;
+  case 2: edge_f64_avx2_2(kc, a, b, ldb, c, ldc, accumulate, n); break;
+  case 3: edge_f64_avx2_3(kc, a, b, ldb, c, ldc, accumulate, n); break;
+  case 4: edge_f64_avx2_4(kc, a, b, ldb, c, ldc, accumulate, n); break;
+  case 5: edge_f64_avx2_5(kc, a, b, ldb, c, ldc, accumulate, n); break;
+  default: edge_f64_avx2_6(kc, a, b, ldb, c, ldc, accumulate, n); break;
+  }
+}
+
 // MARK: - AVX-512: 6 rows × 2 vectors (32 floats or 16 doubles), 12 accumulators.
 
 __attribute__((target("avx512f,fma"))) static void kernel_f32_avx512(long kc, const float *a,
@@ -236,7 +326,8 @@ ad_gemm_config ad_gemm_select(int max_level) {
     config = (ad_gemm_config){kernel_f32_avx512, 6, 32, kernel_f64_avx512, 6, 16, "avx512",
                               edge_f32_avx512, edge_f64_avx512};
   } else if (level == AD_ISA_AVX2) {
-    config = (ad_gemm_config){kernel_f32_avx2, 6, 16, kernel_f64_avx2, 6, 8, "avx2", NULL, NULL};
+    config = (ad_gemm_config){kernel_f32_avx2, 6, 16, kernel_f64_avx2, 6, 8, "avx2",
+                              edge_f32_avx2, edge_f64_avx2};
   }
 #endif
   return config;

@@ -24,8 +24,8 @@ typedef void (*ad_gemm_edge_kernel_f64)(long kc, const double *a, const double *
                                         double *c, long ldc, int accumulate, long m, long n);
 
 /// The kernels and register-block sizes chosen for this CPU. The edge kernels are NULL
-/// where the instruction set has no masked stores; partial tiles then go through a
-/// scratch tile.
+/// where the instruction set has no masked stores (the portable kernels); partial tiles
+/// then go through a scratch tile.
 typedef struct {
   ad_gemm_kernel_f32 kernel_f32;
   long mr_f32, nr_f32;
