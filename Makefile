@@ -9,11 +9,18 @@ build:
 test:
 	$(SWIFT) test
 
+# Every example in quick mode, then the variants selected by a flag.
+VARIANTS = "digits --conv" "digits --lstm"
+
 examples:
 	$(SWIFT) build -c release --product examples
 	@for name in $$($(SWIFT) run -c release examples --names); do \
 	  echo "== $$name"; \
-	  $(SWIFT) run -c release examples $$name --quick || exit 1; \
+	  .build/release/examples $$name --quick || exit 1; \
+	done
+	@for variant in $(VARIANTS); do \
+	  echo "== $$variant"; \
+	  .build/release/examples $$variant --quick || exit 1; \
 	done
 
 notebooks:

@@ -45,7 +45,8 @@ enum CharLMExample: Example {
     let trainer = Trainer(
       model: model,
       optimizer: Adam(
-        learningRate: try arguments.double("rate", default: 2e-3), epsilonPlacement: .outsideSquareRoot),
+        learningRate: try arguments.double("rate", default: 2e-3),
+        epsilonPlacement: .outsideSquareRoot),
       loss: { crossEntropy(logits: $0, labels: $1) }, seed: seed)
     trainer.gradientClipNorm = 5
     let start = Date()

@@ -56,4 +56,18 @@ struct CharacterLanguageModelTests {
       after: try vocabulary.encode("ab"), count: 10, temperature: 0.5, using: &sampler)
     #expect(vocabulary.decode(sample) == "cdabcdabcd")
   }
+
+  @Test func saveAndLoadGiveIdenticalSamples() throws {
+    var rng = SeededGenerator(seed: 5)
+    let a = CharacterLanguageModel(vocabularySize: 6, embeddingSize: 3, hiddenSize: 5, using: &rng)
+    let b = CharacterLanguageModel(vocabularySize: 6, embeddingSize: 3, hiddenSize: 5, using: &rng)
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("lm-\(UUID()).st")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try a.save(to: url)
+    try b.load(from: url)
+    var (r1, r2) = (SeededGenerator(seed: 6), SeededGenerator(seed: 6))
+    #expect(
+      a.sample(after: [1, 2], count: 20, using: &r1)
+        == b.sample(after: [1, 2], count: 20, using: &r2))
+  }
 }

@@ -37,10 +37,11 @@ struct SequenceDataTests {
     var total = 0.0
     for (sequence, steps) in zip(sequences, labels) {
       let logits = model(Var(sequence.reshaped([1, sequence.shape[0], 2])))
-      total += crossEntropy(
-        logits: logits, labels: Var(Tensor(steps.map(Double.init), shape: [1, steps.count])),
-        reduction: .sum
-      ).value.scalar
+      total +=
+        crossEntropy(
+          logits: logits, labels: Var(Tensor(steps.map(Double.init), shape: [1, steps.count])),
+          reduction: .sum
+        ).value.scalar
     }
     let steps = Double(lengths.reduce(0, +))
     #expect(abs(padded.value.scalar - total / steps) < 1e-12)

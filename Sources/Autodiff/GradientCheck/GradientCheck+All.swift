@@ -17,7 +17,8 @@ extension GradientCheck {
     sum, sumAlongAxis, sumKeepingDimensions, mean, meanAlongAxis, max, maxAlongAxis, logSumExp,
     // Softmax and losses.
     softmax, softmaxAxis0, logSoftmax, meanSquaredError, binaryCrossEntropy, binaryCrossEntropySum,
-    binaryCrossEntropyLogits, crossEntropy, crossEntropySmoothed, crossEntropyIgnoringPadding, crossEntropySoft, nllLoss,
+    binaryCrossEntropyLogits, crossEntropy, crossEntropySmoothed, crossEntropyIgnoringPadding,
+    crossEntropySoft, nllLoss,
     gaussianKLDivergence,
     // Layers' building blocks.
     dropout, standardNormal, composite, compositeChain, compositeRepeated, unfold, lstmCellState,

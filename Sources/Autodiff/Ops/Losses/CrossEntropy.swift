@@ -77,10 +77,11 @@ public func crossEntropy(logits: Var, probabilities targets: Var, reduction: Red
       let rowSums = t.sum(along: 1, keepingDimensions: true)
       let scaled =
         mean
-        ? s / Var.piecewiseConstant("targetRows", args: [t]) { args, value in
-          let t = args[0].value
-          value.assign(Tensor(scalar: Double(Kernels.rowsWithTargets(t)), dtype: t.dtype))
-        } : s
+        ? s
+          / Var.piecewiseConstant("targetRows", args: [t]) { args, value in
+            let t = args[0].value
+            value.assign(Tensor(scalar: Double(Kernels.rowsWithTargets(t)), dtype: t.dtype))
+          } : s
       return [
         scaled * (x.softmax() * rowSums - t),
         scaled * (-x.logSoftmax()),
