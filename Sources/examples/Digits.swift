@@ -34,10 +34,11 @@ enum DigitsExample: Example {
         Dropout(rate: dropout, seed: 2), Linear(inputSize: hidden, outputSize: 10, using: &rng))
       : convolutional
         ? Sequential(
-          Conv2D(inputChannels: 1, outputChannels: 8, kernelSize: 3, padding: 1, using: &rng),  // 8×8
-          Activation(.relu), MaxPool2D(size: 2),  // 4×4
+          // 8×8 maps, pooled to 4×4, then to 2×2.
+          Conv2D(inputChannels: 1, outputChannels: 8, kernelSize: 3, padding: 1, using: &rng),
+          Activation(.relu), MaxPool2D(size: 2),
           Conv2D(inputChannels: 8, outputChannels: 16, kernelSize: 3, padding: 1, using: &rng),
-          Activation(.relu), MaxPool2D(size: 2),  // 2×2
+          Activation(.relu), MaxPool2D(size: 2),
           Flatten(), Linear(inputSize: 16 * 2 * 2, outputSize: 10, using: &rng))
         : Sequential(
           Linear(inputSize: 64, outputSize: 128, initialization: .he, using: &rng),
