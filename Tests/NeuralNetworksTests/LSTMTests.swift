@@ -125,6 +125,24 @@ struct LSTMTests {
     #expect(history.epochs.last!.trainingMetric! >= 0.98)
   }
 
+  /// The unrolled graph is built for one batch size and length: evaluating it with another
+  /// input shape stops with a message naming the layer.
+  @Test func aBuiltGraphRefusesAnotherSequenceShape() async {
+    await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+      var rng = SeededGenerator(seed: 8)
+      let lstm = LSTM(inputSize: 3, hiddenSize: 4, using: &rng)
+      let x = Var(Tensor.zeros([2, 5, 3], dtype: .float32))
+      let y = lstm(x).sum()
+      x.set(Tensor.zeros([2, 7, 3], dtype: .float32))
+      y.evaluate()
+    }.map { result in
+      let text = String(decoding: result.standardErrorContent, as: UTF8.self)
+      #expect(
+        text.contains(
+          "LSTM(3 → 4): built for an input of shape [2, 5, 3], evaluated with [2, 7, 3]"))
+    }
+  }
+
   @Test func saveAndLoadRoundTrip() throws {
     var rng = SeededGenerator(seed: 5)
     let a = LSTM(inputSize: 3, hiddenSize: 4, using: &rng)

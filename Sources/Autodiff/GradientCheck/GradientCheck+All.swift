@@ -9,8 +9,10 @@ extension GradientCheck {
     exp, log, sqrt, abs, square, reciprocal, sin, cos, tan, tanh, sigmoid, relu, leakyRelu,
     elu, softplus, clamp, sign,
     // Matrix and shape.
-    matmul, matmulLarge, matmulTransposedA, matmulTransposedB, matmulTransposedBoth,
-    transpose, permute, reshape, slice, pad, concatenate, split, stack, gather, gatherColumns,
+    matmul, matmulLarge, matmulTransposedA, matmulTransposedB, matmulTransposedBoth, matmulRows,
+    matmulRowsTransposed,
+    transpose, permute, reshape, slice, last, pad, shapeGuard, concatenate, split, stack, gather,
+    gatherColumns,
     gatherRows,
     broadcast, sumToShape, oneHot,
     // Reductions.

@@ -1,15 +1,20 @@
 extension Var {
   /// Backpropagates from this node: adds ∂self/∂v to the `grad` of every node v below it.
   ///
-  /// The sweep seeds this node's gradient with ones (or `seed`, which has this node's shape),
+  /// The sweep seeds this node's gradient with 1 (or `seed`, which has this node's shape),
   /// then visits the nodes in reverse topological order, so each node has its complete
   /// gradient before it passes it on. Leaf gradients accumulate: calling `backward()` twice
   /// without ``zeroGrad()`` adds the gradients twice, which is how gradients of several
-  /// losses are summed. Intermediate gradients are recomputed on every pass.
+  /// losses are summed. Intermediate gradients are recomputed on every pass. If a leaf
+  /// changed since the graph was last evaluated, the graph is evaluated first, so the
+  /// gradients are those at the current values.
   ///
-  /// - Parameter seed: ∂L/∂self; ones by default (for a scalar loss, dL/dL = 1).
+  /// - Parameter seed: ∂L/∂self, of this node's shape. It may be left out only when this
+  ///   node holds one number (a loss), where it is 1: for an output of several numbers the
+  ///   gradient of what is wanted (their sum, say) must be said.
   public func backward(_ seed: Tensor? = nil) {
     let below = nodesBelow()
+    evaluateIfOutOfDate(below)
     for node in below where !node.isLeaf { node.isGradStale = true }
     if !isLeaf { isGradStale = true }
     if let seed {
@@ -18,6 +23,10 @@ extension Var {
         "backward: seed of shape \(seed.shape) for a node of shape \(value.shape)")
       accumulateGradient(seed)
     } else {
+      require(
+        value.count == 1,
+        "backward: the output has shape \(value.shape); pass a seed of that shape (∂L/∂output), or reduce the output to a scalar, with sum() say"
+      )
       accumulateGradient(Tensor(repeating: 1, shape: value.shape, dtype: value.dtype))
     }
     propagate(from: self)

@@ -15,11 +15,24 @@ extension Var {
   ///   optimizer.update(parameters)
   /// }
   /// ```
+  ///
+  /// A backward pass re-evaluates by itself when a leaf changed since the last evaluation,
+  /// so its gradients always belong to the current values.
   public func evaluate() {
-    for node in nodesBelow() {
-      guard let op = node.creator else { continue }
-      op.forward(op.args, &node.value)
-    }
-    if let op = creator { op.forward(op.args, &value) }
+    for node in nodesBelow() { node.recompute() }
+    recompute()
+  }
+
+  /// Runs this node's op again on its arguments' current values.
+  @inline(__always)
+  func recompute() {
+    guard let op = creator else { return }
+    op.forward(op.args, &value)
+    version = Var.versionSum(op.args)
+  }
+
+  /// Re-evaluates the graph below this node if any leaf changed since it was computed.
+  func evaluateIfOutOfDate(_ below: [Var]) {
+    if isOutOfDate || below.contains(where: \.isOutOfDate) { evaluate() }
   }
 }

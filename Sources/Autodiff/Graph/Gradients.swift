@@ -17,7 +17,8 @@
 ///   - output: The node to differentiate.
 ///   - inputs: The nodes to differentiate with respect to. An input that `output` does
 ///     not depend on gets zeros.
-///   - seed: ∂L/∂output; ones by default.
+///   - seed: ∂L/∂output, of the output's shape; 1 by default when the output holds one
+///     number, and required otherwise.
 ///   - createGraph: Whether to record the gradient computation for further differentiation.
 /// - Returns: One gradient per input, each with the input's shape.
 public func gradients(
@@ -35,6 +36,11 @@ func gradients(
   of output: Var, withRespectTo inputs: [Var], seed: Var?, createGraph: Bool,
   stoppingAtInputs: Bool
 ) -> [Var] {
+  require(
+    seed != nil || output.value.count == 1,
+    "gradients: the output has shape \(output.shape); pass a seed of that shape (∂L/∂output), or reduce the output to a scalar, with sum() say"
+  )
+  if !stoppingAtInputs { output.evaluateIfOutOfDate(output.nodesBelow()) }
   func sweep() -> [Var] {
     var grads: [ObjectIdentifier: Var] = [:]
     grads[ObjectIdentifier(output)] =

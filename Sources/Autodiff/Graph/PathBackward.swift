@@ -30,6 +30,9 @@ public enum PathBackward {
   /// ``Var/backward(_:)``, and returns the visit counts.
   @discardableResult
   public static func run(from output: Var) -> Visits {
+    require(
+      output.value.count == 1,
+      "PathBackward: the output has shape \(output.shape); reduce it to a scalar first")
     var visits = Visits()
     let seed = Tensor(repeating: 1, shape: output.shape, dtype: output.dtype)
     noGrad { visit(output, Var.constant(seed), &visits) }

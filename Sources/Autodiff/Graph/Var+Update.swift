@@ -7,7 +7,10 @@ extension Var {
     require(
       isLeaf, "updateValue: \(name ?? "node") is computed by \(creator!.name), not a leaf")
     let dtype = value.dtype
-    defer { if value.dtype != dtype { value = value.converted(to: dtype) } }
+    defer {
+      if value.dtype != dtype { value = value.converted(to: dtype) }
+      version += 1
+    }
     return try body(&value)
   }
 }

@@ -37,6 +37,11 @@ public final class Var {
   /// Set at the start of a backward pass on intermediate nodes: the next contribution
   /// overwrites `grad` instead of adding to it.
   @exclusivity(unchecked) var isGradStale = false
+  /// Counts the changes of the value: a leaf's grows on every ``set(_:)`` or
+  /// ``updateValue(_:)``; a derived node's is the sum of its arguments' versions when it was
+  /// last computed. Versions only grow, so a node is out of date exactly when the sum of its
+  /// arguments' versions is no longer its own (see ``isOutOfDate``).
+  @exclusivity(unchecked) var version = 0
 
   /// A leaf holding `value`.
   public init(_ value: Tensor, name: String? = nil, requiresGrad: Bool = true) {
@@ -75,6 +80,7 @@ public final class Var {
     var value = Tensor(shape: [], buffer: emptyBuffer)
     forward(args, &value)
     self.value = value
+    self.version = Var.versionSum(args)
     if GradientMode.isEnabled {
       var requires = false
       for arg in args where arg.requiresGrad {
@@ -97,6 +103,21 @@ public final class Var {
   public func set(_ newValue: Tensor) {
     require(isLeaf, "set: \(name ?? "node") is computed by \(creator!.name), not a leaf")
     value = newValue.converted(to: value.dtype)
+    version += 1
+  }
+
+  /// The sum of the arguments' versions.
+  @inline(__always)
+  static func versionSum(_ args: [Var]) -> Int {
+    var total = 0
+    for arg in args { total &+= arg.version }
+    return total
+  }
+
+  /// Whether an argument changed since this node was computed (never, for a leaf).
+  var isOutOfDate: Bool {
+    guard let op = creator else { return false }
+    return Var.versionSum(op.args) != version
   }
 
   /// The value's shape.

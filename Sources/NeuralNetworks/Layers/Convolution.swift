@@ -33,6 +33,7 @@ public final class Conv2D: Module {
   public override func callAsFunction(_ x: Var) -> Var {
     require(x.rank == 4, "Conv2D: input must be [n, channels, height, width], got \(x.shape)")
     let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
+    let x = x.guardingShape(for: summary)
     let outHeight = (h + 2 * padding - kernelSize) / stride + 1
     let outWidth = (w + 2 * padding - kernelSize) / stride + 1
     let columns = x.unfolded(kernelSize: kernelSize, stride: stride, padding: padding)
@@ -58,6 +59,7 @@ public final class MaxPool2D: Module {
     require(
       x.rank == 4, "MaxPool2D: input must be [n, channels, height, width], got \(x.shape)")
     let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let x = x.guardingShape(for: summary)
     let patches = x.reshaped([n * c, 1, h, w]).unfolded(kernelSize: size, stride: size)
     return patches.max(along: 1).reshaped([n, c, h / size, w / size])
   }

@@ -42,15 +42,8 @@ public final class Linear: Module {
   /// `[…, inputSize]` (every step of a sequence `[batch, time, inputSize]`, for instance).
   public override func callAsFunction(_ x: Var) -> Var {
     require(
-      x.rank >= 1 && x.shape.last == inputSize,
-      "Linear(\(inputSize) → \(outputSize)): input of shape \(x.shape) does not end in \(inputSize)"
-    )
-    guard x.rank != 2 else { return affine(x) }
-    let rows = x.reshaped([-1, inputSize])
-    return affine(rows).reshaped(Array(x.shape.dropLast()) + [outputSize])
-  }
-
-  private func affine(_ x: Var) -> Var {
+      x.rank >= 2 && x.shape.last == inputSize,
+      "Linear(\(inputSize) → \(outputSize)): input of shape \(x.shape) is not [..., \(inputSize)]")
     let product = x.matmul(weight)
     return bias.map { product + $0 } ?? product
   }

@@ -64,7 +64,7 @@ public final class GRU: RecurrentLayer {
   public override func unrolled(_ input: Var, initialState: [Var]? = nil) -> (
     outputs: [Var], final: [Var]
   ) {
-    let (batch, steps) = dimensions(of: input)
+    let (batch, steps, input) = dimensions(of: input)
     let h3 = 3 * hiddenSize
     var h = states(initialState, batch: batch, dtype: input.dtype)[0]
     let projections = Self.inputProjections(input, weight: inputWeight, bias: inputBias)

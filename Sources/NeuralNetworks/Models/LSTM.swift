@@ -82,7 +82,7 @@ public final class LSTM: RecurrentLayer {
   public override func unrolled(_ input: Var, initialState: [Var]? = nil) -> (
     outputs: [Var], final: [Var]
   ) {
-    let (batch, steps) = dimensions(of: input)
+    let (batch, steps, input) = dimensions(of: input)
     let initial = states(initialState, batch: batch, dtype: input.dtype)
     var (h, c) = (initial[0], initial[1])
     let projections = Self.inputProjections(input, weight: inputWeight, bias: bias)
@@ -103,7 +103,7 @@ public final class LSTM: RecurrentLayer {
   /// backward is backpropagation through time in one sweep; ``unrolled(_:initialState:)``
   /// builds the same computation step by step, with a node per step to inspect.
   public override func callAsFunction(_ input: Var) -> Var {
-    let (batch, steps) = dimensions(of: input)
+    let (batch, steps, input) = dimensions(of: input)
     let zeros = states(nil, batch: batch, dtype: input.dtype)[0]
     let hidden = Var.lstmSequence(
       inputProjections: Self.inputProjections(input, weight: inputWeight, bias: bias),

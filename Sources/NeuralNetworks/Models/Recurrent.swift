@@ -46,12 +46,13 @@ open class RecurrentLayer: Module {
     Var.stack(unrolled(input).outputs, along: 1)
   }
 
-  /// Checks the input's shape and returns its batch size and length.
-  func dimensions(of input: Var) -> (batch: Int, steps: Int) {
+  /// Checks the input's shape and returns its batch size and length, and the input guarded
+  /// against a change of shape: the unrolled graph is built for this batch size and length.
+  func dimensions(of input: Var) -> (batch: Int, steps: Int, input: Var) {
     require(
       input.rank == 3 && input.shape[2] == inputSize && input.shape[1] > 0,
       "\(summary): expected input [batch, time, \(inputSize)] with time ≥ 1, got \(input.shape)")
-    return (input.shape[0], input.shape[1])
+    return (input.shape[0], input.shape[1], input.guardingShape(for: summary))
   }
 
   /// The initial states: the given ones, checked, or zeros.
@@ -82,8 +83,7 @@ public final class LastStep: Module {
 
   public override func callAsFunction(_ x: Var) -> Var {
     require(x.rank == 3, "LastStep: expected [batch, time, features], got \(x.shape)")
-    let t = x.shape[1]
-    return x.sliced(along: 1, (t - 1)..<t).reshaped([x.shape[0], x.shape[2]])
+    return x.last(along: 1)
   }
 
   public override var summary: String { "LastStep" }

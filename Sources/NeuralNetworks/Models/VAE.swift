@@ -184,9 +184,9 @@ public final class VAE: Module {
       "VAE: target \(target.shape) and input \(input.shape) differ")
     let (mean, logVariance) = encode(input)
     let logits = decodedLogits(latentSample(mean: mean, logVariance: logVariance))
-    let images = Double(input.shape[0])
     let reconstruction =
-      binaryCrossEntropy(logits: logits, expected: target, reduction: .sum) * (1 / images)
+      binaryCrossEntropy(logits: logits, expected: target, reduction: .sum)
+      / input.count(along: 0)
     let klDivergence = gaussianKLDivergence(
       mean: mean, logVariance: logVariance, reduction: .mean)
     let loss = beta == 1 ? reconstruction + klDivergence : reconstruction + klDivergence * beta

@@ -15,6 +15,10 @@ extension Var {
     return Var(
       op: "unfold", args: [self],
       forward: { args, value in
+        require(
+          args[0].shape == geometry.imageShape,
+          "unfold: built for an image of shape \(geometry.imageShape), evaluated with \(args[0].shape); build the graph again for the new shape"
+        )
         value.prepare(shape: geometry.columnsShape, dtype: args[0].dtype)
         geometry.transfer(
           image: args[0].value, columns: value.buffer.pointer, dtype: value.dtype, toColumns: true)
@@ -34,6 +38,10 @@ extension Var {
     Var(
       op: "fold", args: [self],
       forward: { args, value in
+        require(
+          args[0].shape == geometry.columnsShape,
+          "fold: built for patches of shape \(geometry.columnsShape), evaluated with \(args[0].shape); build the graph again for the new shape"
+        )
         value.prepare(shape: geometry.imageShape, dtype: args[0].dtype)
         value.fill(with: 0)
         geometry.transfer(image: value.buffer.pointer, columns: args[0].value, dtype: value.dtype)

@@ -8,6 +8,10 @@ extension Var {
   /// ```
   /// The transposed products run without materializing a transpose.
   ///
+  /// This node may also have more than two axes, `[…, m, k]`: its rows are then all the
+  /// vectors along its last axis, and the product is `[…, m, n]`, as a ``Linear`` layer
+  /// applies to every step of a sequence `[batch, time, features]`.
+  ///
   /// - Parameter other: A matrix with as many rows as this one has columns.
   /// - Returns: A node of shape `[rows, other.columns]`.
   /// - Complexity: O(rows · columns · other.columns).
@@ -31,6 +35,10 @@ extension Var {
     -> Var
   {
     let name = "matmul"
+    require(
+      (rank == 2 || (rank > 2 && !ta)) && other.rank == 2,
+      "\(name): \(shape)\(ta ? "ᵀ" : "") × \(other.shape)\(tb ? "ᵀ" : ""): the right operand must be a matrix, and the left one a matrix or (untransposed) a stack of rows [..., k]"
+    )
     return Var(
       op: name, args: [self, other], infix: ta || tb ? nil : "·",
       forward: { args, value in
@@ -38,6 +46,18 @@ extension Var {
       },
       vectorJacobianProduct: { args, _, s in
         let (a, b) = (args[0], args[1])
+        if a.rank > 2 {
+          // The rows of a and s, as matrices.
+          let (rows, upstream) = (
+            a.reshaped([-1, a.shape.last!]), s.reshaped([-1, s.shape.last!])
+          )
+          return [
+            s.matmul(b, transposingOther: !tb),
+            tb
+              ? upstream.matmul(rows, transposingSelf: true)
+              : rows.matmul(upstream, transposingSelf: true),
+          ]
+        }
         switch (ta, tb) {
         case (false, false):
           return [s.matmul(b, transposingOther: true), a.matmul(s, transposingSelf: true)]
@@ -75,29 +95,40 @@ extension Var {
 }
 
 extension Kernels {
-  /// value = op(a) · op(b) for matrices, with a shape check that names both shapes.
+  /// value = op(a) · op(b), with a shape check that names both shapes. `a` may be a stack
+  /// of rows `[…, k]` (untransposed): the product is then `[…, n]`.
   static func matrixProduct(
     _ a: Tensor, _ b: Tensor, _ ta: Bool, _ tb: Bool, into value: inout Tensor, op: String
   ) {
     require(
-      a.rank == 2 && b.rank == 2, "\(op): \(a.shape) × \(b.shape): both operands must be matrices")
+      a.rank >= 2 && b.rank == 2 && (a.rank == 2 || !ta),
+      "\(op): \(a.shape) × \(b.shape): the operands must be matrices (or rows [..., k] × a matrix)")
     require(a.dtype == b.dtype, "\(op): dtypes \(a.dtype) and \(b.dtype) differ")
-    let (m, k) = ta ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
+    let (rows, columns) = matrixView(a)
+    let (m, k) = ta ? (columns, rows) : (rows, columns)
     let (k2, n) = tb ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
     require(
       k == k2,
       "\(op): \(a.shape)\(ta ? "ᵀ" : "") × \(b.shape)\(tb ? "ᵀ" : ""): inner dimensions \(k) and \(k2) differ"
     )
-    value.prepare(shape: [m, n], dtype: a.dtype)
+    value.prepare(shape: ta ? [m, n] : Array(a.shape.dropLast()) + [n], dtype: a.dtype)
     gemm(a, ta, b, tb, m: m, n: n, k: k, into: value.buffer.pointer, accumulate: false)
   }
 
-  /// c += op(a) · op(b), where c is the storage of a matrix of the product's shape.
+  /// A tensor seen as a matrix: all its vectors along the last axis as rows.
+  static func matrixView(_ t: Tensor) -> (rows: Int, columns: Int) {
+    let columns = t.shape.last ?? 1
+    return (columns == 0 ? 0 : t.count / columns, columns)
+  }
+
+  /// c += op(a) · op(b), where c is the storage of a matrix of the product's shape; `a` and
+  /// `b` are seen as matrices by ``matrixView(_:)``.
   static func gemmInto(
     _ c: UnsafeMutableRawPointer, _ a: Tensor, _ ta: Bool, _ b: Tensor, _ tb: Bool
   ) {
-    let (m, k) = ta ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
-    let n = tb ? b.shape[0] : b.shape[1]
+    let (rows, columns) = matrixView(a)
+    let (m, k) = ta ? (columns, rows) : (rows, columns)
+    let n = tb ? matrixView(b).rows : matrixView(b).columns
     gemm(a, ta, b, tb, m: m, n: n, k: k, into: c, accumulate: true)
   }
 
@@ -105,16 +136,17 @@ extension Kernels {
     _ a: Tensor, _ ta: Bool, _ b: Tensor, _ tb: Bool, m: Int, n: Int, k: Int,
     into c: UnsafeMutableRawPointer, accumulate: Bool
   ) {
+    let (lda, ldb) = (matrixView(a).columns, matrixView(b).columns)
     switch a.dtype {
     case .float32:
       gemm(
         Float.self, transA: ta, transB: tb, m: m, n: n, k: k, a: a.pointer(as: Float.self),
-        lda: a.shape[1], b: b.pointer(as: Float.self), ldb: b.shape[1],
+        lda: lda, b: b.pointer(as: Float.self), ldb: ldb,
         c: c.assumingMemoryBound(to: Float.self), ldc: n, accumulate: accumulate)
     case .float64:
       gemm(
         Double.self, transA: ta, transB: tb, m: m, n: n, k: k, a: a.pointer(as: Double.self),
-        lda: a.shape[1], b: b.pointer(as: Double.self), ldb: b.shape[1],
+        lda: lda, b: b.pointer(as: Double.self), ldb: ldb,
         c: c.assumingMemoryBound(to: Double.self), ldc: n, accumulate: accumulate)
     }
     withExtendedLifetime((a, b)) {}
@@ -133,6 +165,12 @@ extension GradientCheck {
   ) { $0[0].matmul($0[1], transposingSelf: true) }
   public static let matmulTransposedB = GradientCheck(
     "matmul (A·Bᵀ)", inputs: [.init([3, 4]), .init([5, 4])]
+  ) { $0[0].matmul($0[1], transposingOther: true) }
+  public static let matmulRows = GradientCheck(
+    "matmul (rows [b, t, k] × [k, n])", inputs: [.init([2, 3, 4]), .init([4, 5])]
+  ) { $0[0].matmul($0[1]) }
+  public static let matmulRowsTransposed = GradientCheck(
+    "matmul (rows [b, t, k] × [n, k]ᵀ)", inputs: [.init([2, 3, 4]), .init([5, 4])]
   ) { $0[0].matmul($0[1], transposingOther: true) }
   public static let matmulTransposedBoth = GradientCheck(
     "matmul (Aᵀ·Bᵀ)", inputs: [.init([4, 3]), .init([5, 4])]

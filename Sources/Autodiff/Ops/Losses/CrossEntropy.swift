@@ -75,13 +75,7 @@ public func crossEntropy(logits: Var, probabilities targets: Var, reduction: Red
     vectorJacobianProduct: { args, _, s in
       let (x, t) = (args[0], args[1])
       let rowSums = t.sum(along: 1, keepingDimensions: true)
-      let scaled =
-        mean
-        ? s
-          / Var.piecewiseConstant("targetRows", args: [t]) { args, value in
-            let t = args[0].value
-            value.assign(Tensor(scalar: Double(Kernels.rowsWithTargets(t)), dtype: t.dtype))
-          } : s
+      let scaled = mean ? s / t.targetRowCount() : s
       return [
         scaled * (x.softmax() * rowSums - t),
         scaled * (-x.logSoftmax()),
@@ -101,6 +95,18 @@ public func crossEntropy(logits: Var, probabilities targets: Var, reduction: Red
         t.accumulateGradient(logP)
       }
     })
+}
+
+extension Var {
+  /// The number of rows of a target matrix that have a nonzero entry (at least 1), as a
+  /// node recomputed on every evaluation: the divisor of a mean over the rows that have a
+  /// target. No gradient flows through it.
+  func targetRowCount() -> Var {
+    .piecewiseConstant("targetRows", args: [self]) { args, value in
+      let t = args[0].value
+      value.assign(Tensor(scalar: Double(Kernels.rowsWithTargets(t)), dtype: t.dtype))
+    }
+  }
 }
 
 /// Storage that a forward writes and the matching backward reads: a value saved for the

@@ -11,8 +11,8 @@ public func gaussianKLDivergence(mean mu: Var, logVariance: Var, reduction: Redu
     mu.shape == logVariance.shape,
     "gaussianKLDivergence: mean \(mu.shape) and log-variance \(logVariance.shape) differ")
   let total = ((logVariance.exp() + mu.squared() - logVariance - 1) * 0.5).sum()
-  let n = mu.rank >= 2 ? Double(mu.shape[0]) : 1
-  return reduction == .mean ? total * (1 / n) : total
+  guard reduction == .mean, mu.rank >= 2 else { return total }
+  return total / mu.count(along: 0)
 }
 
 extension GradientCheck {

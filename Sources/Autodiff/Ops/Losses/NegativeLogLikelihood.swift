@@ -1,5 +1,6 @@
 /// The negative log-likelihood of class labels under log-probabilities (e.g. from
-/// ``Var/logSoftmax(along:)``): −(1/n) Σᵢ logPᵢ[labelᵢ]. Composed from one-hot, multiply and
+/// ``Var/logSoftmax(along:)``): −(1/n) Σᵢ logPᵢ[labelᵢ], the mean over the n rows whose
+/// label is not −1 (padding). Composed from one-hot, multiply and
 /// sum, so `nllLoss(logSoftmax(x))` equals `crossEntropy(logits:labels:labelSmoothing:reduction:)`.
 ///
 /// Backward: ∂L/∂logP = −onehot(labels) / n.
@@ -7,10 +8,9 @@ public func nllLoss(logProbabilities: Var, labels: Var, reduction: Reduction = .
   require(
     logProbabilities.rank == 2 && labels.shape == [logProbabilities.shape[0]],
     "nllLoss: log-probabilities \(logProbabilities.shape) and labels \(labels.shape) differ")
-  let picked =
-    -(logProbabilities
-    * labels.oneHot(classes: logProbabilities.shape[1], dtype: logProbabilities.dtype)).sum()
-  return reduction == .mean ? picked * (1 / Double(logProbabilities.shape[0])) : picked
+  let targets = labels.oneHot(classes: logProbabilities.shape[1], dtype: logProbabilities.dtype)
+  let picked = -(logProbabilities * targets).sum()
+  return reduction == .mean ? picked / targets.targetRowCount() : picked
 }
 
 extension GradientCheck {

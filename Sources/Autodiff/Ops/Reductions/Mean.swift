@@ -1,15 +1,18 @@
 extension Var {
-  /// The mean of all elements, composed as `sum() / count`.
+  /// The mean of all elements, composed as `sum() / count()`. The count is a node of its
+  /// own, so the mean follows a change of shape when the graph is evaluated again.
   ///
   /// Backward: ∂L/∂x = s / count for every element.
-  public func mean() -> Var { sum() * (1 / Double(Swift.max(value.count, 1))) }
+  public func mean() -> Var {
+    require(value.count > 0, "mean: no elements in shape \(shape)")
+    return sum() / count()
+  }
 
-  /// The mean along `axis`, composed from ``sum(along:keepingDimensions:)``.
+  /// The mean along `axis`, composed as `sum(along:) / count(along:)`.
   ///
   /// Backward: ∂L/∂x = s / n broadcast back along `axis`, n = the axis length.
   public func mean(along axis: Int, keepingDimensions: Bool = false) -> Var {
-    let n = shape[normalizedAxis(axis, op: "mean")]
-    return sum(along: axis, keepingDimensions: keepingDimensions) * (1 / Double(n))
+    sum(along: axis, keepingDimensions: keepingDimensions) / count(along: axis)
   }
 }
 

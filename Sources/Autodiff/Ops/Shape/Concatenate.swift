@@ -77,9 +77,14 @@ extension Var {
     for part in parts {
       require(part.shape == shape, "stack: shapes \(shape) and \(part.shape) differ")
     }
-    var expanded = shape
-    expanded.insert(1, at: axis)
-    return concatenate(parts.map { $0.reshaped(expanded) }, along: axis)
+    let expanded = parts.map { part in
+      part.reshaped(name: "expand") { shape in
+        var expanded = shape
+        expanded.insert(1, at: axis)
+        return expanded
+      }
+    }
+    return concatenate(expanded, along: axis)
   }
 }
 

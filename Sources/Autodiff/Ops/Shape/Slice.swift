@@ -28,6 +28,44 @@ extension Var {
       })
   }
 
+  /// The last position along `axis`, with that axis removed: `[batch, time, features]` →
+  /// `[batch, features]` along axis 1. The position is found again at every evaluation, so
+  /// it stays the last one when the length changes.
+  ///
+  /// Backward: s goes to the last position; the others receive zero.
+  public func last(along axis: Int) -> Var {
+    let axis = normalizedAxis(axis, op: "last")
+    require(shape[axis] > 0, "last: axis \(axis) of shape \(shape) is empty")
+    return Var(
+      op: "last", args: [self],
+      forward: { args, value in
+        var shape = args[0].shape
+        let length = shape.remove(at: axis)
+        require(length > 0, "last: axis \(axis) of shape \(args[0].shape) is empty")
+        value.prepare(shape: shape, dtype: args[0].dtype)
+        Kernels.copyAlongAxis(
+          from: args[0].value, start: length - 1, into: value.buffer.pointer,
+          shape: keptShape(args[0].shape, axis), start: 0, axis: axis, count: 1,
+          accumulate: false)
+      },
+      vectorJacobianProduct: { args, _, s in
+        let length = args[0].shape[axis]
+        let kept = s.reshaped(name: "expand") { shape in
+          var expanded = shape
+          expanded.insert(1, at: axis)
+          return expanded
+        }
+        return [kept.padded(along: axis, before: length - 1, toLength: length)]
+      },
+      backward: { args, _, s in
+        guard let g = args[0].gradientPointer() else { return }
+        let length = args[0].shape[axis]
+        Kernels.copyAlongAxis(
+          from: s.reshaped(keptShape(args[0].shape, axis)), start: 0, into: g,
+          shape: args[0].shape, start: length - 1, axis: axis, count: 1, accumulate: true)
+      })
+  }
+
   /// Rows `range` of a matrix (axis 0).
   public func rows(_ range: Range<Int>) -> Var { sliced(along: 0, range) }
 
@@ -112,6 +150,9 @@ extension Kernels {
 extension GradientCheck {
   public static let slice = GradientCheck("slice", inputs: [.init([4, 5])]) {
     $0[0].sliced(along: 1, 1..<4) * $0[0].rows(0..<4).columns(2..<5)
+  }
+  public static let last = GradientCheck("last (axis)", inputs: [.init([2, 3, 4])]) {
+    $0[0].last(along: 1)
   }
   public static let pad = GradientCheck("pad", inputs: [.init([2, 3])]) {
     $0[0].padded(along: 0, before: 1, toLength: 4)
