@@ -38,6 +38,23 @@ open class Module: CustomStringConvertible {
   /// The number of trainable scalars.
   public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
 
+  /// The module's own state that is not trained by gradients but used in evaluation, such
+  /// as batch normalization's running averages: leaves that are saved and loaded with the
+  /// parameters.
+  open var ownBuffers: [Var] { [] }
+
+  /// Every buffer: this module's own, then its children's.
+  public var buffers: [Var] { ownBuffers + children.flatMap(\.buffers) }
+
+  /// The module's own sources of randomness, such as dropout's: a checkpoint saves their
+  /// state, so that a resumed run draws what an uninterrupted one would.
+  open var ownRandomSources: [RandomSource] { [] }
+
+  /// Every random source: this module's own, then its children's.
+  public var randomSources: [RandomSource] {
+    ownRandomSources + children.flatMap(\.randomSources)
+  }
+
   /// Applies the module.
   open func callAsFunction(_ input: Var) -> Var {
     fatalError("\(type(of: self)) does not override callAsFunction(_:)")

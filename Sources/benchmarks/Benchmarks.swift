@@ -7,7 +7,7 @@ import NeuralNetworks
 ///     swift run -c release benchmarks [WORKLOAD …] [--threads N] [--quick] [--batch N] [--sequence N]
 @main
 enum Benchmarks {
-  static let workloads: [(name: String, run: @Sendable (Options) -> Void)] = [
+  static let workloads: [(name: String, run: @Sendable (Options) throws -> Void)] = [
     ("gemm", gemm), ("mlp-mnist", mlpMNIST), ("mlp-qs", mlpQS), ("lstm", lstm),
     ("scalar-mlp", scalarMLP), ("hopfield", hopfield), ("autoencoder", autoencoder),
     ("charlm", charLM),
@@ -54,8 +54,12 @@ enum Benchmarks {
       }
     }
     let selected = names.isEmpty ? workloads : workloads.filter { names.contains($0.name) }
-    ComputeSettings.withThreads(options.threads) {
-      for workload in selected { workload.run(options) }
+    do {
+      try ComputeSettings.withThreads(options.threads) {
+        for workload in selected { try workload.run(options) }
+      }
+    } catch {
+      fail("\(error)")
     }
   }
 
@@ -68,13 +72,13 @@ enum Benchmarks {
 // MARK: - Measurement
 
 /// Seconds per call of `body`: the median of `timed` runs after `warmup` runs.
-func median(warmup: Int, timed: Int, _ body: () -> Void) -> Double {
-  for _ in 0..<warmup { body() }
+func median(warmup: Int, timed: Int, _ body: () throws -> Void) rethrows -> Double {
+  for _ in 0..<warmup { try body() }
   var times: [Double] = []
   times.reserveCapacity(timed)
   for _ in 0..<timed {
     let start = DispatchTime.now().uptimeNanoseconds
-    body()
+    try body()
     times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
   }
   times.sort()

@@ -6,7 +6,7 @@ extension Benchmarks {
   /// 64 → Linear 128 → ReLU → (μ, ln σ²) of 8 → z = μ + ε·σ → Linear 128 → ReLU → Linear 64,
   /// Bernoulli reconstruction (binary cross-entropy from the logits, summed over pixels) plus
   /// KL, mean over a batch of 64 images, Adam lr 1e-3. The noise ε is drawn afresh each step.
-  static func vae(_ options: Options) {
+  static func vae(_ options: Options) throws {
     var rng = SeededGenerator(seed: 1)
     let batch = 64
     let model = VAE(
@@ -16,10 +16,10 @@ extension Benchmarks {
       model: model, optimizer: Adam(learningRate: 1e-3, epsilonPlacement: .outsideSquareRoot),
       objective: model.objective(input:target:))
     let data = Dataset(inputs: images, targets: images)
-    let first = trainer.step(on: data).loss
+    let first = try trainer.step(on: data).loss
     let (w, t) = options.quick ? (2, 5) : (20, 200)
     var last = first
-    let seconds = median(warmup: w, timed: t) { last = trainer.step(on: data).loss }
+    let seconds = try median(warmup: w, timed: t) { last = try trainer.step(on: data).loss }
     stepReport(
       "vae", seconds: seconds, threads: options.threads, dtype: .float32, reps: t,
       firstLoss: first, lastLoss: last, extra: [("batch", batch)])

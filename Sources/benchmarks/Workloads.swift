@@ -4,14 +4,14 @@ import NeuralNetworks
 
 extension Benchmarks {
   /// C = A·B for square Float32 matrices.
-  static func gemm(_ options: Options) {
+  static func gemm(_ options: Options) throws {
     var rng = SeededGenerator(seed: 1)
     for n in options.quick ? [128, 256] : [128, 256, 512, 1024] {
       let a = Var.constant(Tensor.normal([n, n], dtype: .float32, using: &rng))
       let b = Var.constant(Tensor.normal([n, n], dtype: .float32, using: &rng))
       let c = a.matmul(b)
       let timed = options.quick ? 2 : max(10, Int(2e10 / Double(2 * n * n * n)))
-      let seconds = median(warmup: options.quick ? 1 : 3, timed: timed) { c.evaluate() }
+      let seconds = try median(warmup: options.quick ? 1 : 3, timed: timed) { c.evaluate() }
       report([
         ("workload", "gemm"), ("n", n), ("metric", "gflops"),
         ("value", 2 * Double(n * n * n) / seconds / 1e9), ("threads", options.threads),
@@ -24,7 +24,7 @@ extension Benchmarks {
   static func mlpStep(
     name: String, sizes: [Int], activation: ActivationFunction, batch: Int, warmup: Int,
     timed: Int, options: Options
-  ) {
+  ) throws {
     var rng = SeededGenerator(seed: 1)
     let batch = options.batch ?? batch
     let model = MLP(sizes: sizes, activation: activation, using: &rng)
@@ -34,29 +34,29 @@ extension Benchmarks {
     let trainer = Trainer(
       model: model, optimizer: SGD(learningRate: 0.1),
       loss: { crossEntropy(logits: $0, labels: $1) })
-    let first = trainer.step(on: data).loss
+    let first = try trainer.step(on: data).loss
     let (w, t) = options.quick ? (2, 5) : (warmup, timed)
     var last = first
-    let seconds = median(warmup: w, timed: t) { last = trainer.step(on: data).loss }
+    let seconds = try median(warmup: w, timed: t) { last = try trainer.step(on: data).loss }
     stepReport(
       name, seconds: seconds, threads: options.threads, dtype: .float32, reps: t,
       firstLoss: first, lastLoss: last, extra: [("batch", batch)])
   }
 
-  static func mlpMNIST(_ options: Options) {
-    mlpStep(
+  static func mlpMNIST(_ options: Options) throws {
+    try mlpStep(
       name: "mlp-mnist", sizes: [784, 256, 10], activation: .relu, batch: 64, warmup: 20,
       timed: 200, options: options)
   }
 
-  static func mlpQS(_ options: Options) {
-    mlpStep(
+  static func mlpQS(_ options: Options) throws {
+    try mlpStep(
       name: "mlp-qs", sizes: [13 * 21, 40, 3], activation: .sigmoid, batch: 32, warmup: 50,
       timed: 1000, options: options)
   }
 
   /// A micrograd-style MLP 2 → 16 → 16 → 1 where every number is its own scalar `Var`.
-  static func scalarMLP(_ options: Options) {
+  static func scalarMLP(_ options: Options) throws {
     var rng = SeededGenerator(seed: 1)
     func neuron(_ inputs: Int) -> (w: [Var], b: Var) {
       ((0..<inputs).map { _ in Var(Double.random(in: -1...1, using: &rng)) }, Var(0.0))
@@ -100,7 +100,7 @@ extension Benchmarks {
     }
     let first = loss.value.scalar
     let (w, t) = options.quick ? (1, 3) : (2, 20)
-    let seconds = median(warmup: w, timed: t, step)
+    let seconds = try median(warmup: w, timed: t, step)
     stepReport(
       "scalar-mlp", seconds: seconds, threads: options.threads, dtype: .float64, reps: t,
       firstLoss: first, lastLoss: loss.value.scalar,
@@ -115,7 +115,7 @@ extension Benchmarks {
   /// `HopfieldNetwork.recallSynchronously` until nothing changes (≤ 20 sweeps), with the
   /// tie rule sign(0) = 1. The time includes reading W from the network's parameters once
   /// per recall (a copy of the upper triangle, a few percent of the total).
-  static func hopfield(_ options: Options) {
+  static func hopfield(_ options: Options) throws {
     let (n, p) = (1024, 100)
     var rng = SeededGenerator(seed: 1)
     var patterns = Tensor.zeros([p, n], dtype: .float32)
@@ -128,7 +128,7 @@ extension Benchmarks {
     }
     var recall: HopfieldNetwork.Recall?
     let (warmup, timed) = options.quick ? (1, 2) : (2, 10)
-    let seconds = median(warmup: warmup, timed: timed) {
+    let seconds = try median(warmup: warmup, timed: timed) {
       recall = network.recallSynchronously(probes, maxSweeps: 20)
     }
     let final = recall!.states.rows
@@ -146,7 +146,7 @@ extension Benchmarks {
   }
 
   /// The course's 8-3-8 autoencoder trained for 5000 full-batch epochs by the driver.
-  static func autoencoder(_ options: Options) {
+  static func autoencoder(_ options: Options) throws {
     let patterns: [[Double]] = [
       [1, 0, 1, 0, 0, 1, 1, 0], [0, 1, 0, 1, 0, 1, 0, 1], [0, 1, 1, 0, 1, 0, 0, 1],
       [1, 0, 0, 0, 1, 0, 1, 1], [1, 0, 0, 1, 0, 1, 0, 1],
@@ -156,14 +156,14 @@ extension Benchmarks {
     var finalLoss = 0.0
     var firstLoss = 0.0
     let epochs = options.quick ? 500 : 5000
-    let seconds = median(warmup: options.quick ? 0 : 1, timed: options.quick ? 1 : 5) {
+    let seconds = try median(warmup: options.quick ? 0 : 1, timed: options.quick ? 1 : 5) {
       var rng = SeededGenerator(seed: 1)
       let model = Autoencoder(sizes: [8, 3], using: &rng)
       let trainer = Trainer(
         model: model, optimizer: SGD(learningRate: 0.1, momentum: 0.9),
         loss: { binaryCrossEntropy(predicted: $0, expected: $1) })
       trainer.showsProgress = false
-      let history = trainer.fit(data, epochs: epochs, batchSize: 5)
+      let history = try trainer.fit(data, epochs: epochs, batchSize: 5)
       firstLoss = history.epochs.first!.trainingLoss
       finalLoss = history.epochs.last!.trainingLoss
     }

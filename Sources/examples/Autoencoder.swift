@@ -26,7 +26,7 @@ enum AutoencoderExample: Example {
         model: model, optimizer: SGD(learningRate: 0.1, momentum: 0.9),
         loss: { binaryCrossEntropy(predicted: $0, expected: $1) }, seed: seed)
       trainer.showsProgress = false
-      let history = trainer.fit(data, epochs: epochs, batchSize: 5)
+      let history = try trainer.fit(data, epochs: epochs, batchSize: 5)
       let reconstructions = trainer.predict(x)
       let codes = noGrad { model.encoder(Var.constant(x)).value }
       print("loss after \(epochs) epochs: \(history.epochs.last!.trainingLoss)")

@@ -50,7 +50,7 @@ enum CharLMExample: Example {
       loss: { crossEntropy(logits: $0, labels: $1) }, seed: seed)
     trainer.gradientClipNorm = 5
     let start = Date()
-    let history = trainer.fit(train, epochs: epochs, batchSize: 32, dropLast: true)
+    let history = try trainer.fit(train, epochs: epochs, batchSize: 32, dropLast: true)
     let seconds = Date().timeIntervalSince(start)
     let trained = trainer.evaluate(test, batchSize: 64).loss / Foundation.log(2)
     print(

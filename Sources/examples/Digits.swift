@@ -50,7 +50,7 @@ enum DigitsExample: Example {
       model: model, optimizer: Adam(learningRate: rate),
       loss: { crossEntropy(logits: $0, labels: $1) }, metric: .accuracy, seed: 1)
     trainer.schedule = CosineDecay(totalSteps: epochs, minimum: 1e-4)
-    let history = trainer.fit(train, validation: test, epochs: epochs, batchSize: 32)
+    let history = try trainer.fit(train, validation: test, epochs: epochs, batchSize: 32)
     let last = history.epochs.last!
     print(
       "training loss \(String(format: "%.4f", last.trainingLoss)), training accuracy \(String(format: "%.4f", last.trainingMetric!))"

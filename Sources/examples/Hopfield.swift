@@ -20,8 +20,8 @@ enum HopfieldExample: Example {
     }
     var failures: [String] = []
     failures += orthogonalPatterns(probeCount: probeCount, seed: seed)
-    failures += learnedStorage(probeCount: probeCount, seed: seed)
-    failures += capacity(loads: loads, trials: trials, seed: seed)
+    failures += try learnedStorage(probeCount: probeCount, seed: seed)
+    failures += try capacity(loads: loads, trials: trials, seed: seed)
     failures += letters(probeCount: probeCount, seed: seed)
     guard failures.isEmpty else { throw ExampleFailure(failures.joined(separator: "; ")) }
   }
@@ -98,7 +98,7 @@ enum HopfieldExample: Example {
 
   // MARK: - Storage learned by gradient descent
 
-  static func learnedStorage(probeCount: Int, seed: UInt64) -> [String] {
+  static func learnedStorage(probeCount: Int, seed: UInt64) throws -> [String] {
     print("== Storage learned by the Trainer: gradient descent on the mean energy\n")
     let letters = Datasets.letters()
     let hebbian = HopfieldNetwork(unitCount: 36)
@@ -109,7 +109,7 @@ enum HopfieldExample: Example {
       model: trained, optimizer: SGD(learningRate: learningRate),
       objective: trained.objective(.meanEnergy))
     trainer.showsProgress = false
-    let history = trainer.fit(letters, epochs: steps, batchSize: 4)
+    let history = try trainer.fit(letters, epochs: steps, batchSize: 4)
     let factor = learningRate * Double(steps)
     func deviation(_ a: Var, _ b: Var) -> Double {
       zip(a.value.scalars, b.value.scalars).map { abs($0 - factor * $1) }.max()!
@@ -160,8 +160,8 @@ enum HopfieldExample: Example {
   /// probes with `flippedFraction` · N bits flipped.
   static func capacityTable(
     unitCount n: Int, loads: [Double], trials: Int, flippedFraction: Double, seed: UInt64
-  ) -> [CapacityRow] {
-    loads.enumerated().map { index, load in
+  ) throws -> [CapacityRow] {
+    try loads.enumerated().map { index, load in
       let p = Int((load * Double(n)).rounded())
       var sums = (0.0, 0.0, 0.0, 0.0)
       for trial in 0..<trials {
@@ -176,7 +176,7 @@ enum HopfieldExample: Example {
           model: learned, optimizer: Adam(learningRate: 0.005),
           objective: learned.objective(.margin(1)))
         trainer.showsProgress = false
-        trainer.fit(Dataset(inputs: patterns, targets: patterns), epochs: 300, batchSize: p)
+        try trainer.fit(Dataset(inputs: patterns, targets: patterns), epochs: 300, batchSize: p)
         let flips = Int((flippedFraction * Double(n)).rounded())
         let probes = HopfieldNetwork.flippingBits(of: patterns, count: flips, using: &rng)
         func fixed(_ network: HopfieldNetwork) -> Double {
@@ -197,7 +197,7 @@ enum HopfieldExample: Example {
     }
   }
 
-  static func capacity(loads: [Double], trials: Int, seed: UInt64) -> [String] {
+  static func capacity(loads: [Double], trials: Int, seed: UInt64) throws -> [String] {
     let n = 100
     print(
       """
@@ -210,7 +210,7 @@ enum HopfieldExample: Example {
 
         load    P   Hebbian fixed  recalled   learned fixed  recalled
       """)
-    let table = capacityTable(
+    let table = try capacityTable(
       unitCount: n, loads: loads, trials: trials, flippedFraction: 0.1, seed: seed)
     for row in table {
       print(

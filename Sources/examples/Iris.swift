@@ -20,7 +20,7 @@ enum IrisExample: Example {
     let trainer = Trainer(
       model: model, optimizer: Adam(learningRate: 0.01),
       loss: { crossEntropy(logits: $0, labels: $1) }, metric: .accuracy, seed: 1)
-    let history = trainer.fit(train, validation: test, epochs: epochs, batchSize: 16)
+    let history = try trainer.fit(train, validation: test, epochs: epochs, batchSize: 16)
     let last = history.epochs.last!
     let accuracy = last.validationMetric!
     let predicted = trainer.predict(test.inputs).argmaxRows

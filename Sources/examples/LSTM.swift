@@ -46,7 +46,7 @@ enum LSTMExample: Example {
           model: model, optimizer: Adam(learningRate: rate),
           loss: { meanSquaredError(predicted: $0, expected: $1) }, seed: seed)
         trainer.gradientClipNorm = 1
-        trainer.fit(train, epochs: epochs, batchSize: 32)
+        try trainer.fit(train, epochs: epochs, batchSize: 32)
         let error = trainer.evaluate(test).loss
         print(
           "  \(kind.padding(toLength: 4, withPad: " ", startingAt: 0)) learning rate \(rate): test mean squared error \(String(format: "%.4f", error))"

@@ -57,7 +57,7 @@ enum ModernHopfieldExample: Example {
       model: learned, optimizer: Adam(learningRate: 0.005),
       objective: learned.objective(.margin(1)))
     trainer.showsProgress = false
-    trainer.fit(Dataset(inputs: binary, targets: binary), epochs: 300, batchSize: count)
+    try trainer.fit(Dataset(inputs: binary, targets: binary), epochs: 300, batchSize: count)
     let halves = Self.halves(seed: seed, count: count)
     print(
       """

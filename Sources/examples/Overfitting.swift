@@ -34,7 +34,7 @@ enum OverfittingExample: Example {
     let many = samples(300, noise: noise, using: &rng)
     let test = samples(300, noise: noise, using: &rng)
 
-    func train(_ label: String, data: Dataset, weightDecay: Double = 0, dropout: Double = 0) -> (
+    func train(_ label: String, data: Dataset, weightDecay: Double = 0, dropout: Double = 0) throws -> (
       Double, Double, Double
     ) {
       var weights = SeededGenerator(seed: 7)
@@ -60,7 +60,7 @@ enum OverfittingExample: Example {
           : Adam(learningRate: learningRate),
         loss: { meanSquaredError(predicted: $0, expected: $1) }, seed: 5)
       trainer.showsProgress = false
-      let history = trainer.fit(data, epochs: data.count > 6 ? epochs / 10 : epochs, batchSize: 32)
+      let history = try trainer.fit(data, epochs: data.count > 6 ? epochs / 10 : epochs, batchSize: 32)
       let (testLoss, _) = trainer.evaluate(test)
       let norm = model.parameters.map { $0.value.scalars.map { $0 * $0 }.reduce(0, +) }.reduce(0, +)
       let trainLoss = history.epochs.last!.trainingLoss
@@ -69,10 +69,10 @@ enum OverfittingExample: Example {
       )
       return (trainLoss, testLoss, norm)
     }
-    let plain = train("6 samples", data: six)
-    let decay = train("6 samples, weight decay", data: six, weightDecay: lambda)
-    let more = train("300 samples", data: many)
-    let dropped = train("6 samples, dropout \(rate)", data: six, dropout: rate)
+    let plain = try train("6 samples", data: six)
+    let decay = try train("6 samples, weight decay", data: six, weightDecay: lambda)
+    let more = try train("300 samples", data: many)
+    let dropped = try train("6 samples, dropout \(rate)", data: six, dropout: rate)
     guard plain.0 < 1e-3 else { throw ExampleFailure("the network did not fit the six samples") }
     guard plain.1 > 10 * plain.0 else {
       throw ExampleFailure("the test error should be far above the training error")

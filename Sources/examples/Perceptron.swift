@@ -19,7 +19,7 @@ enum PerceptronExample: Example {
         loss: { perceptronLoss(scores: $0, targets: $1) })
       trainer.showsProgress = false
       let data = Dataset(inputs: inputs, targets: Tensor(targets, shape: [4, 1], dtype: .float32))
-      trainer.fit(data, epochs: epochs, batchSize: 4)
+      try trainer.fit(data, epochs: epochs, batchSize: 4)
       let output = model.classify(inputs).scalars
       let accuracy = Double(zip(output, targets).filter { $0 == $1 }.count) / 4
       accuracies[task] = accuracy

@@ -43,7 +43,7 @@ enum ProteinExample: Example {
       model: model, optimizer: SGD(learningRate: 0.5, momentum: 0.9),
       loss: { crossEntropy(logits: $0, labels: $1) }, metric: .q3, seed: 1)
     let epochs = try arguments.int("epochs", default: quick ? 5 : 30)
-    let history = trainer.fit(
+    let history = try trainer.fit(
       train, validation: test, epochs: epochs, batchSize: 32, earlyStopping: .init(patience: 5))
     let predicted = trainer.predict(test.inputs).argmaxRows
     let q3 = Metrics.q3(scores: trainer.predict(test.inputs), labels: test.targets.labels)

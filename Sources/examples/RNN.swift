@@ -24,7 +24,7 @@ enum RNNExample: Example {
       let trainer = Trainer(
         model: model, optimizer: Adam(learningRate: 0.01),
         loss: { meanSquaredError(predicted: $0, expected: $1) }, seed: seed)
-      trainer.fit(task.dataset(count: 512, using: &rng), epochs: epochs, batchSize: 32)
+      try trainer.fit(task.dataset(count: 512, using: &rng), epochs: epochs, batchSize: 32)
       let probe = Tensor(task.course.map { $0 / task.scale }, shape: [1, 4, 1], dtype: .float32)
       let next = trainer.predict(probe).scalar * task.scale
       let shown = task.course.map { String(Int($0)) }.joined(separator: ", ")

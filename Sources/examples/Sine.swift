@@ -24,7 +24,7 @@ enum SineExample: Example {
         model: model, optimizer: Adam(learningRate: 0.01),
         loss: { meanSquaredError(predicted: $0, expected: $1) }, seed: 1)
       trainer.showsProgress = false
-      let history = trainer.fit(data, epochs: epochs, batchSize: 20)
+      let history = try trainer.fit(data, epochs: epochs, batchSize: 20)
       losses[activation] = history.epochs.last!.trainingLoss
       let label = activation == .tanh ? "tanh hidden units  " : "linear hidden units"
       print(

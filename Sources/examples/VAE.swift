@@ -44,7 +44,7 @@ enum VAEExample: Example {
     let trainer = Trainer(
       model: vae, optimizer: Adam(learningRate: 1e-3), objective: vae.objective(input:target:),
       seed: seed)
-    let history = trainer.fit(
+    let history = try trainer.fit(
       Dataset(inputs: train.inputs, targets: train.inputs), epochs: epochs, batchSize: 64)
     print(
       "\ntrained \(epochs) epochs of batches of 64 with Adam (lr 1e-3): training loss "
@@ -62,7 +62,7 @@ enum VAEExample: Example {
       "the negative ELBO is \(percent(improvement)) lower than the untrained model's "
         + "(required: at least \(percent(requiredImprovement)))\n")
 
-    let classifier = trainedClassifier(train: train, test: test, quick: quick, seed: seed)
+    let classifier = try trainedClassifier(train: train, test: test, quick: quick, seed: seed)
 
     vae.isTraining = false  // reconstructions of the mean code z = μ
     let reconstructions = noGrad { vae(Var.constant(test.inputs)).value }
@@ -128,7 +128,7 @@ enum VAEExample: Example {
 
   /// An MLP 64 → 128 → 10 trained on the training images by the same driver.
   static func trainedClassifier(train: Dataset, test: Dataset, quick: Bool, seed: UInt64)
-    -> Module
+    throws -> Module
   {
     var rng = SeededGenerator(seed: seed &+ 1)
     let classifier = Sequential(
@@ -138,7 +138,7 @@ enum VAEExample: Example {
       model: classifier, optimizer: Adam(learningRate: 2e-3),
       loss: { crossEntropy(logits: $0, labels: $1) }, metric: .accuracy, seed: seed)
     let epochs = quick ? 15 : 40
-    trainer.fit(train, epochs: epochs, batchSize: 32)
+    try trainer.fit(train, epochs: epochs, batchSize: 32)
     let accuracy = trainer.evaluate(test).metric!
     print(
       "digits classifier (MLP 64 → 128 → 10, \(epochs) epochs): test accuracy \(percent(accuracy))")

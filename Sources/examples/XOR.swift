@@ -32,7 +32,7 @@ enum XORExample: Example {
         momentum: try arguments.double("momentum", default: 0.9)),
       loss: { binaryCrossEntropy(predicted: $0, expected: $1) }, seed: seed)
     trainer.showsProgress = false
-    let history = trainer.fit(data, epochs: epochs, batchSize: 4)
+    let history = try trainer.fit(data, epochs: epochs, batchSize: 4)
     print("loss: \(history.epochs.first!.trainingLoss) → \(history.epochs.last!.trainingLoss)")
     let output = trainer.predict(data.inputs).scalars
     for (i, row) in data.inputs.rows.enumerated() {

@@ -50,7 +50,7 @@ struct CharacterLanguageModelTests {
       model: model, optimizer: Adam(learningRate: 0.02),
       loss: { crossEntropy(logits: $0, labels: $1) }, seed: 3)
     trainer.showsProgress = false
-    trainer.fit(Dataset.nextSymbol(symbols, length: 20), epochs: 30, batchSize: 8)
+    try trainer.fit(Dataset.nextSymbol(symbols, length: 20), epochs: 30, batchSize: 8)
     var sampler = SeededGenerator(seed: 4)
     let sample = model.sample(
       after: try vocabulary.encode("ab"), count: 10, temperature: 0.5, using: &sampler)

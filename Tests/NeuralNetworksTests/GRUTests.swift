@@ -40,7 +40,7 @@ struct GRUTests {
     #expect(result.passed, "\(result)")
   }
 
-  @Test func seededGRURemembersTheFirstBit() {
+  @Test func seededGRURemembersTheFirstBit() throws {
     var rng = SeededGenerator(seed: 4)
     let data = firstBitTask(count: 256, length: 12, using: &rng)
     let model = Sequential(
@@ -50,7 +50,7 @@ struct GRUTests {
       model: model, optimizer: Adam(learningRate: 0.02),
       loss: { crossEntropy(logits: $0, labels: $1) }, metric: .accuracy, seed: 4)
     trainer.showsProgress = false
-    let history = trainer.fit(data, epochs: 40, batchSize: 32)
+    let history = try trainer.fit(data, epochs: 40, batchSize: 32)
     #expect(history.epochs.last!.trainingMetric! >= 0.98)
   }
 

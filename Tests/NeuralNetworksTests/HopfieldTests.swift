@@ -105,7 +105,7 @@ struct HopfieldTests {
     #expect(recall.sweeps == [1])
   }
 
-  @Test func meanEnergyTrainingGivesTheHebbianNetworkUpToAFactor() {
+  @Test func meanEnergyTrainingGivesTheHebbianNetworkUpToAFactor() throws {
     let letters = Datasets.letters(dtype: .float64)
     let hebbian = HopfieldNetwork(unitCount: 36, dtype: .float64)
     hebbian.storeHebbian(letters.inputs)
@@ -115,7 +115,7 @@ struct HopfieldTests {
       model: trained, optimizer: SGD(learningRate: 1.0 / 64),
       objective: trained.objective(.meanEnergy))
     trainer.showsProgress = false
-    let history = trainer.fit(letters, epochs: 32, batchSize: 4)
+    let history = try trainer.fit(letters, epochs: 32, batchSize: 4)
     // The energy is linear in W and b: every step adds 2⁻⁶ × the Hebbian parameters.
     let factor = 32.0 / 64
     #expect(trained.weight.value.scalars == hebbian.weight.value.scalars.map { factor * $0 })
@@ -129,7 +129,7 @@ struct HopfieldTests {
       trained.recallSynchronously(probes).states == hebbian.recallSynchronously(probes).states)
   }
 
-  @Test func marginRuleStoresWhatHebbianCannot() {
+  @Test func marginRuleStoresWhatHebbianCannot() throws {
     var rng = SeededGenerator(seed: 5)
     let (n, p) = (64, 19)  // load 0.3, twice the Hebbian capacity
     let patterns = randomPatterns(p, n, dtype: .float32, using: &rng)
@@ -140,7 +140,7 @@ struct HopfieldTests {
       model: learned, optimizer: Adam(learningRate: 0.005),
       objective: learned.objective(.margin(1)))
     trainer.showsProgress = false
-    trainer.fit(Dataset(inputs: patterns, targets: patterns), epochs: 200, batchSize: p)
+    try trainer.fit(Dataset(inputs: patterns, targets: patterns), epochs: 200, batchSize: p)
     let hebbianStored = hebbian.isFixedPoint(patterns).filter { $0 }.count
     let learnedStored = learned.isFixedPoint(patterns).filter { $0 }.count
     #expect(Double(hebbianStored) <= 0.5 * Double(p))
@@ -210,7 +210,7 @@ struct HopfieldTests {
       model: network, optimizer: Adam(learningRate: 0.01),
       objective: network.objective(.margin(1)))
     trainer.showsProgress = false
-    trainer.fit(Dataset(inputs: patterns, targets: patterns), epochs: 20, batchSize: 6)
+    try trainer.fit(Dataset(inputs: patterns, targets: patterns), epochs: 20, batchSize: 6)
     let url = FileManager.default.temporaryDirectory
       .appendingPathComponent("hopfield-\(UUID().uuidString).safetensors")
     defer { try? FileManager.default.removeItem(at: url) }
@@ -303,7 +303,7 @@ struct ModernHopfieldTests {
     #expect(attentionForm.passed, "\(attentionForm)")
   }
 
-  @Test func trainerLearnsAMemoryFromNoisyExamples() {
+  @Test func trainerLearnsAMemoryFromNoisyExamples() throws {
     var rng = SeededGenerator(seed: 14)
     let prototypes = randomPatterns(4, 16, dtype: .float32, using: &rng)
     func noisyExamples(_ count: Int) -> Dataset {
@@ -317,7 +317,7 @@ struct ModernHopfieldTests {
       model: memory, optimizer: Adam(learningRate: 0.05),
       loss: { meanSquaredError(predicted: $0, expected: $1) }, seed: 14)
     trainer.showsProgress = false
-    let history = trainer.fit(noisyExamples(64), epochs: 100, batchSize: 16)
+    let history = try trainer.fit(noisyExamples(64), epochs: 100, batchSize: 16)
     #expect(history.epochs.last!.trainingLoss < 0.01 * history.epochs.first!.trainingLoss)
     // The memory now holds the four prototypes, in some order.
     let rows = memory.patterns.value.rows

@@ -111,7 +111,7 @@ struct LSTMTests {
 
   /// Remembering the first of 12 random bits is beyond a linear readout of the last input;
   /// the LSTM learns it.
-  @Test func seededLSTMRemembersTheFirstBit() {
+  @Test func seededLSTMRemembersTheFirstBit() throws {
     var rng = SeededGenerator(seed: 4)
     let data = firstBitTask(count: 256, length: 12, using: &rng)
     let model = Sequential(
@@ -121,7 +121,7 @@ struct LSTMTests {
       model: model, optimizer: Adam(learningRate: 0.02),
       loss: { crossEntropy(logits: $0, labels: $1) }, metric: .accuracy, seed: 4)
     trainer.showsProgress = false
-    let history = trainer.fit(data, epochs: 40, batchSize: 32)
+    let history = try trainer.fit(data, epochs: 40, batchSize: 32)
     #expect(history.epochs.last!.trainingMetric! >= 0.98)
   }
 

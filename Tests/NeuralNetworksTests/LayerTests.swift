@@ -117,7 +117,7 @@ struct LayerTests {
     #expect(Flatten()(Var(Tensor.zeros([2, 3, 4]))).shape == [2, 12])
   }
 
-  @Test func perceptronLearnsASeparableSet() {
+  @Test func perceptronLearnsASeparableSet() throws {
     var rng = SeededGenerator(seed: 8)
     var x = Tensor.uniform([100, 2], in: -1...1, dtype: .float32, using: &rng)
     var t: [Double] = []
@@ -131,7 +131,7 @@ struct LayerTests {
       loss: { perceptronLoss(scores: $0, targets: $1) })
     trainer.showsProgress = false
     let targets = Tensor(t, shape: [100, 1], dtype: .float32)
-    trainer.fit(Dataset(inputs: x, targets: targets), epochs: 100, batchSize: 10)
+    try trainer.fit(Dataset(inputs: x, targets: targets), epochs: 100, batchSize: 10)
     #expect(model.classify(x).scalars == t)
   }
 }

@@ -72,7 +72,7 @@ struct RNNTests {
   }
 
   /// The course's sequence task: 0, 2, 4, 6 → 8, learned from other arithmetic sequences.
-  @Test func seededRNNContinuesArithmeticSequences() {
+  @Test func seededRNNContinuesArithmeticSequences() throws {
     var rng = SeededGenerator(seed: 5)
     var inputs = Tensor.zeros([200, 4, 1], dtype: .float32)
     var targets = Tensor.zeros([200, 1], dtype: .float32)
@@ -90,7 +90,7 @@ struct RNNTests {
       model: model, optimizer: Adam(learningRate: 0.01),
       loss: { meanSquaredError(predicted: $0, expected: $1) }, seed: 5)
     trainer.showsProgress = false
-    trainer.fit(Dataset(inputs: inputs, targets: targets), epochs: 150, batchSize: 20)
+    try trainer.fit(Dataset(inputs: inputs, targets: targets), epochs: 150, batchSize: 20)
     let probe = Tensor([0, 2, 4, 6].map { $0 / 8 }, shape: [1, 4, 1]).converted(to: .float32)
     let next = trainer.predict(probe).scalar * 8
     #expect(abs(next - 8) < 0.5, "predicted \(next)")

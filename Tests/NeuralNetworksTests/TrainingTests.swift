@@ -43,7 +43,7 @@ struct TrainingTests {
     #expect(Metrics.q3(scores: scores, labels: labels) == 0.75)
   }
 
-  @Test func seededMLPLearnsXOR() {
+  @Test func seededMLPLearnsXOR() throws {
     var rng = SeededGenerator(seed: 2)
     let data = Dataset(
       inputs: Tensor([[0, 0], [0, 1], [1, 0], [1, 1]], dtype: .float32),
@@ -55,14 +55,14 @@ struct TrainingTests {
       model: mlp, optimizer: SGD(learningRate: 0.5, momentum: 0.9),
       loss: { binaryCrossEntropy(predicted: $0, expected: $1) }, seed: 2)
     trainer.showsProgress = false
-    let history = trainer.fit(data, epochs: 2000, batchSize: 4)
+    let history = try trainer.fit(data, epochs: 2000, batchSize: 4)
     #expect(history.epochs.last!.trainingLoss < 0.1)
     let output = trainer.predict(data.inputs).scalars
     #expect(zip(output, [0.0, 1, 1, 0]).allSatisfy { abs($0 - $1) < 0.5 })
   }
 
   @Test(arguments: [false, true])
-  func seededAutoencoderLearns838(tied: Bool) {
+  func seededAutoencoderLearns838(tied: Bool) throws {
     let patterns: [[Double]] = [
       [1, 0, 1, 0, 0, 1, 1, 0], [0, 1, 0, 1, 0, 1, 0, 1], [0, 1, 1, 0, 1, 0, 0, 1],
       [1, 0, 0, 0, 1, 0, 1, 1], [1, 0, 0, 1, 0, 1, 0, 1],
@@ -74,12 +74,12 @@ struct TrainingTests {
       model: model, optimizer: SGD(learningRate: 0.1, momentum: 0.9),
       loss: { binaryCrossEntropy(predicted: $0, expected: $1) })
     trainer.showsProgress = false
-    trainer.fit(Dataset(inputs: x, targets: x), epochs: 5000, batchSize: 5)
+    try trainer.fit(Dataset(inputs: x, targets: x), epochs: 5000, batchSize: 5)
     let y = trainer.predict(x).scalars.map { $0 >= 0.5 ? 1.0 : 0.0 }
     #expect(y == patterns.flatMap { $0 })
   }
 
-  @Test func classifierWithValidationAndEarlyStopping() {
+  @Test func classifierWithValidationAndEarlyStopping() throws {
     // Two Gaussian blobs; the validation set is drawn from the same distribution.
     var rng = SeededGenerator(seed: 7)
     func blobs(_ n: Int) -> Dataset {
@@ -101,7 +101,7 @@ struct TrainingTests {
     trainer.showsProgress = false
     var seen = 0
     trainer.callbacks.append { _ in seen += 1 }
-    let history = trainer.fit(
+    let history = try trainer.fit(
       train, validation: validation, epochs: 200, batchSize: 16,
       earlyStopping: .init(patience: 5))
     #expect(history.stoppedEarly)
@@ -113,8 +113,8 @@ struct TrainingTests {
     #expect(abs(loss - best.validationLoss!) < 1e-5)
   }
 
-  @Test func l2PenaltyShrinksWeights() {
-    func train(_ penalty: Double) -> Double {
+  @Test func l2PenaltyShrinksWeights() throws {
+    func train(_ penalty: Double) throws -> Double {
       var rng = SeededGenerator(seed: 9)
       let x = Tensor.normal([32, 4], using: &rng)
       let data = Dataset(inputs: x, targets: Tensor.normal([32, 1], using: &rng))
@@ -124,16 +124,16 @@ struct TrainingTests {
         loss: { meanSquaredError(predicted: $0, expected: $1) })
       trainer.showsProgress = false
       trainer.l2Penalty = penalty
-      trainer.fit(data, epochs: 100, batchSize: 8)
+      try trainer.fit(data, epochs: 100, batchSize: 8)
       return model.parameters.map { $0.value.scalars.map { $0 * $0 }.reduce(0, +) }.reduce(0, +)
     }
-    #expect(train(0.1) < 0.7 * train(0))
+    #expect(try train(0.1) < 0.7 * train(0))
   }
 }
 
 @Suite("Models learn")
 struct ModelsLearnTests {
-  @Test func seededLogisticRegressionLearnsASeparableSet() {
+  @Test func seededLogisticRegressionLearnsASeparableSet() throws {
     var rng = SeededGenerator(seed: 11)
     let x = Tensor.normal([200, 3], dtype: .float32, using: &rng)
     let labels = (0..<200).map { i in x[i, 0] - 2 * x[i, 2] > 0 ? 1.0 : 0.0 }
@@ -143,7 +143,7 @@ struct ModelsLearnTests {
       loss: { binaryCrossEntropy(logits: $0, expected: $1) }, seed: 1)
     trainer.showsProgress = false
     let data = Dataset(inputs: x, targets: Tensor(labels, shape: [200, 1], dtype: .float32))
-    trainer.fit(data, epochs: 50, batchSize: 20)
+    try trainer.fit(data, epochs: 50, batchSize: 20)
     let predicted = trainer.predict(x).scalars.map { $0 > 0 ? 1.0 : 0.0 }
     let accuracy = Double(zip(predicted, labels).filter { $0 == $1 }.count) / 200
     #expect(accuracy >= 0.97)
@@ -162,7 +162,7 @@ struct ModelsLearnTests {
       model: model, optimizer: Adam(learningRate: 0.01),
       loss: { crossEntropy(logits: $0, labels: $1) }, metric: .accuracy, seed: 1)
     trainer.showsProgress = false
-    let history = trainer.fit(parts[0], validation: parts[1], epochs: 15, batchSize: 25)
+    let history = try trainer.fit(parts[0], validation: parts[1], epochs: 15, batchSize: 25)
     #expect(history.epochs.last!.validationMetric! > 0.85)
   }
 }

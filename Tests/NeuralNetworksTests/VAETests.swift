@@ -103,7 +103,7 @@ struct VAETests {
     #expect(loss.value == first)
   }
 
-  @Test func trainerBuildsTheGraphOnceAndDrawsNoisePerStep() {
+  @Test func trainerBuildsTheGraphOnceAndDrawsNoisePerStep() throws {
     var rng = SeededGenerator(seed: 9)
     let vae = VAE(inputSize: 6, hiddenSize: 5, latentSize: 3, using: &rng)
     let images = Tensor.uniform([64, 6], dtype: .float32, using: &rng)
@@ -116,7 +116,7 @@ struct VAETests {
         return vae.objective(input: input, target: target)
       })
     trainer.showsProgress = false
-    trainer.fit(data, epochs: 3, batchSize: 32)
+    try trainer.fit(data, epochs: 3, batchSize: 32)
     #expect(builds == 1)
     // Evaluation re-uses that graph (one more for its batch shape) and draws new ε each time.
     let first = trainer.evaluate(data).loss
@@ -162,7 +162,7 @@ struct VAETests {
       seed: 1)
     trainer.showsProgress = false
     let before = trainer.evaluate(data).loss
-    trainer.fit(data, epochs: 15, batchSize: 32)
+    try trainer.fit(data, epochs: 15, batchSize: 32)
     let after = trainer.evaluate(data).loss
     #expect(before > 40)
     #expect(after < 0.7 * before, "negative ELBO \(before) → \(after) nats per image")

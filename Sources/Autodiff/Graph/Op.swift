@@ -18,7 +18,7 @@ public typealias BackwardFunction = (_ args: [Var], _ output: Var, _ upstream: T
 /// Rules receive the arguments and the output as parameters instead of capturing them, so an
 /// op never holds its own output (no reference cycle) and a re-evaluated graph reads the new
 /// values.
-public final class Op {
+public final class Op: CustomStringConvertible {
   /// The op's name, as printed in expressions and graphs (`matmul`, `sigmoid`).
   public let name: String
   /// The arguments, in order.
@@ -39,5 +39,10 @@ public final class Op {
     self.forward = forward
     self.vectorJacobianProduct = vectorJacobianProduct
     self.backward = backward
+  }
+
+  /// The name and the arguments' shapes, such as `matmul([32, 784], [784, 256])`.
+  public var description: String {
+    name + "(" + args.map { "\($0.shape)" }.joined(separator: ", ") + ")"
   }
 }

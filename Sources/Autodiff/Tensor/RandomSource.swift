@@ -14,6 +14,13 @@ public final class RandomSource {
     generator = SeededGenerator(seed: seed)
   }
 
+  /// The state of the generator: where the draws continue. Checkpoints save it and set it
+  /// back, so that a resumed run draws the same masks and noise as one never stopped.
+  public var state: [UInt64] {
+    get { generator.state }
+    set { generator = SeededGenerator(state: newValue) }
+  }
+
   /// Calls `body` with the generator.
   public func draw<R>(_ body: (inout SeededGenerator) -> R) -> R {
     if replaysEachDraw { generator = SeededGenerator(seed: seed) }

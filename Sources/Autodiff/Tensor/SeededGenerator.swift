@@ -10,7 +10,7 @@ import Foundation
 /// let w = Tensor.normal([3, 4], using: &rng)
 /// ```
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
-  private var state: (UInt64, UInt64, UInt64, UInt64)
+  private var words: (UInt64, UInt64, UInt64, UInt64)
 
   /// Creates a generator whose sequence is determined by `seed`.
   public init(seed: UInt64) {
@@ -22,19 +22,31 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
       z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
       return z ^ (z >> 31)
     }
-    state = (splitMix(), splitMix(), splitMix(), splitMix())
+    words = (splitMix(), splitMix(), splitMix(), splitMix())
   }
 
   /// The next 64 random bits.
+  /// The generator's state: `SeededGenerator(state: g.state)` continues exactly where `g`
+  /// is, which is how a checkpoint resumes a random sequence.
+  public var state: [UInt64] { [words.0, words.1, words.2, words.3] }
+
+  /// A generator in a state read from ``state``.
+  public init(state: [UInt64]) {
+    require(
+      state.count == 4 && state.contains { $0 != 0 },
+      "SeededGenerator: a state is four words, not all zero; got \(state)")
+    words = (state[0], state[1], state[2], state[3])
+  }
+
   public mutating func next() -> UInt64 {
-    let result = ((state.1 &* 5) << 7 | (state.1 &* 5) >> 57) &* 9
-    let t = state.1 << 17
-    state.2 ^= state.0
-    state.3 ^= state.1
-    state.1 ^= state.2
-    state.0 ^= state.3
-    state.2 ^= t
-    state.3 = state.3 << 45 | state.3 >> 19
+    let result = ((words.1 &* 5) << 7 | (words.1 &* 5) >> 57) &* 9
+    let t = words.1 << 17
+    words.2 ^= words.0
+    words.3 ^= words.1
+    words.1 ^= words.2
+    words.0 ^= words.3
+    words.2 ^= t
+    words.3 = words.3 << 45 | words.3 >> 19
     return result
   }
 }

@@ -7,8 +7,14 @@ import Foundation
 public enum SafeTensors {
   /// Writes named tensors to `url` atomically: the file is written beside the target and
   /// renamed into place, so a crash never leaves half a file.
-  public static func write(_ tensors: [(name: String, tensor: Tensor)], to url: URL) throws {
-    var header: [String: Any] = ["__metadata__": ["format": "pt"]]
+  ///
+  /// `metadata` goes into the header's `__metadata__` object, beside `"format": "pt"`.
+  public static func write(
+    _ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:], to url: URL
+  ) throws {
+    var header: [String: Any] = [
+      "__metadata__": metadata.merging(["format": "pt"]) { mine, _ in mine }
+    ]
     var body = Data()
     for (name, tensor) in tensors {
       let start = body.count
@@ -39,6 +45,14 @@ public enum SafeTensors {
 
   /// Reads every tensor in a safetensors file, by name.
   public static func read(_ url: URL) throws -> [String: Tensor] {
+    try readWithMetadata(url).tensors
+  }
+
+  /// Reads every tensor in a safetensors file, by name, and the header's `__metadata__`
+  /// strings.
+  public static func readWithMetadata(_ url: URL) throws -> (
+    tensors: [String: Tensor], metadata: [String: String]
+  ) {
     let data = try readFile(url)
     let file = url.lastPathComponent
     guard data.count >= 8 else {
@@ -58,6 +72,14 @@ public enum SafeTensors {
     }
     let bodyStart = 8 + Int(length)
     var tensors: [String: Tensor] = [:]
+    var metadata: [String: String] = [:]
+    if let entry = header["__metadata__"] {
+      guard let strings = entry as? [String: String] else {
+        throw DataFileError(
+          file: file, byteOffset: 8, "expected __metadata__ to map strings to strings")
+      }
+      metadata = strings
+    }
     for (name, value) in header where name != "__metadata__" {
       guard let entry = value as? [String: Any], let dtypeName = entry["dtype"] as? String,
         let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int],
@@ -93,47 +115,6 @@ public enum SafeTensors {
         tensors[name] = Tensor(values, shape: shape, dtype: .float64)
       }
     }
-    return tensors
-  }
-}
-
-extension Module {
-  /// Parameter names by position in the module tree: `1.0.W` is parameter W of the first
-  /// child of the second child.
-  public var namedParameters: [(name: String, parameter: Var)] {
-    var result: [(String, Var)] = []
-    func visit(_ module: Module, _ path: String) {
-      for (i, p) in module.ownParameters.enumerated() {
-        result.append((path + (p.name ?? "p\(i)"), p))
-      }
-      for (i, child) in module.children.enumerated() { visit(child, path + "\(i).") }
-    }
-    visit(self, "")
-    return result
-  }
-
-  /// Saves the parameters to a safetensors file.
-  public func save(to url: URL) throws {
-    try SafeTensors.write(namedParameters.map { ($0.name, $0.parameter.value) }, to: url)
-  }
-
-  /// Loads parameters saved by ``save(to:)`` into this module, which must have the same
-  /// structure: every name present with the same shape and dtype. Nothing is changed when
-  /// the file does not match.
-  public func load(from url: URL) throws {
-    let tensors = try SafeTensors.read(url)
-    let named = namedParameters
-    for (name, p) in named {
-      guard let t = tensors[name] else {
-        throw DataFileError(
-          file: url.lastPathComponent, "expected a tensor named '\(name)', found none")
-      }
-      guard t.shape == p.shape && t.dtype == p.dtype else {
-        throw DataFileError(
-          file: url.lastPathComponent,
-          "tensor '\(name)': expected shape \(p.shape) (\(p.dtype)), found \(t.shape) (\(t.dtype))")
-      }
-    }
-    for (name, p) in named { p.updateValue { $0 = tensors[name]! } }
+    return (tensors, metadata)
   }
 }

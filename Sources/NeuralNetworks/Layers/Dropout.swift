@@ -14,6 +14,8 @@ public final class Dropout: Module {
     source = RandomSource(seed: seed)
   }
 
+  public override var ownRandomSources: [RandomSource] { [source] }
+
   public override func callAsFunction(_ x: Var) -> Var {
     // The mode is read when the graph is evaluated, so one built graph serves both modes.
     // The graph holds the module (the module never holds a graph: no cycle).

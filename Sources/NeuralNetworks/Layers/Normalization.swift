@@ -9,23 +9,32 @@ import Autodiff
 public final class BatchNorm: Module {
   public let gamma: Var
   public let beta: Var
-  public private(set) var runningMean: Tensor
-  public private(set) var runningVariance: Tensor
+  /// The running averages, buffers of the module: saved and loaded with its parameters.
+  public let runningMeanBuffer: Var
+  public let runningVarianceBuffer: Var
   public let momentum: Double
   public let epsilon: Double
+
+  /// The running mean of each feature, used in evaluation.
+  public var runningMean: Tensor { runningMeanBuffer.value }
+  /// The running variance of each feature, used in evaluation.
+  public var runningVariance: Tensor { runningVarianceBuffer.value }
 
   public init(
     features: Int, momentum: Double = 0.1, epsilon: Double = 1e-5, dtype: DType = .float32
   ) {
     gamma = Var(Tensor.ones([features], dtype: dtype), name: "γ")
     beta = Var(Tensor.zeros([features], dtype: dtype), name: "β")
-    runningMean = Tensor.zeros([features], dtype: dtype)
-    runningVariance = Tensor.ones([features], dtype: dtype)
+    runningMeanBuffer = Var.constant(Tensor.zeros([features], dtype: dtype), name: "runningMean")
+    runningVarianceBuffer = Var.constant(
+      Tensor.ones([features], dtype: dtype), name: "runningVariance")
     self.momentum = momentum
     self.epsilon = epsilon
   }
 
   public override var ownParameters: [Var] { [gamma, beta] }
+
+  public override var ownBuffers: [Var] { [runningMeanBuffer, runningVarianceBuffer] }
 
   public override func callAsFunction(_ x: Var) -> Var {
     require(
@@ -42,8 +51,8 @@ public final class BatchNorm: Module {
         }
         return gamma * centered / (variance + epsilon).sqrt() + beta
       }
-      let mu = Var.constant(runningMean)
-      let scale = Var.constant(runningVariance) + epsilon
+      let mu = Var.constant(runningMeanBuffer.value)
+      let scale = Var.constant(runningVarianceBuffer.value) + epsilon
       return gamma * (h - mu) / scale.sqrt() + beta
     }
   }
@@ -52,10 +61,16 @@ public final class BatchNorm: Module {
   /// rebuilding the expression for the backward does not count a batch twice.
   private func updateRunningStatistics(_ mean: Tensor, _ variance: Tensor, count: Int) {
     let unbiased = count > 1 ? Double(count) / Double(count - 1) : 1
-    for i in 0..<mean.count {
-      runningMean[flat: i] = (1 - momentum) * runningMean[flat: i] + momentum * mean[flat: i]
-      runningVariance[flat: i] =
-        (1 - momentum) * runningVariance[flat: i] + momentum * variance[flat: i] * unbiased
+    runningMeanBuffer.updateValue { running in
+      for i in 0..<mean.count {
+        running[flat: i] = (1 - momentum) * running[flat: i] + momentum * mean[flat: i]
+      }
+    }
+    runningVarianceBuffer.updateValue { running in
+      for i in 0..<mean.count {
+        running[flat: i] =
+          (1 - momentum) * running[flat: i] + momentum * variance[flat: i] * unbiased
+      }
     }
   }
 

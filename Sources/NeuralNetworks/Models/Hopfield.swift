@@ -210,7 +210,7 @@ public final class HopfieldNetwork: Module {
   /// let trainer = Trainer(
   ///   model: network, optimizer: Adam(learningRate: 0.01),
   ///   objective: network.objective(.margin(1)))
-  /// trainer.fit(Dataset(inputs: patterns, targets: patterns), epochs: 300, batchSize: 30)
+  /// try trainer.fit(Dataset(inputs: patterns, targets: patterns), epochs: 300, batchSize: 30)
   /// ```
   /// The target is not used. The objective's output is the energies `[M]` for
   /// ``LearningRule/meanEnergy`` and the fields `[M, N]` for ``LearningRule/margin(_:)``.

@@ -46,7 +46,7 @@ import Autodiff
 /// //     Linear(128 → 64): 8256 parameters
 /// let trainer = Trainer(
 ///   model: vae, optimizer: Adam(learningRate: 1e-3), objective: vae.objective(input:target:))
-/// trainer.fit(Dataset(inputs: images, targets: images), epochs: 100, batchSize: 64)
+/// try trainer.fit(Dataset(inputs: images, targets: images), epochs: 100, batchSize: 64)
 /// ```
 ///
 /// Sampling or the mean: the loss terms and ``objective(input:target:)`` always sample z,
@@ -110,6 +110,8 @@ public final class VAE: Module {
   }
 
   public override var children: [Module] { [encoder, meanHead, logVarianceHead, decoder] }
+
+  public override var ownRandomSources: [RandomSource] { [noise] }
 
   /// The parameters of q(z | x) for inputs `[n, inputSize]`: μ and ln σ², each
   /// `[n, latentSize]`.

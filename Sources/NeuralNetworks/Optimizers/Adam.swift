@@ -25,7 +25,7 @@ public class Adam: Optimizer {
   public var decoupledWeightDecay: Bool
   /// The number of updates so far (t).
   public private(set) var step = 0
-  private let state = OptimizerState()
+  private let state = ParameterSlots()
 
   public init(
     learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999,
@@ -40,6 +40,15 @@ public class Adam: Optimizer {
     self.epsilonPlacement = epsilonPlacement
     self.weightDecay = weightDecay
     self.decoupledWeightDecay = decoupledWeightDecay
+  }
+
+  public func state(for parameters: [Var]) -> OptimizerState {
+    state.state(for: parameters, counters: ["step": step])
+  }
+
+  public func restore(_ saved: OptimizerState, for parameters: [Var]) throws {
+    try state.restore(saved, for: parameters, count: 2)
+    step = saved.counters["step"] ?? 0
   }
 
   public func update(_ parameters: [Var]) {

@@ -7,11 +7,64 @@ public protocol Optimizer: AnyObject {
   /// Applies one update to each parameter from its current `grad`. Parameters without a
   /// gradient are left alone.
   func update(_ parameters: [Var])
+  /// What the optimizer carries from one update to the next (moments, velocities, the
+  /// number of updates), for `parameters` in their order: what a checkpoint saves.
+  func state(for parameters: [Var]) -> OptimizerState
+  /// Sets the state saved by ``state(for:)`` for the same parameters.
+  ///
+  /// - Throws: ``OptimizerState/Mismatch`` when the state was saved for other parameters.
+  func restore(_ state: OptimizerState, for parameters: [Var]) throws
+}
+
+/// An optimizer's state between updates: tensors for each parameter (none before its
+/// first update) and counters such as the number of updates.
+public struct OptimizerState {
+  /// `tensors[i]` belongs to parameter i: Adam's two moments, SGD's velocity.
+  public var tensors: [[Tensor]]
+  public var counters: [String: Int]
+
+  public init(tensors: [[Tensor]], counters: [String: Int] = [:]) {
+    self.tensors = tensors
+    self.counters = counters
+  }
+
+  /// A state that does not fit the parameters it is restored for.
+  public struct Mismatch: Error, CustomStringConvertible {
+    public var description: String
+  }
 }
 
 /// Per-parameter state tensors of an optimizer, created on first use.
-final class OptimizerState {
+final class ParameterSlots {
   private var tensors: [ObjectIdentifier: [Tensor]] = [:]
+
+  /// The saved form of the slots of `parameters`.
+  func state(for parameters: [Var], counters: [String: Int] = [:]) -> OptimizerState {
+    OptimizerState(
+      tensors: parameters.map { tensors[ObjectIdentifier($0)] ?? [] }, counters: counters)
+  }
+
+  /// Sets the slots of `parameters` from a saved state, after checking every shape.
+  func restore(_ state: OptimizerState, for parameters: [Var], count: Int) throws {
+    guard state.tensors.count == parameters.count else {
+      throw OptimizerState.Mismatch(
+        description:
+          "optimizer state for \(state.tensors.count) parameters, restored for \(parameters.count)"
+      )
+    }
+    for (i, (p, saved)) in zip(parameters, state.tensors).enumerated() {
+      guard saved.isEmpty || (saved.count == count && saved.allSatisfy { $0.shape == p.shape && $0.dtype == p.dtype })
+      else {
+        throw OptimizerState.Mismatch(
+          description:
+            "optimizer state of parameter \(i): \(saved.count) tensors of shapes \(saved.map(\.shape)), expected \(count) of shape \(p.shape) (\(p.dtype))"
+        )
+      }
+    }
+    for (p, saved) in zip(parameters, state.tensors) {
+      tensors[ObjectIdentifier(p)] = saved.isEmpty ? nil : saved
+    }
+  }
 
   /// The `count` state tensors of `parameter`, zero-initialized with its shape and dtype.
   func tensors(for parameter: Var, count: Int) -> [Tensor] {

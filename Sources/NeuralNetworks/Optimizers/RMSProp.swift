@@ -9,13 +9,19 @@ public final class RMSProp: Optimizer {
   public var learningRate: Double
   public var decay: Double
   public var epsilon: Double
-  private let state = OptimizerState()
+  private let state = ParameterSlots()
 
   public init(learningRate: Double = 1e-3, decay: Double = 0.9, epsilon: Double = 1e-8) {
     require(learningRate > 0, "RMSProp: learning rate \(learningRate) must be positive")
     self.learningRate = learningRate
     self.decay = decay
     self.epsilon = epsilon
+  }
+
+  public func state(for parameters: [Var]) -> OptimizerState { state.state(for: parameters) }
+
+  public func restore(_ saved: OptimizerState, for parameters: [Var]) throws {
+    try state.restore(saved, for: parameters, count: 1)
   }
 
   public func update(_ parameters: [Var]) {

@@ -17,7 +17,7 @@ public final class SGD: Optimizer {
   public var dampening: Double
   public var nesterov: Bool
   public var weightDecay: Double
-  private let state = OptimizerState()
+  private let state = ParameterSlots()
 
   public init(
     learningRate: Double, momentum: Double = 0, dampening: Double = 0, nesterov: Bool = false,
@@ -30,6 +30,12 @@ public final class SGD: Optimizer {
     self.dampening = dampening
     self.nesterov = nesterov
     self.weightDecay = weightDecay
+  }
+
+  public func state(for parameters: [Var]) -> OptimizerState { state.state(for: parameters) }
+
+  public func restore(_ saved: OptimizerState, for parameters: [Var]) throws {
+    try state.restore(saved, for: parameters, count: 1)
   }
 
   public func update(_ parameters: [Var]) {

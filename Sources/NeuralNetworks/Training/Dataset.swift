@@ -59,7 +59,7 @@ public struct Dataset {
     batches(size: size, dropLast: dropLast, order: Array(0..<count))
   }
 
-  private func batches(size: Int, dropLast: Bool, order: [Int]) -> [Dataset] {
+  func batches(size: Int, dropLast: Bool, order: [Int]) -> [Dataset] {
     require(size > 0, "batches: size \(size) must be positive")
     var result: [Dataset] = []
     var start = 0

@@ -7,7 +7,7 @@ import Foundation
 /// for each batch runs the course's loop:
 ///
 /// ```
-/// set the batch → evaluate the graph → zero the gradients → backward → clip → update
+/// set the batch → evaluate the graph → zero the gradients → backward → check → clip → update
 /// ```
 ///
 /// The graph (model, loss and regularization terms) is built once per batch shape and then
@@ -19,7 +19,7 @@ import Foundation
 /// let trainer = Trainer(
 ///   model: mlp, optimizer: SGD(learningRate: 0.5),
 ///   loss: { crossEntropy(logits: $0, labels: $1) }, metric: .accuracy)
-/// let history = trainer.fit(train, validation: test, epochs: 20, batchSize: 32)
+/// let history = try trainer.fit(train, validation: test, epochs: 20, batchSize: 32)
 /// ```
 ///
 /// What is minimized is an ``Objective`` built from the batch's input and target. The
@@ -33,6 +33,12 @@ import Foundation
 /// - energy-based models return their energy as the loss;
 /// - models whose loss needs their internals build it themselves (a VAE adds its KL term);
 /// - random nodes (dropout masks, a VAE's noise) draw fresh values on every evaluation.
+///
+/// Before every update the loss and the gradients are checked: at the first NaN or
+/// infinity, ``fit(_:validation:epochs:batchSize:dropLast:earlyStopping:checkpointing:stoppingAfter:)``
+/// throws a ``NonFiniteError`` that names the op which produced it, and the parameters are
+/// those of the last finite step. A run can be checkpointed every few steps and resumed
+/// with ``resume(from:)``, ending exactly where an uninterrupted run ends.
 public final class Trainer {
   /// A quantity reported each epoch besides the loss.
   public enum Metric: Sendable {
@@ -42,8 +48,9 @@ public final class Trainer {
     case q3
   }
 
-  /// What ``fit(_:validation:epochs:batchSize:dropLast:earlyStopping:)`` records per epoch.
-  public struct EpochRecord: Sendable {
+  /// What ``fit(_:validation:epochs:batchSize:dropLast:earlyStopping:checkpointing:stoppingAfter:)``
+  /// records per epoch.
+  public struct EpochRecord: Sendable, Codable {
     public var epoch: Int
     public var trainingLoss: Double
     public var validationLoss: Double?
@@ -64,12 +71,46 @@ public final class Trainer {
     }
   }
 
+  /// Where and how often to write a checkpoint during a run.
+  public struct Checkpointing: Sendable {
+    public var url: URL
+    /// A checkpoint is written after every `everySteps` updates, and at the end of the run.
+    public var everySteps: Int
+    public init(url: URL, everySteps: Int) {
+      require(everySteps > 0, "Checkpointing: every \(everySteps) steps must be positive")
+      self.url = url
+      self.everySteps = everySteps
+    }
+  }
+
   /// The result of a training run.
-  public struct History: Sendable {
+  public struct History: Sendable, Codable {
     public var epochs: [EpochRecord] = []
     /// The epoch whose parameters the model holds after early stopping, if it stopped.
     public var bestEpoch: Int?
     public var stoppedEarly = false
+    /// The number of updates made, in this run and in the runs it resumed.
+    public var steps = 0
+  }
+
+  /// A loss or a gradient that is NaN or infinite: where it appeared and what made it.
+  public struct NonFiniteError: Error, CustomStringConvertible {
+    /// The update (counted from 1) that would have used it; it was not applied.
+    public var step: Int
+    public var epoch: Int
+    /// The loss of the batch.
+    public var loss: Double
+    /// The op whose value was the first non-finite one, as `name(argument shapes)`, or the
+    /// op whose gradient rule made the first non-finite gradient.
+    public var op: String
+    /// Whether the value (true) or only a gradient (false) went non-finite.
+    public var inValue: Bool
+
+    public var description: String {
+      let kind = inValue ? "value" : "gradient"
+      return
+        "step \(step) (epoch \(epoch)): the loss is \(loss) and the first non-finite \(kind) comes from \(op); the parameters are those of the last finite step"
+    }
   }
 
   public let model: Module
@@ -95,10 +136,13 @@ public final class Trainer {
   /// a terminal.
   public var showsProgress = isatty(1) != 0
 
-  private var generator: SeededGenerator
+  var generator: SeededGenerator
   private var graphs: [[Int]: (input: Var, target: Var, loss: Var, output: Var, isFresh: Bool)] =
     [:]
-  private var baseLearningRate: Double
+  var baseLearningRate: Double
+  /// The progress of an interrupted run, set by ``resume(from:)`` and picked up by the next
+  /// call to `fit`.
+  var resumed: RunState?
 
   /// A trainer that minimizes `loss(model(input), target)`.
   ///
@@ -175,10 +219,19 @@ public final class Trainer {
     return entry
   }
 
-  /// One training step on a batch: forward, loss, backward, update. Returns the loss and
-  /// the model's output.
+  /// One training step on a batch: forward, loss, backward, a check that the loss and the
+  /// gradients are finite, update. Returns the loss and the model's output.
+  ///
+  /// - Throws: ``NonFiniteError`` (with step and epoch 0) instead of updating, when the
+  ///   loss or a gradient is NaN or infinite.
   @discardableResult
-  public func step(on batch: Dataset) -> (loss: Double, output: Tensor) {
+  public func step(on batch: Dataset) throws -> (loss: Double, output: Tensor) {
+    try step(on: batch, number: 0, epoch: 0)
+  }
+
+  private func step(on batch: Dataset, number: Int, epoch: Int) throws -> (
+    loss: Double, output: Tensor
+  ) {
     model.isTraining = true
     var batch = batch
     if inputNoise > 0 {
@@ -189,10 +242,33 @@ public final class Trainer {
     model.zeroGradients()
     g.loss.backward()
     let parameters = model.parameters
+    let loss = g.loss.value.scalar
+    if !loss.isFinite || !parameters.allSatisfy({ $0.grad?.isFinite ?? true }) {
+      throw nonFinite(g.loss, loss: loss, step: number, epoch: epoch)
+    }
     if let gradientClipNorm { clipGradients(parameters, maxNorm: gradientClipNorm) }
     if let gradientClipValue { clipGradients(parameters, maxValue: gradientClipValue) }
     optimizer.update(parameters)
-    return (g.loss.value.scalar, g.output.value)
+    return (loss, g.output.value)
+  }
+
+  /// The error for a non-finite loss or gradient, naming the op that made it.
+  private func nonFinite(_ loss: Var, loss value: Double, step: Int, epoch: Int)
+    -> NonFiniteError
+  {
+    if let node = loss.firstNonFiniteNode() {
+      let op = node.creator.map { "\($0)" } ?? "a leaf (\(node.name ?? "unnamed"))"
+      return NonFiniteError(step: step, epoch: epoch, loss: value, op: op, inValue: true)
+    }
+    // The values are finite: the first non-finite gradient, in backward order, was made by
+    // the rule of an op that uses that node.
+    let node = loss.firstNonFiniteGradient()
+    let users = loss.topologicalOrder().compactMap(\.creator).filter { op in
+      op.args.contains { $0 === node }
+    }
+    let op =
+      users.first.map { "the backward rule of \($0)" } ?? "the gradient of \(node?.name ?? "a node")"
+    return NonFiniteError(step: step, epoch: epoch, loss: value, op: op, inValue: false)
   }
 
   private func addingNoise(_ x: Tensor) -> Tensor {
@@ -208,14 +284,14 @@ public final class Trainer {
     model.isTraining = false
     defer { model.isTraining = true }
     var total = 0.0
-    var outputs: [Tensor] = []
+    var tally = MetricTally()
     for batch in data.batches(size: batchSize) {
       let g = graph(for: batch)
       if !g.isFresh { g.loss.evaluate() }
       total += g.loss.value.scalar * Double(batch.count)
-      outputs.append(g.output.value)
+      if metric != nil { tally.add(scores: g.output.value, targets: batch.targets) }
     }
-    return (total / Double(max(data.count, 1)), metric.map { measure($0, outputs, data.targets) })
+    return (total / Double(max(data.count, 1)), metric.map { _ in tally.value })
   }
 
   /// The model's output for `inputs`, in evaluation mode, without recording a graph.
@@ -225,77 +301,92 @@ public final class Trainer {
     return noGrad { model(Var.constant(inputs)).value }
   }
 
-  private func measure(_ metric: Metric, _ outputs: [Tensor], _ targets: Tensor) -> Double {
-    let rows = outputs.flatMap { $0.scalars }
-    let k = outputs.first?.shape.last ?? 1
-    let scores = Tensor(rows, shape: [rows.count / k, k])
-    switch metric {
-    case .accuracy: return Metrics.accuracy(scores: scores, labels: targets.labels)
-    case .q3: return Metrics.q3(scores: scores, labels: targets.labels)
-    }
-  }
-
   /// Trains for up to `epochs` epochs and returns the per-epoch history.
+  ///
+  /// After ``resume(from:)``, the run continues where the checkpoint left it: the same
+  /// epoch, the same next batch, the same random draws, so it ends exactly where the
+  /// interrupted run would have.
+  ///
+  /// - Parameters:
+  ///   - checkpointing: Where and how often to write checkpoints.
+  ///   - stoppingAfter: Stop after this many updates in all (counting those of resumed
+  ///     runs), as an interrupted run would.
+  /// - Throws: ``NonFiniteError`` at the first NaN or infinity in the loss or the
+  ///   gradients, with the parameters of the last finite step in the model; the errors of
+  ///   writing a checkpoint; ``CheckpointError`` when a resumed run does not match the
+  ///   data or the settings it was saved with.
   @discardableResult
   public func fit(
     _ data: Dataset, validation: Dataset? = nil, epochs: Int, batchSize: Int,
-    dropLast: Bool = false, earlyStopping: EarlyStopping? = nil
-  ) -> History {
+    dropLast: Bool = false, earlyStopping: EarlyStopping? = nil,
+    checkpointing: Checkpointing? = nil, stoppingAfter maximumSteps: Int? = nil
+  ) throws -> History {
     require(
       epochs >= 0 && batchSize > 0,
       "fit: epochs \(epochs) and batch size \(batchSize) must be positive")
-    var history = History()
-    var best: (loss: Double, epoch: Int, parameters: [Tensor])?
+    let settings = RunState.Settings(
+      samples: data.count, batchSize: batchSize, dropLast: dropLast, epochs: epochs)
+    var run = resumed ?? RunState(settings: settings)
+    resumed = nil
+    guard run.settings == settings else {
+      throw CheckpointError(
+        "the checkpoint was saved by a run over \(run.settings), this one is over \(settings)")
+    }
     let start = Date()
-    for epoch in 1...max(epochs, 1) where epochs > 0 {
-      let epochStart = Date()
-      if let schedule {
-        optimizer.learningRate = schedule.learningRate(base: baseLearningRate, step: epoch - 1)
+    defer { if showsProgress { FileHandle.standardOutput.write(Data("\n".utf8)) } }
+    while run.epoch <= epochs && !run.history.stoppedEarly {
+      if run.order == nil {
+        if let schedule {
+          optimizer.learningRate = schedule.learningRate(
+            base: baseLearningRate, step: run.epoch - 1)
+        }
+        run.order = Array(0..<data.count).shuffled(using: &generator)
+        run.epochStart = Date()
       }
-      var total = 0.0
-      var outputs: [Tensor] = []
-      var order: [Int] = []
-      let batches = data.batches(size: batchSize, dropLast: dropLast, shuffledBy: &generator)
-      for batch in batches {
-        let (loss, output) = step(on: batch)
-        total += loss * Double(batch.count)
-        if metric != nil {
-          outputs.append(output)
-          order.append(contentsOf: batch.targets.labels)
+      let batches = data.batches(size: batchSize, dropLast: dropLast, order: run.order!)
+      while run.batch < batches.count {
+        if let maximumSteps, run.history.steps >= maximumSteps { return run.history }
+        let batch = batches[run.batch]
+        let (loss, output) = try step(
+          on: batch, number: run.history.steps + 1, epoch: run.epoch)
+        run.lossSum += loss * Double(batch.count)
+        run.seen += batch.count
+        if metric != nil { run.tally.add(scores: output, targets: batch.targets) }
+        run.batch += 1
+        run.history.steps += 1
+        if let checkpointing, run.history.steps % checkpointing.everySteps == 0 {
+          try writeCheckpoint(run, to: checkpointing.url)
         }
       }
-      let seen = batches.reduce(0) { $0 + $1.count }
       var record = EpochRecord(
-        epoch: epoch, trainingLoss: total / Double(max(seen, 1)), validationLoss: nil,
-        trainingMetric: metric.map { measure($0, outputs, Tensor(order.map(Double.init))) },
+        epoch: run.epoch, trainingLoss: run.lossSum / Double(max(run.seen, 1)),
+        validationLoss: nil, trainingMetric: metric.map { _ in run.tally.value },
         validationMetric: nil, learningRate: optimizer.learningRate,
-        seconds: Date().timeIntervalSince(epochStart))
+        seconds: Date().timeIntervalSince(run.epochStart))
       if let validation {
         let (loss, value) = evaluate(validation)
         record.validationLoss = loss
         record.validationMetric = value
       }
-      history.epochs.append(record)
+      run.finishEpoch(record)
       for callback in callbacks { callback(record) }
       if showsProgress {
         showProgress(record, of: epochs, elapsed: Date().timeIntervalSince(start))
       }
-
       if let earlyStopping, let loss = record.validationLoss {
-        if best == nil || loss < best!.loss - earlyStopping.minimumImprovement {
-          best = (loss, epoch, model.parameters.map(\.value))
-        } else if epoch - best!.epoch >= earlyStopping.patience {
-          history.stoppedEarly = true
-          break
+        if run.best == nil || loss < run.best!.loss - earlyStopping.minimumImprovement {
+          run.best = (loss, record.epoch, model.namedState.map(\.value.value))
+        } else if record.epoch - run.best!.epoch >= earlyStopping.patience {
+          run.history.stoppedEarly = true
         }
       }
     }
-    if showsProgress { FileHandle.standardOutput.write(Data("\n".utf8)) }
-    if let best {
-      for (p, value) in zip(model.parameters, best.parameters) { p.updateValue { $0 = value } }
-      history.bestEpoch = best.epoch
+    if let best = run.best {
+      for ((_, v), value) in zip(model.namedState, best.state) { v.updateValue { $0 = value } }
+      run.history.bestEpoch = best.epoch
     }
-    return history
+    if let checkpointing { try writeCheckpoint(run, to: checkpointing.url) }
+    return run.history
   }
 
   private func showProgress(_ record: EpochRecord, of epochs: Int, elapsed: Double) {
@@ -307,6 +398,71 @@ public final class Trainer {
     line += "  \(Int(left.rounded()))s left"
     FileHandle.standardOutput.write(Data(("\r" + line + "   ").utf8))
   }
+}
+
+/// Where a run is: what a checkpoint holds besides the model and the optimizer.
+struct RunState {
+  /// What the run was started over: a resumed run must be given the same.
+  struct Settings: Equatable, Codable, CustomStringConvertible {
+    var samples: Int
+    var batchSize: Int
+    var dropLast: Bool
+    var epochs: Int
+    var description: String {
+      "\(samples) samples in batches of \(batchSize)\(dropLast ? " (last dropped)" : ""), \(epochs) epochs"
+    }
+  }
+
+  var settings: Settings
+  var history = Trainer.History()
+  /// The epoch being trained, from 1.
+  var epoch = 1
+  /// The shuffled order of this epoch's samples, once drawn.
+  var order: [Int]?
+  /// The batches of this epoch done so far.
+  var batch = 0
+  var lossSum = 0.0
+  var seen = 0
+  var tally = MetricTally()
+  var epochStart = Date()
+  /// The best validation loss so far, its epoch, and the model's state then.
+  var best: (loss: Double, epoch: Int, state: [Tensor])?
+
+  init(settings: Settings) { self.settings = settings }
+
+  mutating func finishEpoch(_ record: Trainer.EpochRecord) {
+    history.epochs.append(record)
+    epoch += 1
+    order = nil
+    batch = 0
+    lossSum = 0
+    seen = 0
+    tally = MetricTally()
+  }
+}
+
+/// Running counts for accuracy and Q3: correct predictions among labelled rows (labels of
+/// −1, padding, are not counted).
+struct MetricTally: Codable {
+  var correct = 0
+  var counted = 0
+
+  mutating func add(scores: Tensor, targets: Tensor) {
+    let k = scores.shape.last ?? 1
+    let labels = targets.labels
+    let rows = scores.count / Swift.max(k, 1)
+    require(
+      rows == labels.count, "metric: \(rows) rows of scores for \(labels.count) labels")
+    let values = scores.scalars
+    for (i, label) in labels.enumerated() where label >= 0 {
+      var best = 0
+      for j in 1..<k where values[i * k + j] > values[i * k + best] { best = j }
+      counted += 1
+      if best == label { correct += 1 }
+    }
+  }
+
+  var value: Double { counted == 0 ? 0 : Double(correct) / Double(counted) }
 }
 
 /// A number with four significant digits, for progress lines.
