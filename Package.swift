@@ -14,6 +14,7 @@ let package = Package(
     .target(name: "Autodiff", dependencies: ["CKernels"]),
     .target(name: "NeuralNetworks", dependencies: ["Autodiff"], resources: [.copy("Resources")]),
     .executableTarget(name: "examples", dependencies: ["Autodiff", "NeuralNetworks"]),
+    .executableTarget(name: "checks", dependencies: ["Autodiff", "NeuralNetworks"]),
     .executableTarget(
       name: "benchmarks", dependencies: ["Autodiff", "NeuralNetworks"], exclude: ["peers"]),
     .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "CKernels"]),

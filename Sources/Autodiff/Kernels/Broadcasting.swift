@@ -11,7 +11,7 @@ public func broadcastShape(_ a: [Int], _ b: [Int], op: String) -> [Int] {
     } else if da == 1 {
       out[i] = db
     } else {
-      preconditionFailure(
+      fatalError(
         "\(op): shapes \(a) and \(b) cannot be broadcast: dimension \(da) and \(db) differ")
     }
   }

@@ -1,0 +1,106 @@
+import Autodiff
+import Foundation
+import NeuralNetworks
+
+// Checks that need a release binary, run by `.ci/release-checks`:
+//
+//   checks error NAME          stops with the library's message for a programming error
+//   checks memory MODEL STEPS  trains MODEL (mlp or lstm) for STEPS steps and prints the
+//                              resident memory after the first tenth and at the end
+//
+// The error scenarios stop the process; the script reads their messages from standard
+// error. They show that the messages reach the user of an optimized build.
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+
+func fail(_ message: String) -> Never {
+  FileHandle.standardError.write(Data("checks: \(message)\n".utf8))
+  exit(2)
+}
+
+/// Programming errors, each of which must stop the program with a message.
+let errors: [String: () -> Void] = [
+  "matmul": {
+    _ = Var(Tensor.zeros([32, 784])).matmul(Var(Tensor.zeros([256, 10])))
+  },
+  "broadcast": { _ = Var(Tensor.zeros([3, 4])) + Var(Tensor.zeros([5])) },
+  "backward-without-seed": { (Var(Tensor([1, 2, 3])) * 2).backward() },
+  "shape-change": {
+    var rng = SeededGenerator(seed: 1)
+    let lstm = LSTM(inputSize: 3, hiddenSize: 4, using: &rng)
+    let x = Var(Tensor.zeros([2, 5, 3], dtype: .float32))
+    let y = lstm(x).sum()
+    x.set(Tensor.zeros([2, 7, 3], dtype: .float32))
+    y.evaluate()
+  },
+  "linear-input": {
+    var rng = SeededGenerator(seed: 1)
+    _ = Linear(inputSize: 4, outputSize: 2, using: &rng)(Var(Tensor.zeros([3, 5])))
+  },
+]
+
+/// The resident set size in bytes: the current one where the system reports it (Linux's
+/// /proc), otherwise the peak so far.
+func residentBytes() -> Int {
+  if let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) {
+    let fields = text.split(separator: " ")
+    if fields.count > 1, let pages = Int(fields[1]) { return pages * Int(getpagesize()) }
+  }
+  var usage = rusage()
+  #if os(Linux)
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return usage.ru_maxrss * 1024
+  #else
+    getrusage(RUSAGE_SELF, &usage)
+    return usage.ru_maxrss
+  #endif
+}
+
+/// Trains a small model for `steps` steps; prints the memory after the first tenth of the
+/// steps (when every buffer exists) and at the end.
+func memory(model name: String, steps: Int) throws {
+  var rng = SeededGenerator(seed: 1)
+  let model: Module
+  let data: Dataset
+  switch name {
+  case "mlp":
+    model = MLP(sizes: [64, 128, 10], using: &rng)
+    data = Dataset(
+      inputs: Tensor.normal([64, 64], dtype: .float32, using: &rng),
+      targets: Tensor((0..<64).map { Double($0 % 10) }, dtype: .float32))
+  case "lstm":
+    model = Sequential(
+      LSTM(inputSize: 8, hiddenSize: 32, using: &rng), LastStep(),
+      Linear(inputSize: 32, outputSize: 10, using: &rng))
+    data = Dataset(
+      inputs: Tensor.normal([32, 12, 8], dtype: .float32, using: &rng),
+      targets: Tensor((0..<32).map { Double($0 % 10) }, dtype: .float32))
+  default: fail("no model named \(name); models: mlp, lstm")
+  }
+  let trainer = Trainer(
+    model: model, optimizer: Adam(learningRate: 1e-3),
+    loss: { crossEntropy(logits: $0, labels: $1) })
+  trainer.showsProgress = false
+  var early = 0
+  for step in 1...steps {
+    try trainer.step(on: data)
+    if step == steps / 10 { early = residentBytes() }
+  }
+  print("\(name): \(early) bytes after \(steps / 10) steps, \(residentBytes()) after \(steps)")
+}
+
+switch arguments.first {
+case "error":
+  guard arguments.count == 2, let scenario = errors[arguments[1]] else {
+    fail("usage: checks error NAME, with NAME one of \(errors.keys.sorted())")
+  }
+  scenario()
+  fail("\(arguments[1]) did not stop the program")
+case "memory":
+  guard arguments.count == 3, let steps = Int(arguments[2]), steps >= 10 else {
+    fail("usage: checks memory mlp|lstm STEPS (at least 10)")
+  }
+  do { try memory(model: arguments[1], steps: steps) } catch { fail("\(error)") }
+default:
+  fail("usage: checks error NAME | checks memory MODEL STEPS")
+}
