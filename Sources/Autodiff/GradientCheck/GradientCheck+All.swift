@@ -10,7 +10,9 @@ extension GradientCheck {
     elu, softplus, clamp, sign,
     // Matrix and shape.
     matmul, matmulLarge, matmulTransposedA, matmulTransposedB, matmulTransposedBoth, matmulRows,
-    matmulRowsTransposed,
+    matmulRowsTransposed, matmulBatched, matmulBatchedTransposedA, matmulBatchedTransposedB,
+    matmulBatchedTransposedBoth, matmulBatchedBroadcast, matmulMatrixTimesStack,
+    matmulStackTransposedTimesMatrix,
     transpose, permute, reshape, slice, last, pad, shapeGuard, concatenate, split, stack, gather,
     gatherColumns,
     gatherRows,
@@ -18,13 +20,14 @@ extension GradientCheck {
     // Reductions.
     sum, sumAlongAxis, sumKeepingDimensions, mean, meanAlongAxis, max, maxAlongAxis, logSumExp,
     // Softmax and losses.
-    softmax, softmaxAxis0, logSoftmax, meanSquaredError, binaryCrossEntropy, binaryCrossEntropySum,
+    softmax, softmaxAxis0, causalSoftmax, causalSoftmaxRectangular, logSoftmax, meanSquaredError,
+    binaryCrossEntropy, binaryCrossEntropySum,
     binaryCrossEntropyLogits, crossEntropy, crossEntropySmoothed, crossEntropyIgnoringPadding,
     crossEntropySoft, nllLoss,
     gaussianKLDivergence,
     // Layers' building blocks.
     dropout, standardNormal, composite, compositeChain, compositeRepeated, unfold, lstmCellState,
-    lstmHiddenState, lstmStep, lstmSequence,
+    lstmHiddenState, lstmStep, lstmSequence, attention, attentionCausal,
     // Dtype promotion.
     convert,
   ]

@@ -8,19 +8,24 @@ extension Var {
   /// ```
   /// The transposed products run without materializing a transpose.
   ///
-  /// This node may also have more than two axes, `[…, m, k]`: its rows are then all the
-  /// vectors along its last axis, and the product is `[…, m, n]`, as a ``Linear`` layer
-  /// applies to every step of a sequence `[batch, time, features]`.
+  /// Both operands may have more than two axes. When only this one does, `[…, m, k]`, its
+  /// rows are all the vectors along its last axis, and the product is `[…, m, n]`, as a
+  /// ``Linear`` layer applies to every step of a sequence `[batch, time, features]`. When
+  /// `other` has more than two axes too, the product is batched: the last two axes of each
+  /// operand are its matrices, the leading axes broadcast like NumPy's, and each pair of
+  /// matrices is multiplied (`[b, h, t, d] × [b, h, d, s]` is `[b, h, t, s]`; see
+  /// ``matmul(_:transposingSelf:transposingOther:)``).
   ///
-  /// - Parameter other: A matrix with as many rows as this one has columns.
-  /// - Returns: A node of shape `[rows, other.columns]`.
-  /// - Complexity: O(rows · columns · other.columns).
+  /// - Parameter other: A matrix (or a stack of them) with as many rows as this one has
+  ///   columns.
+  /// - Returns: A node of shape `[rows, other.columns]`, after the broadcast leading axes.
+  /// - Complexity: O(rows · columns · other.columns) per pair of matrices.
   public func matmul(_ other: Var) -> Var {
     matmul(other, transposingSelf: false, transposingOther: false)
   }
 
-  /// The product op(self) · op(other), where op transposes when asked: `a.matmul(b,
-  /// transposingOther: true)` is a·bᵀ without forming bᵀ.
+  /// The product op(self) · op(other), where op transposes the last two axes when asked:
+  /// `a.matmul(b, transposingOther: true)` is a·bᵀ without forming bᵀ.
   ///
   /// Backward, with C = op(A)·op(B) and upstream s:
   /// ```
@@ -29,16 +34,30 @@ extension Var {
   /// C = Aᵀ·B:  ∂A = B·sᵀ,   ∂B = A·s
   /// C = Aᵀ·Bᵀ: ∂A = Bᵀ·sᵀ,  ∂B = sᵀ·Aᵀ
   /// ```
+  ///
+  /// **Batched products.** Operands of rank above two are stacks of matrices `[…, r, c]`.
+  /// Their leading axes broadcast against each other (a missing or size-1 axis repeats the
+  /// other operand's matrices), and the result holds one product per position of the
+  /// broadcast leading shape:
+  /// ```
+  /// [b, h, t, d] × [b, h, s, d]ᵀ → [b, h, t, s]        [b, t, d] × [d, e] → [b, t, e]
+  /// Cᵢ = op(A_a(i)) · op(B_b(i))
+  /// ∂A_a = Σ_{i: a(i) = a} (the rule above for Cᵢ),   likewise ∂B_b
+  /// ```
+  /// An operand repeated over the broadcast axes receives the sum of its gradients over
+  /// them. Each matrix product runs the packed kernel; stacks are split over threads by
+  /// matrices. An untransposed `[…, m, k]` times a matrix `[k, n]` is computed as one
+  /// product of all its rows.
+  ///
+  /// - Precondition: Both operands have at least two axes; the inner dimensions agree; the
+  ///   leading axes broadcast.
   public func matmul(
     _ other: Var, transposingSelf ta: Bool = false, transposingOther tb: Bool = false
   )
     -> Var
   {
     let name = "matmul"
-    require(
-      (rank == 2 || (rank > 2 && !ta)) && other.rank == 2,
-      "\(name): \(shape)\(ta ? "ᵀ" : "") × \(other.shape)\(tb ? "ᵀ" : ""): the right operand must be a matrix, and the left one a matrix or (untransposed) a stack of rows [..., k]"
-    )
+    Kernels.checkMatrixProduct(shape, other.shape, ta, tb, op: name)
     return Var(
       op: name, args: [self, other], infix: ta || tb ? nil : "·",
       forward: { args, value in
@@ -46,6 +65,12 @@ extension Var {
       },
       vectorJacobianProduct: { args, _, s in
         let (a, b) = (args[0], args[1])
+        if Kernels.isBatchedProduct(a.shape, b.shape, ta) {
+          // The rules of the matrices, then the sum over the axes each operand was
+          // repeated along.
+          let (ga, gb) = Var.matrixProductRules(a, b, s, ta, tb)
+          return [ga.summed(toShape: a.shape), gb.summed(toShape: b.shape)]
+        }
         if a.rank > 2 {
           // The rows of a and s, as matrices.
           let (rows, upstream) = (
@@ -58,22 +83,16 @@ extension Var {
               : rows.matmul(upstream, transposingSelf: true),
           ]
         }
-        switch (ta, tb) {
-        case (false, false):
-          return [s.matmul(b, transposingOther: true), a.matmul(s, transposingSelf: true)]
-        case (false, true):
-          return [s.matmul(b), s.matmul(a, transposingSelf: true)]
-        case (true, false):
-          return [b.matmul(s, transposingOther: true), a.matmul(s)]
-        case (true, true):
-          return [
-            b.matmul(s, transposingSelf: true, transposingOther: true),
-            s.matmul(a, transposingSelf: true, transposingOther: true),
-          ]
-        }
+        let (ga, gb) = Var.matrixProductRules(a, b, s, ta, tb)
+        return [ga, gb]
       },
       backward: { args, _, s in
         let (a, b) = (args[0], args[1])
+        if Kernels.isBatchedProduct(a.shape, b.shape, ta) {
+          Kernels.batchedMatrixProductBackward(
+            a.value, b.value, ta, tb, upstream: s, a.gradientPointer(), b.gradientPointer())
+          return
+        }
         if let ga = a.gradientPointer() {
           switch (ta, tb) {
           case (false, false): Kernels.gemmInto(ga, s, false, b.value, true)
@@ -92,27 +111,69 @@ extension Var {
         }
       })
   }
+
+  /// The four forms of the product's rule, on matrices or stacks of them (before any sum
+  /// over broadcast axes).
+  static func matrixProductRules(_ a: Var, _ b: Var, _ s: Var, _ ta: Bool, _ tb: Bool) -> (
+    Var, Var
+  ) {
+    switch (ta, tb) {
+    case (false, false):
+      return (s.matmul(b, transposingOther: true), a.matmul(s, transposingSelf: true))
+    case (false, true):
+      return (s.matmul(b), s.matmul(a, transposingSelf: true))
+    case (true, false):
+      return (b.matmul(s, transposingOther: true), a.matmul(s))
+    case (true, true):
+      return (
+        b.matmul(s, transposingSelf: true, transposingOther: true),
+        s.matmul(a, transposingSelf: true, transposingOther: true)
+      )
+    }
+  }
 }
 
 extension Kernels {
   /// value = op(a) · op(b), with a shape check that names both shapes. `a` may be a stack
-  /// of rows `[…, k]` (untransposed): the product is then `[…, n]`.
+  /// of rows `[…, k]` (untransposed): the product is then `[…, n]`. When `b` is a stack of
+  /// matrices too, or `a` is transposed, the product is batched
+  /// (``batchedMatrixProduct(_:_:_:_:into:op:)``).
   static func matrixProduct(
     _ a: Tensor, _ b: Tensor, _ ta: Bool, _ tb: Bool, into value: inout Tensor, op: String
   ) {
-    require(
-      a.rank >= 2 && b.rank == 2 && (a.rank == 2 || !ta),
-      "\(op): \(a.shape) × \(b.shape): the operands must be matrices (or rows [..., k] × a matrix)")
+    checkMatrixProduct(a.shape, b.shape, ta, tb, op: op)
     require(a.dtype == b.dtype, "\(op): dtypes \(a.dtype) and \(b.dtype) differ")
+    if isBatchedProduct(a.shape, b.shape, ta) {
+      batchedMatrixProduct(a, b, ta, tb, into: &value, op: op)
+      return
+    }
     let (rows, columns) = matrixView(a)
     let (m, k) = ta ? (columns, rows) : (rows, columns)
-    let (k2, n) = tb ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
-    require(
-      k == k2,
-      "\(op): \(a.shape)\(ta ? "ᵀ" : "") × \(b.shape)\(tb ? "ᵀ" : ""): inner dimensions \(k) and \(k2) differ"
-    )
+    let n = tb ? b.shape[0] : b.shape[1]
     value.prepare(shape: ta ? [m, n] : Array(a.shape.dropLast()) + [n], dtype: a.dtype)
     gemm(a, ta, b, tb, m: m, n: n, k: k, into: value.buffer.pointer, accumulate: false)
+  }
+
+  /// Whether op(a) · op(b) is a batched product: `b` has more than two axes, or `a` has
+  /// more than two and is transposed. (An untransposed stack `a` times a matrix is one
+  /// product of all of a's rows.)
+  static func isBatchedProduct(_ a: [Int], _ b: [Int], _ ta: Bool) -> Bool {
+    b.count > 2 || (a.count > 2 && ta)
+  }
+
+  /// Stops with a message naming both shapes unless op(a) · op(b) is defined.
+  static func checkMatrixProduct(_ a: [Int], _ b: [Int], _ ta: Bool, _ tb: Bool, op: String) {
+    let shapes = "\(a)\(ta ? "ᵀ" : "") × \(b)\(tb ? "ᵀ" : "")"
+    require(
+      a.count >= 2 && b.count >= 2,
+      "\(op): \(shapes): the operands must be matrices or stacks of matrices [..., rows, columns]"
+    )
+    let k = ta ? a[a.count - 2] : a[a.count - 1]
+    let k2 = tb ? b[b.count - 1] : b[b.count - 2]
+    require(k == k2, "\(op): \(shapes): inner dimensions \(k) and \(k2) differ")
+    if isBatchedProduct(a, b, ta) {
+      _ = broadcastShape(Array(a.dropLast(2)), Array(b.dropLast(2)), op: "\(op): \(shapes)")
+    }
   }
 
   /// A tensor seen as a matrix: all its vectors along the last axis as rows.
@@ -172,6 +233,32 @@ extension GradientCheck {
   public static let matmulRowsTransposed = GradientCheck(
     "matmul (rows [b, t, k] × [n, k]ᵀ)", inputs: [.init([2, 3, 4]), .init([5, 4])]
   ) { $0[0].matmul($0[1], transposingOther: true) }
+  public static let matmulBatched = GradientCheck(
+    "matmul (batched [b, h, t, d] × [b, h, d, s])",
+    inputs: [.init([2, 2, 3, 4]), .init([2, 2, 4, 3])]
+  ) { $0[0].matmul($0[1]) }
+  public static let matmulBatchedTransposedB = GradientCheck(
+    "matmul (batched A·Bᵀ)", inputs: [.init([2, 3, 4]), .init([2, 5, 4])]
+  ) { $0[0].matmul($0[1], transposingOther: true) }
+  public static let matmulBatchedTransposedA = GradientCheck(
+    "matmul (batched Aᵀ·B)", inputs: [.init([2, 4, 3]), .init([2, 4, 5])]
+  ) { $0[0].matmul($0[1], transposingSelf: true) }
+  public static let matmulBatchedTransposedBoth = GradientCheck(
+    "matmul (batched Aᵀ·Bᵀ)", inputs: [.init([2, 4, 3]), .init([2, 5, 4])]
+  ) { $0[0].matmul($0[1], transposingSelf: true, transposingOther: true) }
+  /// Both operands repeated along a broadcast axis: [2, 1, 3, 4] × [3, 4, 2] → [2, 3, 3, 2].
+  public static let matmulBatchedBroadcast = GradientCheck(
+    "matmul (batched, broadcast [2, 1, m, k] × [3, k, n])",
+    inputs: [.init([2, 1, 3, 4]), .init([3, 4, 2])]
+  ) { $0[0].matmul($0[1]) }
+  /// A matrix times a stack: the matrix's gradient is summed over the stack.
+  public static let matmulMatrixTimesStack = GradientCheck(
+    "matmul (batched [m, k] × [b, k, n])", inputs: [.init([3, 4]), .init([2, 4, 5])]
+  ) { $0[0].matmul($0[1]) }
+  /// A transposed stack times a matrix: batched, the matrix's gradient summed over it.
+  public static let matmulStackTransposedTimesMatrix = GradientCheck(
+    "matmul (batched [b, k, m]ᵀ × [k, n])", inputs: [.init([2, 4, 3]), .init([4, 5])]
+  ) { $0[0].matmul($0[1], transposingSelf: true) }
   public static let matmulTransposedBoth = GradientCheck(
     "matmul (Aᵀ·Bᵀ)", inputs: [.init([4, 3]), .init([5, 4])]
   ) { $0[0].matmul($0[1], transposingSelf: true, transposingOther: true) }
