@@ -12,6 +12,7 @@ enum Benchmarks {
     ("scalar-mlp", scalarMLP), ("hopfield", hopfield), ("autoencoder", autoencoder),
     ("charlm", charLM),
     ("vae", vae),
+    ("transformer", transformer),
   ]
 
   struct Options: Sendable {
@@ -19,7 +20,7 @@ enum Benchmarks {
     var quick = false
     /// Overrides the batch size of mlp-mnist, mlp-qs and lstm (to show linear scaling).
     var batch: Int?
-    /// Overrides the sequence length of lstm.
+    /// Overrides the sequence length of lstm, charlm and transformer.
     var sequence: Int?
   }
 

@@ -239,6 +239,18 @@ extension Kernels {
           for i in 0..<rows { dst[i] = src[i] }
           for i in rows..<mr { dst[i] = 0 }
         }
+      } else if rows == mr {
+        // A full panel: its mr rows read side by side, the panel written in order (a
+        // strided write per element costs several times more when k is small).
+        let src = a + (base &* lda &+ p0)
+        for p in 0..<kc {
+          let dst = out + p &* mr
+          var element = src + p
+          for i in 0..<mr {
+            dst[i] = element.pointee
+            element += lda
+          }
+        }
       } else {
         for i in 0..<mr {
           if i < rows {

@@ -214,6 +214,38 @@ def torch_workloads():
         s = median_seconds(step, w, t)
         charlm_emit("torch", s, t, losses)
 
+    def transformer():
+        x, y = (torch.from_numpy(a).long() for a in transformer_data())
+        c = TRANSFORMER
+        embed = torch.nn.Embedding(c["symbols"], c["width"])
+        positions = torch.nn.Parameter(0.02 * torch.randn(c["context"], c["width"]))
+        layer = torch.nn.TransformerEncoderLayer(
+            c["width"], c["heads"], dim_feedforward=c["hidden"], dropout=0.0, activation="relu",
+            batch_first=True, norm_first=True)
+        encoder = torch.nn.TransformerEncoder(layer, c["layers"], enable_nested_tensor=False)
+        norm = torch.nn.LayerNorm(c["width"])
+        head = torch.nn.Linear(c["width"], c["symbols"])
+        params = [positions] + [p for m in (embed, encoder, norm, head) for p in m.parameters()]
+        try:
+            opt = torch.optim.Adam(params, lr=1e-3, fused=True)
+        except (RuntimeError, TypeError):
+            opt = torch.optim.Adam(params, lr=1e-3, foreach=True)
+        mask = torch.nn.Transformer.generate_square_subsequent_mask(c["context"])
+        losses = []
+
+        def step():
+            opt.zero_grad()
+            h = encoder(embed(x) + positions, mask=mask, is_causal=True)
+            logits = head(norm(h))
+            loss = torch.nn.functional.cross_entropy(logits.reshape(-1, c["symbols"]), y.reshape(-1))
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            losses.append(loss.item())
+        w, t = reps(3, 20)
+        s = median_seconds(step, w, t)
+        transformer_emit("torch", s, t, losses)
+
     out["gemm"] = gemm
     out["mlp-mnist"] = lambda: mlp("mlp-mnist", [784, 256, 10], torch.nn.ReLU, 64, 20, 200)
     out["mlp-qs"] = lambda: mlp("mlp-qs", [273, 40, 3], torch.nn.Sigmoid, 32, 50, 1000)
@@ -222,6 +254,7 @@ def torch_workloads():
     out["autoencoder"] = autoencoder
     out["vae"] = vae
     out["charlm"] = charlm
+    out["transformer"] = transformer
     return out
 
 # ---------------------------------------------------------------- JAX (jit)
@@ -408,12 +441,82 @@ def jax_workloads():
         s = median_seconds(run, w, t)
         charlm_emit("jax", s, t, state["losses"])
 
+    def transformer():
+        c = TRANSFORMER
+        V, D, H, F, T = c["symbols"], c["width"], c["heads"], c["hidden"], c["context"]
+        x, y = (jnp.asarray(a) for a in transformer_data())
+        keys = iter(jax.random.split(jax.random.PRNGKey(1), 4 + 6 * c["layers"]))
+
+        def dense(fan_in, fan_out):
+            return jax.random.normal(next(keys), (fan_in, fan_out)) / math.sqrt(fan_in)
+        params = {"embed": jax.random.normal(next(keys), (V, D)),
+                  "positions": 0.02 * jax.random.normal(next(keys), (T, D)),
+                  "norm": (jnp.ones(D), jnp.zeros(D)),
+                  "head": (dense(D, V), jnp.zeros(V)),
+                  "layers": [{"norm1": (jnp.ones(D), jnp.zeros(D)), "norm2": (jnp.ones(D), jnp.zeros(D)),
+                              "q": (dense(D, D), jnp.zeros(D)), "k": (dense(D, D), jnp.zeros(D)),
+                              "v": (dense(D, D), jnp.zeros(D)), "o": (dense(D, D), jnp.zeros(D)),
+                              "up": (dense(D, F), jnp.zeros(F)), "down": (dense(F, D), jnp.zeros(D))}
+                             for _ in range(c["layers"])]}
+        causal = jnp.tril(jnp.ones((T, T), dtype=bool))
+
+        def layer_norm(h, p):
+            mu = h.mean(-1, keepdims=True)
+            var = ((h - mu) ** 2).mean(-1, keepdims=True)
+            return p[0] * (h - mu) / jnp.sqrt(var + 1e-5) + p[1]
+
+        def linear(h, p):
+            return h @ p[0] + p[1]
+
+        def attention(h, p):
+            b = h.shape[0]
+
+            def heads(z):
+                return z.reshape(b, T, H, D // H).transpose(0, 2, 1, 3)
+            q, k, v = (heads(linear(h, p[n])) for n in "qkv")
+            scores = jnp.where(causal, q @ k.transpose(0, 1, 3, 2) / math.sqrt(D // H), -jnp.inf)
+            out = (jax.nn.softmax(scores, axis=-1) @ v).transpose(0, 2, 1, 3).reshape(b, T, D)
+            return linear(out, p["o"])
+
+        def loss_fn(p):
+            h = p["embed"][x] + p["positions"]
+            for lp in p["layers"]:
+                h = h + attention(layer_norm(h, lp["norm1"]), lp)
+                h = h + linear(jax.nn.relu(linear(layer_norm(h, lp["norm2"]), lp["up"])), lp["down"])
+            logp = jax.nn.log_softmax(linear(layer_norm(h, p["norm"]), p["head"]))
+            return -jnp.mean(jnp.take_along_axis(logp, y[..., None], axis=2))
+
+        @partial(jax.jit, donate_argnums=(0, 1, 2))
+        def step(p, m, v, t):
+            loss, g = jax.value_and_grad(loss_fn)(p)
+            norm = jnp.sqrt(sum(jnp.sum(a * a) for a in jax.tree_util.tree_leaves(g)))
+            scale = jnp.minimum(1.0, 1.0 / (norm + 1e-6))
+            g = jax.tree_util.tree_map(lambda g: g * scale, g)
+            m = jax.tree_util.tree_map(lambda m, g: 0.9 * m + 0.1 * g, m, g)
+            v = jax.tree_util.tree_map(lambda v, g: 0.999 * v + 0.001 * g * g, v, g)
+            p = jax.tree_util.tree_map(
+                lambda p, m, v: p - 1e-3 * (m / (1 - 0.9 ** t)) / (jnp.sqrt(v / (1 - 0.999 ** t)) + 1e-8),
+                p, m, v)
+            return p, m, v, loss
+        state = {"p": params, "m": jax.tree_util.tree_map(jnp.zeros_like, params),
+                 "v": jax.tree_util.tree_map(jnp.zeros_like, params), "t": 0, "losses": []}
+
+        def run():
+            state["t"] += 1
+            state["p"], state["m"], state["v"], loss = step(state["p"], state["m"], state["v"], state["t"])
+            loss.block_until_ready()
+            state["losses"].append(float(loss))
+        w, t = reps(3, 20)
+        s = median_seconds(run, w, t)
+        transformer_emit("jax", s, t, state["losses"])
+
     out["gemm"] = gemm
     out["mlp-mnist"] = lambda: mlp("mlp-mnist", [784, 256, 10], jax.nn.relu, 64, 20, 200)
     out["mlp-qs"] = lambda: mlp("mlp-qs", [273, 40, 3], jax.nn.sigmoid, 32, 50, 1000)
     out["lstm"] = lstm
     out["vae"] = vae
     out["charlm"] = charlm
+    out["transformer"] = transformer
     return out
 
 # ---------------------------------------------------------------- NumPy (hand-written backprop)
@@ -620,6 +723,24 @@ def charlm_emit(framework, seconds, reps, losses):
     emit(workload="charlm", framework=framework, metric="step_ms", value=seconds * 1e3, dtype="f32",
          reps=reps, first_loss=losses[0], last_loss=losses[-1], batch=b, sequence=n)
     emit(workload="charlm", framework=framework, metric="chars_per_s", value=b * n / seconds, dtype="f32",
+         reps=reps, batch=b, sequence=n)
+
+
+TRANSFORMER = {"symbols": 65, "width": 128, "heads": 4, "hidden": 512, "layers": 2, "context": 128, "batch": 32}
+
+
+def transformer_data():
+    """Pseudo-random symbols cut into `batch` windows of `context` inputs, each target the next symbol."""
+    b, n = TRANSFORMER["batch"], TRANSFORMER["context"]
+    text = np.random.default_rng(1).integers(0, TRANSFORMER["symbols"], b * n + 1).astype(np.int32)
+    return text[:-1].reshape(b, n), text[1:].reshape(b, n)
+
+
+def transformer_emit(framework, seconds, reps, losses):
+    b, n = TRANSFORMER["batch"], TRANSFORMER["context"]
+    emit(workload="transformer", framework=framework, metric="step_ms", value=seconds * 1e3, dtype="f32",
+         reps=reps, first_loss=losses[0], last_loss=losses[-1], batch=b, sequence=n)
+    emit(workload="transformer", framework=framework, metric="chars_per_s", value=b * n / seconds, dtype="f32",
          reps=reps, batch=b, sequence=n)
 
 
