@@ -12,7 +12,7 @@ enum Benchmarks {
     ("scalar-mlp", scalarMLP), ("hopfield", hopfield), ("autoencoder", autoencoder),
     ("charlm", charLM),
     ("vae", vae),
-    ("transformer", transformer),
+    ("transformer", transformer), ("transformer-composed", transformerComposed),
   ]
 
   struct Options: Sendable {

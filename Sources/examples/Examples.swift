@@ -18,6 +18,7 @@ var examples: [any Example.Type] {
     RNNExample.self,
     LSTMExample.self,
     CharLMExample.self,
+    TransformerExample.self,
     VAEExample.self,
   ]
 }

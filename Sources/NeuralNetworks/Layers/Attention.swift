@@ -73,7 +73,8 @@ public func attention(
   queries: Var, keys: Var, values: Var, scale: Double, causal: Bool = false
 ) -> Var {
   require(
-    values.rank >= 2 && keys.rank >= 2 && values.shape[values.rank - 2] == keys.shape[keys.rank - 2],
+    values.rank >= 2 && keys.rank >= 2
+      && values.shape[values.rank - 2] == keys.shape[keys.rank - 2],
     "attention: values \(values.shape) must be a matrix with one row per key (keys \(keys.shape))"
   )
   return attentionWeights(queries: queries, keys: keys, scale: scale, causal: causal).matmul(

@@ -38,6 +38,10 @@ public final class MultiHeadAttention: Module {
   public let heads: Int
   /// Whether position i attends only to positions up to i.
   public let isCausal: Bool
+  /// Whether the heads run as the engine's fused op (the default) or as its composition,
+  /// `composedScaledDotProductAttention`: the same values and gradients within rounding,
+  /// for comparison (the `transformer-composed` benchmark workload).
+  public var isFused = true
 
   /// D, the width of the inputs and the output.
   public var modelSize: Int { queryProjection.inputSize }
@@ -80,9 +84,11 @@ public final class MultiHeadAttention: Module {
   /// query sees the whole context.
   public func callAsFunction(_ x: Var, context: Var) -> Var {
     checkInputs(x, context)
-    let heads = Var.scaledDotProductAttention(
-      queries: queryProjection(x), keys: keyProjection(context), values: valueProjection(context),
-      heads: self.heads, scale: 1 / Double(headSize).squareRoot(), causal: isCausal)
+    let attend =
+      isFused ? Var.scaledDotProductAttention : Var.composedScaledDotProductAttention
+    let heads = attend(
+      queryProjection(x), keyProjection(context), valueProjection(context), self.heads,
+      1 / Double(headSize).squareRoot(), isCausal)
     return outputProjection(heads)
   }
 
