@@ -46,7 +46,8 @@ struct VectorMathTests {
     let low = (0...2_000).map { -87 - 20 * Float($0) / 2_000 }  // −87 … −107
     for (xi, yi) in zip(low, apply({ ad_exp_f32($0, $1, $2) }, low)) {
       let exact = Foundation.exp(Double(xi))
-      #expect(abs(Double(yi) - exact) <= 3e-7 * exact + 2e-45, "exp(\(xi)) = \(yi), expected \(exact)")
+      #expect(
+        abs(Double(yi) - exact) <= 3e-7 * exact + 2e-45, "exp(\(xi)) = \(yi), expected \(exact)")
     }
     let special = apply({ ad_exp_f32($0, $1, $2) }, [.infinity, -.infinity, .nan, 1000, -1000])
     #expect(special[0] == .infinity && special[1] == 0 && special[2].isNaN)

@@ -40,7 +40,7 @@ struct DataTests {
   @Test func csvDatasetAndMissingFile() throws {
     let url = try temporaryFile("d.csv", Data("x,y,label\n1,2,0\n3,4,1\n".utf8))
     let data = try CSV.dataset(url, labelColumn: "label")
-    #expect(data.inputs.rows == [[1, 2], [3, 4]])
+    #expect(data.inputs.rowScalars == [[1, 2], [3, 4]])
     #expect(data.targets.labels == [0, 1])
     let wrong = error { _ = try CSV.dataset(url, labelColumn: "class") }
     #expect(wrong?.line == 1)

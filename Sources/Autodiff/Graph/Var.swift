@@ -10,7 +10,7 @@
 /// ```
 ///
 /// `grad` holds ∂L/∂self for the last ``backward(_:)`` from an output L. Leaves accumulate
-/// across calls (call ``zeroGrad()`` between steps); intermediate nodes are reset at the
+/// across calls (call ``zeroGradients()`` between steps); intermediate nodes are reset at the
 /// start of every backward pass.
 public final class Var {
   /// The current value.

@@ -36,7 +36,7 @@ extension Var {
         let (a, b) = (args[0], args[1])
         let (da, db) = F.derivatives(Node(a), Node(b), Node(y))
         return [
-          (s * da.node).summed(toShape: a.shape), (s * db.node).summed(toShape: b.shape),
+          (s * da.node).sum(toShape: a.shape), (s * db.node).sum(toShape: b.shape),
         ]
       },
       backward: backward ?? { args, output, upstream in
