@@ -86,37 +86,32 @@ enum ProteinExample: Example {
     let (mean, spread) = meanAndStandardDeviation(validationScores)
     let coil = majorityFraction(validationConfusion)
     printRecall("validation", validationConfusion)
-    print(
-      "validation Q3: \(format(mean))"
-        + (seeds > 1 ? " (mean of \(seeds) seeds, standard deviation \(format(spread)))" : "")
-        + "; always predicting coil: \(format(coil))")
-    if let test {
-      let (testMean, testSpread) = meanAndStandardDeviation(testScores)
-      printRecall("test", testConfusion)
-      print(
-        "Q3: \(format(testMean))"
-          + (seeds > 1
-            ? " (test file, mean of \(seeds) seeds, standard deviation \(format(testSpread)))"
-            : " (test file)"))
-    }
+    print(describe(seeds: seeds, spread: spread, coil: coil))
+    print("validation Q3: \(format(mean))")
 
-    if let test {
-      // Nothing was chosen on the test file; the claim there is only that the network
-      // predicts more than the majority class.
-      let testMean = meanAndStandardDeviation(testScores).0
-      let testCoil = majorityFraction(testConfusion)
-      guard testMean > testCoil else {
-        throw ExampleFailure(
-          "test Q3 \(format(testMean)) is not above always predicting coil (\(format(testCoil)))")
-      }
-    }
-    // Three epochs reach about 0.63 (0.60 to 0.66 over 20 seeds), 30 about 0.64.
+    // The claim, on validation: three epochs reach about 0.63 (0.60 to 0.66 over 20 seeds),
+    // thirty about 0.64.
     let threshold = quick ? 0.58 : 0.60
-    guard mean >= threshold && mean > coil else {
-      throw ExampleFailure(
+    var failures: [String] = []
+    if mean < threshold || mean <= coil {
+      failures.append(
         "validation Q3 \(format(mean)) is not at least \(threshold) and above always predicting coil (\(format(coil)))"
       )
     }
+    if !testScores.isEmpty {
+      let (testMean, testSpread) = meanAndStandardDeviation(testScores)
+      let testCoil = majorityFraction(testConfusion)
+      printRecall("test", testConfusion)
+      // Nothing was chosen on the test file; the only claim there is that the network
+      // predicts more than the majority class.
+      if testMean <= testCoil {
+        failures.append(
+          "test Q3 \(format(testMean)) is not above always predicting coil (\(format(testCoil)))")
+      }
+      print(describe(seeds: seeds, spread: testSpread, coil: testCoil))
+      print("Q3: \(format(testMean))")
+    }
+    if !failures.isEmpty { throw ExampleFailure(failures.joined(separator: "; ")) }
   }
 
   /// The network and its training settings, as chosen on validation splits.
@@ -156,6 +151,12 @@ enum ProteinExample: Example {
       "\(ProteinSecondaryStructure.classNames[c]) \(format(pr.recall, digits: 2))/\(format(pr.precision, digits: 2))"
     }
     print("\(name) recall/precision: " + classes.joined(separator: ", "))
+  }
+
+  /// What a Q3 line reports: over how many seeds, their spread and the majority baseline.
+  static func describe(seeds: Int, spread: Double, coil: Double) -> String {
+    (seeds > 1 ? "mean of \(seeds) seeds, standard deviation \(format(spread)); " : "one seed; ")
+      + "always predicting coil would score \(format(coil))"
   }
 
   /// The mean and the sample standard deviation (0 for one value).

@@ -23,17 +23,18 @@ public enum CSV {
   /// Reads a numeric table. Every row must have as many fields as the first one (or the
   /// header), and every field must be a number; otherwise the error names the line.
   public static func read(_ url: URL, hasHeader: Bool = true) throws -> Table {
-    try parse(bytes: readFile(url), file: url.lastPathComponent, hasHeader: hasHeader)
+    try parse(readFile(url), file: url.lastPathComponent, hasHeader: hasHeader)
   }
 
   /// Parses CSV text (for data already in memory).
   public static func parse(_ text: String, file: String = "<text>", hasHeader: Bool = true) throws
     -> Table
   {
-    try parse(bytes: Data(text.utf8), file: file, hasHeader: hasHeader)
+    try parse(Data(text.utf8), file: file, hasHeader: hasHeader)
   }
 
-  static func parse(bytes data: Data, file: String, hasHeader: Bool) throws -> Table {
+  /// Parses the bytes of a CSV file (UTF-8 text).
+  public static func parse(_ data: Data, file: String, hasHeader: Bool = true) throws -> Table {
     let bytes = try utf8Bytes(data, file: file)
     var table = Table(header: [], rows: [])
     var width: Int?
@@ -75,7 +76,8 @@ public enum CSV {
 
   /// The value of a decimal number: an optional sign, digits with an optional point, an
   /// optional exponent; `nil` for anything else or a value too large for a `Double`.
-  static func number(_ text: String) -> Double? {
+  static func number(_ field: String) -> Double? {
+    let text = field.trimmingCharacters(in: .whitespaces)
     var digits = 0
     var sawExponent = false
     var previous: UInt8 = 0
@@ -100,9 +102,7 @@ public enum CSV {
 
   /// A field as quoted in an error message.
   static func describe(_ text: String) -> String {
-    if text.isEmpty { return "an empty field" }
-    let shown = text.count > 40 ? text.prefix(40) + "…" : Substring(text)
-    return "'\(shown)'"
+    text.isEmpty ? "an empty field" : quoted(text)
   }
 
   /// One field of a record: its text (unquoted) and the line it starts on.

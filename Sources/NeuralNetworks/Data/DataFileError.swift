@@ -29,6 +29,19 @@ public struct DataFileError: Error, CustomStringConvertible, Equatable {
   }
 }
 
+/// Text as quoted in an error message: at most 40 characters, control characters escaped.
+func quoted(_ text: some StringProtocol) -> String {
+  var shown = ""
+  for character in text.prefix(40) {
+    if character.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+      shown += character.unicodeScalars.map { "\\u{\(String($0.value, radix: 16))}" }.joined()
+    } else {
+      shown.append(character)
+    }
+  }
+  return "'\(shown)\(text.count > 40 ? "…" : "")'"
+}
+
 /// The largest input read from something other than a regular file (a pipe or a device),
 /// whose size is not known in advance: 1 GiB.
 let maximumStreamedFileSize = 1 << 30

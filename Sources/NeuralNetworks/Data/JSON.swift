@@ -27,7 +27,7 @@ struct JSON {
     switch value {
     case .object: return "an object"
     case .array: return "an array"
-    case .string(let s): return "the string '\(s.count > 40 ? s.prefix(40) + "…" : Substring(s))'"
+    case .string(let s): return "the string \(quoted(s))"
     case .number(let n): return "the number \(n)"
     case .boolean(let b): return "\(b)"
     case .null: return "null"

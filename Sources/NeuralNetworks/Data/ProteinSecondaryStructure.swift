@@ -76,12 +76,13 @@ public struct ProteinSecondaryStructure {
       guard fields.count == 2, fields[0].count == 1 else {
         throw DataFileError(
           file: file, line: index + 1,
-          "expected 'RESIDUE LABEL', '<>', '<end>' or 'end', found '\(Self.shorten(line))'")
+          "expected 'RESIDUE LABEL', '<>', '<end>' or 'end', found \(quoted(line))")
       }
       let letter = fields[0].first!
       guard letter.isASCII && letter.isLetter else {
         throw DataFileError(
-          file: file, line: index + 1, "expected a one-letter residue code, found '\(fields[0])'")
+          file: file, line: index + 1,
+          "expected a one-letter residue code, found \(quoted(fields[0]))")
       }
       let classIndex: Int
       switch fields[1] {
@@ -91,7 +92,7 @@ public struct ProteinSecondaryStructure {
       default:
         throw DataFileError(
           file: file, line: index + 1,
-          "expected label '_', 'h' or 'e', found '\(Self.shorten(String(fields[1])))'")
+          "expected label '_', 'h' or 'e', found \(quoted(fields[1]))")
       }
       residues.append(Self.aminoAcids.firstIndex(of: Character(letter.uppercased())) ?? Self.spacer)
       classes.append(classIndex)
@@ -131,11 +132,6 @@ public struct ProteinSecondaryStructure {
       lines.append("<end>")
     }
     return lines.joined(separator: "\n") + "\n"
-  }
-
-  /// At most 40 characters of a line, for error messages.
-  static func shorten(_ text: String) -> String {
-    text.count > 40 ? text.prefix(40) + "…" : text
   }
 
   /// The number of residues in all proteins.
