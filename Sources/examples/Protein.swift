@@ -26,15 +26,19 @@ enum ProteinExample: Example {
     let seeds = try arguments.int("seeds", default: quick ? 1 : 5)
     let epochs = try arguments.int("epochs", default: quick ? 3 : 30)
     let learningRate = try arguments.double("lr", default: 0.1)
-    guard seeds >= 1, epochs >= 1, learningRate > 0 else {
-      throw ExampleFailure("--seeds and --epochs must be at least 1 and --lr positive")
+    guard (1...10_000).contains(seeds), (0...(Int.max - seeds)).contains(firstSeed), epochs >= 1,
+      learningRate > 0
+    else {
+      throw ExampleFailure(
+        "expected --seed 0 or more, --seeds from 1 to 10000, --epochs 1 or more and a positive --lr"
+      )
     }
 
     let training: ProteinSecondaryStructure
-    var test: ProteinSecondaryStructure?
+    var test: Dataset?
     if let directory = arguments.string("data") {
       let files = try ProteinSecondaryStructure.readUCIFiles(in: URL(fileURLWithPath: directory))
-      (training, test) = (files.training, files.test)
+      (training, test) = (files.training, files.test.windows())
       print("UCI files in \(directory):")
       print("  training: \(training.proteins.count) proteins, \(training.residueCount) residues")
       print(
@@ -75,7 +79,7 @@ enum ProteinExample: Example {
       var line =
         "seed \(seed): validation Q3 \(format(q3)) at epoch \(history.bestEpoch ?? epochs) of \(history.epochs.count)"
       if let test {
-        let (q3, confusion) = score(trainer, on: test.windows())
+        let (q3, confusion) = score(trainer, on: test)
         testScores.append(q3)
         add(confusion, to: &testConfusion)
         line += ", test Q3 \(format(q3))"
