@@ -163,7 +163,7 @@ struct HostileFilesTests {
     #expect(
       Self.outcome {
         let data = try CSV.dataset(url, labelColumn: "label")
-        return "\(data.inputs.rows) \(data.targets.labels)"
+        return "\(data.inputs.rowScalars) \(data.targets.labels)"
       } == c.expected)
   }
 
