@@ -8,8 +8,8 @@ struct AttentionOpTests {
   @Test func causalSoftmaxIsTheSoftmaxWithAnAdditiveMask() {
     var rng = SeededGenerator(seed: 2)
     for (queries, keys) in [(4, 4), (2, 5), (1, 3)] {
-      let x = Tensor.normal([3, queries, keys], using: &rng)
-      var mask = Tensor.zeros([queries, keys])
+      let x = Tensor.normal([3, queries, keys], dtype: .float64, using: &rng)
+      var mask = Tensor.zeros([queries, keys], dtype: .float64)
       for i in 0..<queries {
         for j in 0..<keys where j > i + keys - queries { mask[i, j] = -.infinity }
       }
@@ -24,7 +24,7 @@ struct AttentionOpTests {
 
   @Test func causalSoftmaxInFloatMatchesDouble() {
     var rng = SeededGenerator(seed: 9)
-    let x = Tensor.normal([2, 40, 40], using: &rng)
+    let x = Tensor.normal([2, 40, 40], dtype: .float64, using: &rng)
     let double = Var(x).causalSoftmax(scale: 0.3).value
     let float = Var(x.converted(to: .float32)).causalSoftmax(scale: 0.3).value
     for i in 0..<x.count { #expect(abs(double[flat: i] - float[flat: i]) < 1e-6) }

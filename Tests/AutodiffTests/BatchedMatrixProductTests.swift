@@ -9,7 +9,9 @@ struct BatchedMatrixProductTests {
     let (rows, columns) = (t.shape[t.rank - 2], t.shape[t.rank - 1])
     let size = rows * columns
     return Var.constant(
-      Tensor(Array(t.scalars[(index * size)..<((index + 1) * size)]), shape: [rows, columns]))
+      Tensor(
+        Array(t.scalars[(index * size)..<((index + 1) * size)]), shape: [rows, columns],
+        dtype: t.dtype))
   }
 
   /// Products of every form and broadcast against a loop over 2-D products, in Double and
@@ -62,8 +64,8 @@ struct BatchedMatrixProductTests {
   @Test(arguments: [1, 2])
   func broadcastOperandGetsTheSumOfItsGradients(threads: Int) {
     var rng = SeededGenerator(seed: 3)
-    let a = Var(Tensor.normal([3, 4], using: &rng))
-    let b = Var(Tensor.normal([5, 4, 2], using: &rng))
+    let a = Var(Tensor.normal([3, 4], dtype: .float64, using: &rng))
+    let b = Var(Tensor.normal([5, 4, 2], dtype: .float64, using: &rng))
     ComputeSettings.withThreads(threads, minimumWork: 0) { a.matmul(b).sum().backward() }
     // ∂a = Σ over the stack of 1·Bᵢᵀ: every row of ∂a is the sum of Bᵢ's rows' sums.
     for i in 0..<3 {

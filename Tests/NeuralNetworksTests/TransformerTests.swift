@@ -15,7 +15,9 @@ struct TransformerTests {
       modelSize: size, heads: heads, causal: causal, dtype: .float64, using: &rng)
     // Nonzero biases, so that the tests cover them.
     for p in layer.parameters where p.rank == 1 {
-      p.updateValue { $0 = Tensor.normal($0.shape, standardDeviation: 0.1, using: &rng) }
+      p.updateValue {
+        $0 = Tensor.normal($0.shape, standardDeviation: 0.1, dtype: .float64, using: &rng)
+      }
     }
     return layer
   }
@@ -24,7 +26,7 @@ struct TransformerTests {
   func theWeightsOfEveryQuerySumToOne(causal: Bool) {
     var rng = SeededGenerator(seed: 2)
     let layer = Self.attentionLayer(heads: 4, causal: causal)
-    let x = Var(Tensor.normal([3, 6, 8], using: &rng))
+    let x = Var(Tensor.normal([3, 6, 8], dtype: .float64, using: &rng))
     let weights = layer.weights(x).value
     #expect(weights.shape == [3, 4, 6, 6])
     for row in 0..<(3 * 4 * 6) {
@@ -44,7 +46,7 @@ struct TransformerTests {
     var rng = SeededGenerator(seed: 3)
     let block = TransformerBlock(
       modelSize: 8, heads: 2, feedForwardSize: 16, dtype: .float64, using: &rng)
-    let x = Tensor.normal([2, 5, 8], using: &rng)
+    let x = Tensor.normal([2, 5, 8], dtype: .float64, using: &rng)
     let permutation = [3, 0, 4, 1, 2]
     var permuted = x
     for b in 0..<2 {
@@ -75,12 +77,12 @@ struct TransformerTests {
     var rng = SeededGenerator(seed: 4)
     let block = TransformerBlock(
       modelSize: 8, heads: 2, feedForwardSize: 16, causal: true, dtype: .float64, using: &rng)
-    let x = Var(Tensor.normal([2, 6, 8], using: &rng))
+    let x = Var(Tensor.normal([2, 6, 8], dtype: .float64, using: &rng))
     for layer in [Self.attentionLayer(causal: true) as Module, block] {
       let y = layer(x)
       for t in 0..<6 {
         x.grad = nil
-        var seed = Tensor.zeros(y.shape)
+        var seed = Tensor.zeros(y.shape, dtype: .float64)
         for b in 0..<2 { for j in 0..<8 { seed[b, t, j] = Double(j + 1) } }
         y.backward(seed)
         for b in 0..<2 {
@@ -96,14 +98,14 @@ struct TransformerTests {
   @Test func oneHeadWithIdentityProjectionsIsTheModernHopfieldUpdate() {
     var rng = SeededGenerator(seed: 5)
     let d = 6
-    let patterns = Tensor.normal([10, d], using: &rng)
-    let states = Tensor.normal([4, d], using: &rng)
+    let patterns = Tensor.normal([10, d], dtype: .float64, using: &rng)
+    let states = Tensor.normal([4, d], dtype: .float64, using: &rng)
     let layer = MultiHeadAttention(modelSize: d, heads: 1, dtype: .float64, using: &rng)
-    var identity = Tensor.zeros([d, d])
+    var identity = Tensor.zeros([d, d], dtype: .float64)
     for i in 0..<d { identity[i, i] = 1 }
     for projection in layer.children.compactMap({ $0 as? Linear }) {
       projection.weight.set(identity)
-      projection.bias!.set(Tensor.zeros([d]))
+      projection.bias!.set(Tensor.zeros([d], dtype: .float64))
     }
     let hopfield = ModernHopfield(storing: patterns, beta: 1 / Double(d).squareRoot())
     let viaAttention = layer(Var.constant(states), context: Var.constant(patterns)).value
@@ -129,7 +131,7 @@ struct TransformerTests {
       let norm = (0..<8).map { table[p, $0] * table[p, $0] }.reduce(0, +)
       #expect(abs(norm - 4) < 1e-12)
     }
-    let x = Var(Tensor.zeros([2, 3, 8]))
+    let x = Var(Tensor.zeros([2, 3, 8], dtype: .float64))
     #expect(encoding(x).value[1, 2, 3] == table[2, 3])
     #expect(encoding.parameterCount == 0)
   }
@@ -138,7 +140,7 @@ struct TransformerTests {
     var rng = SeededGenerator(seed: 6)
     let encoding = LearnedPositionalEncoding(
       maxLength: 5, modelSize: 3, dtype: .float64, using: &rng)
-    let x = Var(Tensor.normal([2, 4, 3], using: &rng))
+    let x = Var(Tensor.normal([2, 4, 3], dtype: .float64, using: &rng))
     encoding(x).sum().backward()
     for p in 0..<5 {
       for j in 0..<3 { #expect(encoding.table.grad![p, j] == (p < 4 ? 2 : 0)) }
@@ -147,8 +149,8 @@ struct TransformerTests {
 
   @Test func gradientChecksOfTinyInstances() {
     var rng = SeededGenerator(seed: 7)
-    let x = Var(Tensor.normal([2, 3, 4], using: &rng), name: "x")
-    let context = Var(Tensor.normal([2, 5, 4], using: &rng), name: "c")
+    let x = Var(Tensor.normal([2, 3, 4], dtype: .float64, using: &rng), name: "x")
+    let context = Var(Tensor.normal([2, 5, 4], dtype: .float64, using: &rng), name: "c")
     let attention = Self.attentionLayer(size: 4, heads: 2)
     let causal = Self.attentionLayer(size: 4, heads: 2, causal: true)
     let block = TransformerBlock(
@@ -198,7 +200,10 @@ struct TransformerTests {
     for _ in 0..<8 {
       let window = Array(text.suffix(6))
       let logits = noGrad {
-        model(Var.constant(Tensor(window.map(Double.init), shape: [1, window.count]))).value
+        model(
+          Var.constant(
+            Tensor(window.map(Double.init), shape: [1, window.count], dtype: .float64))
+        ).value
       }
       let last = Array(logits.scalars.suffix(5))
       text.append(last.indices.max { last[$0] < last[$1] }!)

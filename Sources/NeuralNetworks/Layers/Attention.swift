@@ -53,7 +53,7 @@ public func attentionWeights(queries: Var, keys: Var, scale: Double, causal: Boo
 /// let values = Var.constant(Tensor([[10, 0], [0, 10]]))
 /// let query = Var.constant(Tensor([[4, 0]]))
 /// print(attention(queries: query, keys: keys, values: values, scale: 1).value)
-/// // [[9.820137900379084, 0.17986209962091554]]
+/// // ≈ [[9.8201, 0.1799]]: e⁴/(e⁴ + 1) · 10 and 10/(e⁴ + 1)
 /// ```
 ///
 /// This is the composed form, one engine op per step (products and softmax), on matrices or

@@ -53,7 +53,7 @@ public final class MultiHeadAttention: Module {
   /// The query, key and value projections are drawn Xavier-uniform, as PyTorch draws them;
   /// the output projection from N(0, 1/D); the biases start at 0.
   public init(
-    modelSize: Int, heads: Int, causal: Bool = false, bias: Bool = true, dtype: DType = .float32,
+    modelSize: Int, heads: Int, causal: Bool = false, bias: Bool = true, dtype: DType = .default,
     using generator: inout some RandomNumberGenerator
   ) {
     require(

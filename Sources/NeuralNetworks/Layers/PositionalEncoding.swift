@@ -20,7 +20,7 @@ public final class SinusoidalPositionalEncoding: Module {
   public let table: Tensor
 
   /// Codes for sequences of up to `maxLength` positions of width `modelSize`.
-  public init(maxLength: Int, modelSize: Int, dtype: DType = .float32) {
+  public init(maxLength: Int, modelSize: Int, dtype: DType = .default) {
     require(
       maxLength > 0 && modelSize > 0,
       "SinusoidalPositionalEncoding: length \(maxLength) and width \(modelSize) must be positive")
@@ -61,7 +61,7 @@ public final class LearnedPositionalEncoding: Module {
   /// Vectors for up to `maxLength` positions of width `modelSize`, drawn from
   /// N(0, standardDeviation²).
   public init(
-    maxLength: Int, modelSize: Int, standardDeviation: Double = 0.02, dtype: DType = .float32,
+    maxLength: Int, modelSize: Int, standardDeviation: Double = 0.02, dtype: DType = .default,
     using generator: inout some RandomNumberGenerator
   ) {
     require(

@@ -25,7 +25,7 @@ public final class TransformerBlock: Module {
   /// hidden layer of `feedForwardSize` units (four times the width, usually).
   public init(
     modelSize: Int, heads: Int, feedForwardSize: Int, causal: Bool = false,
-    activation: ActivationFunction = .relu, dtype: DType = .float32,
+    activation: ActivationFunction = .relu, dtype: DType = .default,
     using generator: inout some RandomNumberGenerator
   ) {
     attentionNorm = LayerNorm(features: modelSize, dtype: dtype)
@@ -84,7 +84,7 @@ public final class CharacterTransformer: Module {
   /// `feedForwardSize` units, reading up to `contextLength` symbols.
   public init(
     vocabularySize: Int, contextLength: Int = 128, modelSize: Int = 128, heads: Int = 4,
-    layers: Int = 2, feedForwardSize: Int = 512, dtype: DType = .float32,
+    layers: Int = 2, feedForwardSize: Int = 512, dtype: DType = .default,
     using generator: inout some RandomNumberGenerator
   ) {
     require(layers > 0, "CharacterTransformer: \(layers) layers")

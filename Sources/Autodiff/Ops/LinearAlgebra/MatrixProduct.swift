@@ -69,7 +69,7 @@ extension Var {
           // The rules of the matrices, then the sum over the axes each operand was
           // repeated along.
           let (ga, gb) = Var.matrixProductRules(a, b, s, ta, tb)
-          return [ga.summed(toShape: a.shape), gb.summed(toShape: b.shape)]
+          return [ga.sum(toShape: a.shape), gb.sum(toShape: b.shape)]
         }
         if a.rank > 2 {
           // The rows of a and s, as matrices.
