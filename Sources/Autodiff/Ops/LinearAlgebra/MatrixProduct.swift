@@ -259,6 +259,15 @@ extension GradientCheck {
   public static let matmulStackTransposedTimesMatrix = GradientCheck(
     "matmul (batched [b, k, m]ᵀ × [k, n])", inputs: [.init([2, 4, 3]), .init([4, 5])]
   ) { $0[0].matmul($0[1], transposingSelf: true) }
+  /// A matrix times a transposed stack: the matrix's gradient is summed over the stack.
+  public static let matmulMatrixTimesStackTransposed = GradientCheck(
+    "matmul (batched [m, k] × [b, n, k]ᵀ)", inputs: [.init([3, 4]), .init([2, 5, 4])]
+  ) { $0[0].matmul($0[1], transposingOther: true) }
+  /// Broadcast leading axes with both operands transposed: [2, 1, k, m]ᵀ × [3, n, k]ᵀ.
+  public static let matmulBatchedBroadcastTransposedBoth = GradientCheck(
+    "matmul (batched, broadcast [2, 1, k, m]ᵀ × [3, n, k]ᵀ)",
+    inputs: [.init([2, 1, 4, 3]), .init([3, 2, 4])]
+  ) { $0[0].matmul($0[1], transposingSelf: true, transposingOther: true) }
   public static let matmulTransposedBoth = GradientCheck(
     "matmul (Aᵀ·Bᵀ)", inputs: [.init([4, 3]), .init([5, 4])]
   ) { $0[0].matmul($0[1], transposingSelf: true, transposingOther: true) }
