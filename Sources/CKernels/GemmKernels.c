@@ -307,6 +307,11 @@ __attribute__((target("avx512f,fma"))) static void edge_f64_avx512(long kc, cons
 
 // MARK: - Selection
 
+// The AVX2 packing of Float panels (GemmPacking.c), for both x86 levels.
+void ad_pack_a6_f32_avx2(int trans, const float *a, long lda, long mc, long kc, float *out);
+void ad_pack_b_f32_avx2(int trans, const float *b, long ldb, long kc, long nc, long nr,
+                        float *out);
+
 int ad_cpu_level(void) {
 #ifdef AD_X86
   __builtin_cpu_init();
@@ -320,14 +325,17 @@ ad_gemm_config ad_gemm_select(int max_level) {
   int level = ad_cpu_level();
   if (level > max_level) level = max_level;
   ad_gemm_config config = {kernel_f32_portable, PORTABLE_MR, PORTABLE_NR,
-                           kernel_f64_portable, PORTABLE_MR, PORTABLE_NR, "portable", NULL, NULL};
+                           kernel_f64_portable, PORTABLE_MR, PORTABLE_NR, "portable", NULL, NULL,
+                           NULL, NULL};
 #ifdef AD_X86
   if (level == AD_ISA_AVX512) {
     config = (ad_gemm_config){kernel_f32_avx512, 6, 32, kernel_f64_avx512, 6, 16, "avx512",
-                              edge_f32_avx512, edge_f64_avx512};
+                              edge_f32_avx512, edge_f64_avx512, ad_pack_a6_f32_avx2,
+                              ad_pack_b_f32_avx2};
   } else if (level == AD_ISA_AVX2) {
     config = (ad_gemm_config){kernel_f32_avx2, 6, 16, kernel_f64_avx2, 6, 8, "avx2",
-                              edge_f32_avx2, edge_f64_avx2};
+                              edge_f32_avx2, edge_f64_avx2, ad_pack_a6_f32_avx2,
+                              ad_pack_b_f32_avx2};
   }
 #endif
   return config;

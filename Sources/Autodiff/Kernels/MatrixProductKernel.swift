@@ -124,18 +124,20 @@ extension Kernels {
         let packsAllOfB = transB || m > readsBInPlaceBelow
         if packsAllOfB {
           packB(
-            transB: transB, b: b, ldb: ldb, p0: pc, j0: jc, kc: kc, nc: nc, nr: nr, into: packedB)
+            config, transB: transB, b: b, ldb: ldb, p0: pc, j0: jc, kc: kc, nc: nc, nr: nr,
+            into: packedB)
         } else if nc % nr != 0 {
           let first = nc / nr * nr
           packB(
-            transB: false, b: b, ldb: ldb, p0: pc, j0: jc + first, kc: kc, nc: nc - first, nr: nr,
-            into: packedB + (first / nr) * kc * nr)
+            config, transB: false, b: b, ldb: ldb, p0: pc, j0: jc + first, kc: kc,
+            nc: nc - first, nr: nr, into: packedB + (first / nr) * kc * nr)
         }
         var ic = 0
         while ic < m {
           let mc = min(blockM, m - ic)
           packA(
-            transA: transA, a: a, lda: lda, i0: ic, p0: pc, mc: mc, kc: kc, mr: mr, into: packedA)
+            config, transA: transA, a: a, lda: lda, i0: ic, p0: pc, mc: mc, kc: kc, mr: mr,
+            into: packedA)
           var jr = 0
           while jr < nc {
             let nEff = min(nr, nc - jr)
@@ -224,9 +226,17 @@ extension Kernels {
   /// Packs rows i0..<i0+mc, columns p0..<p0+kc of op(A) into panels of mr rows, each stored
   /// column by column; rows past the end are zero.
   private static func packA<T: TensorScalar>(
-    transA: Bool, a: UnsafePointer<T>, lda: Int, i0: Int, p0: Int, mc: Int, kc: Int, mr: Int,
-    into packed: UnsafeMutablePointer<T>
+    _ config: ad_gemm_config, transA: Bool, a: UnsafePointer<T>, lda: Int, i0: Int, p0: Int,
+    mc: Int, kc: Int, mr: Int, into packed: UnsafeMutablePointer<T>
   ) {
+    // Float panels of 6 rows: the CPU's vectorized packing, when it has one.
+    if T.self == Float.self, mr == 6, let pack = config.pack_a_f32 {
+      let start = transA ? a + (p0 * lda + i0) : a + (i0 * lda + p0)
+      pack(
+        transA ? 1 : 0, UnsafeRawPointer(start).assumingMemoryBound(to: Float.self), lda, mc, kc,
+        UnsafeMutableRawPointer(packed).assumingMemoryBound(to: Float.self))
+      return
+    }
     var panel = 0
     while panel * mr < mc {
       let out = packed + panel * kc * mr
@@ -268,9 +278,16 @@ extension Kernels {
   /// Packs rows p0..<p0+kc, columns j0..<j0+nc of op(B) into panels of nr columns, each
   /// stored row by row; columns past the end are zero.
   private static func packB<T: TensorScalar>(
-    transB: Bool, b: UnsafePointer<T>, ldb: Int, p0: Int, j0: Int, kc: Int, nc: Int, nr: Int,
-    into packed: UnsafeMutablePointer<T>
+    _ config: ad_gemm_config, transB: Bool, b: UnsafePointer<T>, ldb: Int, p0: Int, j0: Int,
+    kc: Int, nc: Int, nr: Int, into packed: UnsafeMutablePointer<T>
   ) {
+    if T.self == Float.self, let pack = config.pack_b_f32 {
+      let start = transB ? b + (j0 * ldb + p0) : b + (p0 * ldb + j0)
+      pack(
+        transB ? 1 : 0, UnsafeRawPointer(start).assumingMemoryBound(to: Float.self), ldb, kc, nc,
+        nr, UnsafeMutableRawPointer(packed).assumingMemoryBound(to: Float.self))
+      return
+    }
     var panel = 0
     while panel * nr < nc {
       let out = packed + panel * kc * nr

@@ -23,9 +23,21 @@ typedef void (*ad_gemm_edge_kernel_f32)(long kc, const float *a, const float *b,
 typedef void (*ad_gemm_edge_kernel_f64)(long kc, const double *a, const double *b, long ldb,
                                         double *c, long ldc, int accumulate, long m, long n);
 
+/// Packs an mc × kc block of op(A) (a points at its first element as stored; op(A)[i][p]
+/// is a[i·lda + p], or a[p·lda + i] when trans is nonzero) into panels of 6 rows, each
+/// stored column by column (out[panel·kc·6 + p·6 + i]); rows past mc are zero.
+typedef void (*ad_gemm_pack_a_f32)(int trans, const float *a, long lda, long mc, long kc,
+                                   float *out);
+/// Packs a kc × nc block of op(B) (op(B)[p][j] is b[p·ldb + j], or b[j·ldb + p] when trans
+/// is nonzero) into panels of nr columns, each stored row by row
+/// (out[panel·kc·nr + p·nr + j]); columns past nc are zero.
+typedef void (*ad_gemm_pack_b_f32)(int trans, const float *b, long ldb, long kc, long nc,
+                                   long nr, float *out);
+
 /// The kernels and register-block sizes chosen for this CPU. The edge kernels are NULL
 /// where the instruction set has no masked stores (the portable kernels); partial tiles
-/// then go through a scratch tile.
+/// then go through a scratch tile. The packing functions are NULL where the Swift packing
+/// is used (the portable level, and Double).
 typedef struct {
   ad_gemm_kernel_f32 kernel_f32;
   long mr_f32, nr_f32;
@@ -34,6 +46,8 @@ typedef struct {
   const char *isa;
   ad_gemm_edge_kernel_f32 edge_f32;
   ad_gemm_edge_kernel_f64 edge_f64;
+  ad_gemm_pack_a_f32 pack_a_f32;
+  ad_gemm_pack_b_f32 pack_b_f32;
 } ad_gemm_config;
 
 /// Instruction-set levels, best first.
