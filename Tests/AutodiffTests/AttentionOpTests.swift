@@ -60,6 +60,37 @@ struct AttentionOpTests {
     }
   }
 
+  /// Under the mask the fused op multiplies blocks of queries by the keys they see (and
+  /// blocks of keys by the queries that see them): sequences longer than a block, with a
+  /// partial last block and with more keys than queries, against the composition.
+  @Test(arguments: [(70, 70), (40, 75), (32, 32), (33, 64)], [DType.float64, .float32])
+  func blockedCausalAttentionMatchesItsComposition(lengths: (Int, Int), dtype: DType) {
+    var rng = SeededGenerator(seed: 6)
+    let ((t, s), heads, d) = (lengths, 2, 4)
+    let q = Var(Tensor.normal([2, t, heads * d], dtype: dtype, using: &rng))
+    let k = Var(Tensor.normal([2, s, heads * d], dtype: dtype, using: &rng))
+    let v = Var(Tensor.normal([2, s, heads * 3], dtype: dtype, using: &rng))
+    let weights = Var.constant(Tensor.normal([2, t, heads * 3], dtype: dtype, using: &rng))
+    func run(_ fused: Bool) -> [Tensor] {
+      for x in [q, k, v] { x.grad = nil }
+      let y =
+        fused
+        ? Var.scaledDotProductAttention(
+          queries: q, keys: k, values: v, heads: heads, scale: 0.4, causal: true)
+        : Var.composedScaledDotProductAttention(
+          queries: q, keys: k, values: v, heads: heads, scale: 0.4, causal: true)
+      (y * weights).sum().backward()
+      return [y.value, q.grad!, k.grad!, v.grad!]
+    }
+    let (fused, composed) = (run(true), run(false))
+    let tolerance = dtype == .float32 ? 1e-4 : 1e-12
+    for (a, b) in zip(fused, composed) {
+      #expect(a.shape == b.shape)
+      let worst = zip(a.scalars, b.scalars).map { abs($0 - $1) }.max() ?? 0
+      #expect(worst < tolerance, "\(t) queries, \(s) keys, \(dtype): error \(worst)")
+    }
+  }
+
   /// With the mask, the output at step t does not depend on the inputs after t.
   @Test func causalAttentionIgnoresTheFuture() {
     var rng = SeededGenerator(seed: 8)
