@@ -28,7 +28,7 @@ extension GradientCheck {
     gaussianKLDivergence,
     // Layers' building blocks.
     dropout, standardNormal, composite, compositeChain, compositeRepeated, unfold, lstmCellState,
-    lstmHiddenState, lstmStep, lstmSequence, attention, attentionCausal,
+    lstmHiddenState, lstmStep, lstmSequence, attention, attentionCausal, layerNormalization,
     // Dtype promotion.
     convert,
   ]

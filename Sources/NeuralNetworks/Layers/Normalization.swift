@@ -78,7 +78,8 @@ public final class BatchNorm: Module {
 }
 
 /// Layer normalization over the features of each sample (the last axis), with learned γ, β:
-/// y = γ (h − μ)/√(σ² + ε) + β. The same in training and evaluation; composed from ops.
+/// y = γ (h − μ)/√(σ² + ε) + β. The same in training and evaluation; one fused op,
+/// ``Autodiff/Var/layerNormalized(gamma:beta:epsilon:)``.
 public final class LayerNorm: Module {
   public let gamma: Var
   public let beta: Var
@@ -93,10 +94,7 @@ public final class LayerNorm: Module {
   public override var ownParameters: [Var] { [gamma, beta] }
 
   public override func callAsFunction(_ h: Var) -> Var {
-    let mu = h.mean(along: -1, keepingDimensions: true)
-    let centered = h - mu
-    let variance = centered.squared().mean(along: -1, keepingDimensions: true)
-    return gamma * centered / (variance + epsilon).sqrt() + beta
+    h.layerNormalized(gamma: gamma, beta: beta, epsilon: epsilon)
   }
 
   public override var summary: String { "LayerNorm(\(gamma.shape[0]))" }
