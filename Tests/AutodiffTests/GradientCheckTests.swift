@@ -1,4 +1,5 @@
 import Autodiff
+import Foundation
 import Testing
 
 @Suite("Gradient checks")
@@ -13,6 +14,37 @@ struct GradientCheckTests {
     let names = Set(GradientCheck.all.map(\.name))
     #expect(names.count == GradientCheck.all.count)
     #expect(names.count >= 40)
+  }
+
+  /// Op files that define no gradient check, and why.
+  static let filesWithoutChecks: [String: String] = [
+    "Forms/ElementwiseAlgebra.swift": "the machinery of elementwise ops, checked through them",
+    "Forms/ElementwiseOp.swift": "the machinery of elementwise ops, checked through them",
+    "Forms/PiecewiseConstant.swift": "the machinery of piecewise-constant ops (no gradient)",
+    "Losses/LossReduction.swift": "the reduction enum of the losses",
+    "Reductions/Count.swift": "a count is piecewise constant: no gradient to check",
+  ]
+
+  /// Every check written in an op file is in the registry, and every op file has one (or a
+  /// written reason): a new op cannot ship without its gradient check running in CI.
+  @Test func everyOpFileHasItsChecksInTheRegistry() throws {
+    let ops = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .appendingPathComponent("../../Sources/Autodiff/Ops").standardized
+    let registered = Set(GradientCheck.all.map(\.name))
+    let files = try FileManager.default.subpathsOfDirectory(atPath: ops.path)
+      .filter { $0.hasSuffix(".swift") }.sorted()
+    #expect(files.count >= 50, "found only \(files.count) op files under \(ops.path)")
+    let pattern = try Regex(#"GradientCheck\(\s*"([^"]+)""#)
+    for file in files {
+      let text = try String(contentsOf: ops.appendingPathComponent(file), encoding: .utf8)
+      let names = text.matches(of: pattern).map { String($0.output[1].substring!) }
+      if Self.filesWithoutChecks[file] == nil {
+        #expect(!names.isEmpty, "\(file) defines no gradient check")
+      }
+      for name in names {
+        #expect(registered.contains(name), "\(file): check \"\(name)\" is not in GradientCheck.all")
+      }
+    }
   }
 
   @Test func detectsAWrongBackwardRule() {
