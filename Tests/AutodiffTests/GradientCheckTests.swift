@@ -55,6 +55,36 @@ struct GradientCheckTests {
         forward: { args, value in value = (args[0] * args[0]).value },
         vectorJacobianProduct: { args, _, s in [s * args[0]] })
     }
-    #expect(!wrong.run().passed)
+    let result = wrong.run()
+    #expect(!result.passed)
+    #expect(result.description.contains("backward() differs from central finite differences"))
+  }
+
+  @Test func namesTheRuleThatDisagrees() {
+    // The fast backward is right; the differentiable rule forgets the factor 2.
+    let wrongRule = GradientCheck("wrong rule", inputs: [.init([3])]) { x in
+      Var(
+        op: "wrongRule", args: [x[0]],
+        forward: { args, value in value = (args[0] * args[0]).value },
+        vectorJacobianProduct: { args, _, s in [s * args[0]] },
+        backward: { args, _, s in
+          args[0].accumulateGradient((Var.constant(s) * Var.constant(args[0].value) * 2).value)
+        })
+    }
+    let result = wrongRule.run()
+    #expect(!result.passed)
+    #expect(result.description.contains("differentiable rules"), "\(result)")
+    #expect(!result.description.contains("finite differences ("), "\(result)")
+  }
+
+  @Test func holdsFloatToDouble() {
+    // Right in Double, 1e-3 off in Float: only the Float comparison can see it.
+    let floatOnlyBug = GradientCheck("Float-only bug", inputs: [.init([4])]) { x in
+      x[0].dtype == .float32 ? x[0] * 1.001 : x[0]
+    }
+    let result = floatOnlyBug.run()
+    #expect(!result.passed)
+    #expect(result.description.contains("Float value or gradients"), "\(result)")
+    #expect(result.maxAbsoluteError < 1e-8)
   }
 }
