@@ -54,6 +54,10 @@ public func crossEntropy(
 /// A row of zeros is no target: it adds nothing and is left out of the mean. That is how a
 /// padded step of a sequence, labelled −1 (see ``Var/oneHot(classes:dtype:)``), is ignored.
 ///
+/// One fused op, which saves log softmax(x) in the forward;
+/// ``composedCrossEntropy(logits:target:reduction:)`` is the same loss built from
+/// `logSoftmax` and arithmetic, and serves as its oracle (and as its differentiable rule).
+///
 /// Backward, fused: ∂L/∂x = (softmax(x) Σₖ tₖ − t) / n, which is (softmax − t) / n when each
 /// target row sums to one; ∂L/∂t = −logSoftmax(x) / n.
 public func crossEntropy(logits: Var, target targets: Var, reduction: LossReduction = .mean)
@@ -64,22 +68,13 @@ public func crossEntropy(logits: Var, target targets: Var, reduction: LossReduct
     "crossEntropy: logits \(logits.shape) and targets \(targets.shape) differ")
   let saved = SavedTensor()
   let mean = reduction == .mean
-  return Var(
-    op: "crossEntropy", args: [logits, targets],
+  return Var.fused(
+    name: "crossEntropy", args: [logits, targets],
     forward: { args, value in
       Kernels.softmax(args[0].value, 1, log: true, into: &saved.tensor)
       value.assign(
         Kernels.crossEntropy(
           logProbabilities: saved.tensor, targets: args[1].value, mean: mean))
-    },
-    vectorJacobianProduct: { args, _, s in
-      let (x, t) = (args[0], args[1])
-      let rowSums = t.sum(along: 1, keepingDimensions: true)
-      let scaled = mean ? s / t.targetRowCount() : s
-      return [
-        scaled * (x.softmax() * rowSums - t),
-        scaled * (-x.logSoftmax()),
-      ]
     },
     backward: { args, _, s in
       let (x, t) = (args[0], args[1])
@@ -94,7 +89,20 @@ public func crossEntropy(logits: Var, target targets: Var, reduction: LossReduct
         for i in 0..<logP.count { logP[flat: i] *= -scale }
         t.accumulateGradient(logP)
       }
+    },
+    composed: { args in
+      composedCrossEntropy(logits: args[0], target: args[1], reduction: reduction)
     })
+}
+
+/// Softmax cross-entropy built from primitive ops: the oracle of the fused
+/// ``crossEntropy(logits:target:reduction:)``. The mean divides by the number of rows that
+/// have a target, a count recomputed on every evaluation.
+public func composedCrossEntropy(
+  logits: Var, target: Var, reduction: LossReduction = .mean
+) -> Var {
+  let total = -(target * logits.logSoftmax()).sum()
+  return reduction == .mean ? total / target.targetRowCount() : total
 }
 
 extension Var {
