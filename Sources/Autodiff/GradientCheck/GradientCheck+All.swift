@@ -7,7 +7,7 @@ extension GradientCheck {
     divide, negate, powConstant, powCube, powVariable, maximum, minimum,
     // Unary functions.
     exp, log, sqrt, abs, square, reciprocal, sin, cos, tan, tanh, sigmoid, relu, leakyRelu,
-    elu, softplus, clamp, sign,
+    elu, softplus, softsign, clamp, sign,
     // Matrix and shape.
     matmul, matmulLarge, matmulTransposedA, matmulTransposedB, matmulTransposedBoth, matmulRows,
     matmulRowsTransposed,

@@ -70,9 +70,9 @@ extension Var {
 /// keeps for its backward: the activated gates [f i g o] and the cell states and their
 /// tanh, of every step.
 final class LSTMSequenceState {
-  var gates = Tensor(shape: [], buffer: emptyBuffer)
-  var cells = Tensor(shape: [], buffer: emptyBuffer)
-  var tanhCells = Tensor(shape: [], buffer: emptyBuffer)
+  var gates = Tensor.empty
+  var cells = Tensor.empty
+  var tanhCells = Tensor.empty
 }
 
 extension Kernels {

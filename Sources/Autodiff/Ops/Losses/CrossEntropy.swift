@@ -120,7 +120,7 @@ extension Var {
 /// Storage that a forward writes and the matching backward reads: a value saved for the
 /// backward that is refreshed on every evaluation.
 public final class SavedTensor {
-  public var tensor = Tensor(shape: [], buffer: emptyBuffer)
+  public var tensor = Tensor.empty
   public init() {}
 }
 

@@ -24,7 +24,7 @@ extension Var {
       forward: { args, value in Kernels.permute(args[0].value, axes, into: &value) },
       vectorJacobianProduct: { _, _, s in [s.permuted(inverseAxes)] },
       backward: { args, _, s in
-        var g = Tensor(shape: [], buffer: emptyBuffer)
+        var g = Tensor.empty
         Kernels.permute(s, inverseAxes, into: &g)
         args[0].accumulateGradient(g)
       })
