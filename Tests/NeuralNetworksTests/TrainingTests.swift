@@ -203,3 +203,25 @@ struct ReproducibilityTests {
     #expect(first.epochs.map(\.trainingLoss) != other.epochs.map(\.trainingLoss))
   }
 }
+
+@Suite("Progress")
+struct ProgressTests {
+  @Test(arguments: [1, 7, 20, 21, 60, 99, 1000, 5000])
+  func linesModePrintsAtMostTwentyLinesEndingWithTheLast(epochs: Int) {
+    let printed = (1...epochs).filter { Trainer.reportsLine(after: $0, of: epochs) }
+    #expect(printed.count <= 20 && printed.count >= min(epochs, 10))
+    #expect(printed.last == epochs)
+  }
+
+  @Test func showsProgressIsAShorthand() {
+    var rng = SeededGenerator(seed: 1)
+    let trainer = Trainer(
+      model: Linear(inputSize: 1, outputSize: 1, using: &rng), optimizer: SGD(learningRate: 0.1),
+      loss: { meanSquaredError(predicted: $0, target: $1) })
+    #expect(trainer.progress == .automatic)
+    trainer.showsProgress = false
+    #expect(trainer.progress == .none)
+    trainer.progress = .lines
+    #expect(trainer.showsProgress)
+  }
+}
