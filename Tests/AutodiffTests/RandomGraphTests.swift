@@ -1,4 +1,4 @@
-import Autodiff
+@testable import Autodiff
 import Foundation
 import Testing
 

@@ -332,9 +332,6 @@ private func equal<T: TensorScalar>(
   return true
 }
 
-extension Tensor {
-}
-
 extension Tensor: CustomStringConvertible {
   /// Nested brackets in row-major order, like NumPy: `[[1.0, 2.0], [3.0, 4.0]]`.
   public var description: String {

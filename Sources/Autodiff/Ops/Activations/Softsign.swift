@@ -21,7 +21,7 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let softsign = GradientCheck(
+  static let softsign = GradientCheck(
     "softsign", inputs: [.init([3, 4], in: 0.1...3, randomSign: true)]
   ) { $0[0].softsign() }
 }

@@ -228,7 +228,7 @@ extension Kernels {
 }
 
 extension GradientCheck {
-  public static let lstmSequence = GradientCheck(
+  static let lstmSequence = GradientCheck(
     "lstmSequence", inputs: [.init([6, 8]), .init([2, 8]), .init([2, 2]), .init([2, 2])]
   ) {
     Var.lstmSequence(inputProjections: $0[0], recurrentWeight: $0[1], hidden: $0[2], cell: $0[3])

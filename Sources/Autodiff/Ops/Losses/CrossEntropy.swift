@@ -201,22 +201,22 @@ extension Kernels {
 }
 
 extension GradientCheck {
-  public static let crossEntropy = GradientCheck("crossEntropy (labels)", inputs: [.init([4, 5])]) {
+  static let crossEntropy = GradientCheck("crossEntropy (labels)", inputs: [.init([4, 5])]) {
     Autodiff.crossEntropy(logits: $0[0], labels: Var.labels([1, 0, 4, 1], dtype: .float64))
   }
-  public static let crossEntropySmoothed = GradientCheck(
+  static let crossEntropySmoothed = GradientCheck(
     "crossEntropy (label smoothing, sum)", inputs: [.init([3, 4])]
   ) {
     Autodiff.crossEntropy(
       logits: $0[0], labels: Var.labels([3, 0, 2], dtype: .float64), labelSmoothing: 0.1,
       reduction: .sum)
   }
-  public static let crossEntropyIgnoringPadding = GradientCheck(
+  static let crossEntropyIgnoringPadding = GradientCheck(
     "crossEntropy (labels with padding)", inputs: [.init([4, 3])]
   ) {
     Autodiff.crossEntropy(logits: $0[0], labels: Var.labels([2, -1, 0, -1], dtype: .float64))
   }
-  public static let crossEntropySoft = GradientCheck(
+  static let crossEntropySoft = GradientCheck(
     "crossEntropy (soft targets)", inputs: [.init([3, 4]), .init([3, 4], in: 0...1)]
   ) { Autodiff.crossEntropy(logits: $0[0], target: $0[1]) }
 }

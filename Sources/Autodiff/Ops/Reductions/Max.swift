@@ -118,8 +118,8 @@ extension Kernels {
 }
 
 extension GradientCheck {
-  public static let max = GradientCheck("max", inputs: [.init([3, 4])]) { $0[0].max() }
-  public static let maxAlongAxis = GradientCheck("max (axis)", inputs: [.init([3, 4])]) {
+  static let max = GradientCheck("max", inputs: [.init([3, 4])]) { $0[0].max() }
+  static let maxAlongAxis = GradientCheck("max (axis)", inputs: [.init([3, 4])]) {
     $0[0].max(along: 1)
   }
 }

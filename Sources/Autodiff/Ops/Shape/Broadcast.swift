@@ -111,10 +111,10 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let broadcast = GradientCheck("broadcast", inputs: [.init([3, 1])]) {
+  static let broadcast = GradientCheck("broadcast", inputs: [.init([3, 1])]) {
     $0[0].broadcast(to: [2, 3, 4])
   }
-  public static let sumToShape = GradientCheck("sumToShape", inputs: [.init([2, 3, 4])]) {
+  static let sumToShape = GradientCheck("sumToShape", inputs: [.init([2, 3, 4])]) {
     $0[0].sum(toShape: [3, 1])
   }
 }

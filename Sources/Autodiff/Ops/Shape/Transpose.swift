@@ -66,10 +66,10 @@ extension Kernels {
 }
 
 extension GradientCheck {
-  public static let transpose = GradientCheck("transpose", inputs: [.init([3, 5])]) {
+  static let transpose = GradientCheck("transpose", inputs: [.init([3, 5])]) {
     $0[0].transposed().matmul($0[0])
   }
-  public static let permute = GradientCheck("permute", inputs: [.init([2, 3, 4])]) {
+  static let permute = GradientCheck("permute", inputs: [.init([2, 3, 4])]) {
     $0[0].permuted([2, 0, 1])
   }
 }
