@@ -54,7 +54,8 @@ struct Option: Sendable {
     Option(name: name, value: .wholeNumber(range), help: help)
   }
   static func double(
-    _ name: String, in range: ClosedRange<Double> = Double.leastNonzeroMagnitude...Double.greatestFiniteMagnitude,
+    _ name: String,
+    in range: ClosedRange<Double> = Double.leastNonzeroMagnitude...Double.greatestFiniteMagnitude,
     _ help: String
   ) -> Option {
     Option(name: name, value: .number(range), help: help)
@@ -203,14 +204,19 @@ struct Arguments {
   }
 
   private static func describe(_ range: ClosedRange<Int>) -> String {
-    range.upperBound == Int.max ? "of at least \(range.lowerBound)" : "from \(range.lowerBound) to \(range.upperBound)"
+    range.upperBound == Int.max
+      ? "of at least \(range.lowerBound)" : "from \(range.lowerBound) to \(range.upperBound)"
   }
 
   private static func describe(_ range: ClosedRange<Double>) -> String {
-    if range.lowerBound == Double.leastNonzeroMagnitude && range.upperBound == Double.greatestFiniteMagnitude {
+    if range.lowerBound == Double.leastNonzeroMagnitude
+      && range.upperBound == Double.greatestFiniteMagnitude
+    {
       return "above 0"
     }
-    if range.upperBound == Double.greatestFiniteMagnitude { return "of at least \(range.lowerBound)" }
+    if range.upperBound == Double.greatestFiniteMagnitude {
+      return "of at least \(range.lowerBound)"
+    }
     return "from \(range.lowerBound) to \(range.upperBound)"
   }
 
@@ -231,7 +237,8 @@ struct Arguments {
       for (i, x) in a.enumerated() {
         var current = [i + 1]
         for (j, y) in b.enumerated() {
-          current.append(Swift.min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1)))
+          current.append(
+            Swift.min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1)))
         }
         previous = current
       }

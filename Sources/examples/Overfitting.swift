@@ -26,7 +26,9 @@ enum OverfittingExample: Example {
   static let options: [Option] = [
     .epochs,
     .seed,
-    .double("noise", in: 0...Double.greatestFiniteMagnitude, "standard deviation of the targets' noise (default 0.1)"),
+    .double(
+      "noise", in: 0...Double.greatestFiniteMagnitude,
+      "standard deviation of the targets' noise (default 0.1)"),
     .double("decay", in: 0...Double.greatestFiniteMagnitude, "weight decay λ (default 1)"),
     .double("dropout", in: 0...0.99, "dropout rate (default 0.2)"),
     .double("lr", "learning rate (default 0.003)"),

@@ -8,7 +8,7 @@ enum PerceptronExample: Example {
   static let summary = "a perceptron learns a linearly separable set and fails on XOR"
 
   static let options: [Option] = [
-    .epochs,
+    .epochs
   ]
 
   static func run(arguments: Arguments) throws {

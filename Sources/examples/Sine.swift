@@ -9,7 +9,7 @@ enum SineExample: Example {
   static let summary = "one hidden layer fits sin on [0, 2π]; linear units alone cannot"
 
   static let options: [Option] = [
-    .epochs,
+    .epochs
   ]
 
   static func run(arguments: Arguments) throws {

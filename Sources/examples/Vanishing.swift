@@ -9,7 +9,7 @@ enum VanishingExample: Example {
   static let summary = "gradient norm per layer: deep sigmoid vs ReLU vs batch norm"
 
   static let options: [Option] = [
-    .int("depth", "number of hidden layers (default 10)"),
+    .int("depth", "number of hidden layers (default 10)")
   ]
 
   static func run(arguments: Arguments) throws {

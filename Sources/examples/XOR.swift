@@ -29,7 +29,8 @@ enum XORExample: Example {
       inputs: Tensor([[0, 0], [0, 1], [1, 0], [1, 1]], dtype: .float32),
       targets: Tensor([[0], [1], [1], [0]], dtype: .float32))
     let mlp = MLP(
-      sizes: [2, 2, 1], activation: try arguments.choice("hidden", default: "sigmoid") == "tanh" ? .tanh : .sigmoid,
+      sizes: [2, 2, 1],
+      activation: try arguments.choice("hidden", default: "sigmoid") == "tanh" ? .tanh : .sigmoid,
       outputActivation: .sigmoid,
       initialization: .normal(standardDeviation: try arguments.double("init", default: 1)),
       using: &rng)

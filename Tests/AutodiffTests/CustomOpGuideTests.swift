@@ -64,7 +64,8 @@ struct CustomOpGuideTests {
     }
     let result = check.run()
     #expect(result.description.hasPrefix("log cosh: max abs "), "\(result)")
-    #expect(result.description.hasSuffix(", Float \(String(format: "%.1e", result.floatMismatch!)): ok"))
+    #expect(
+      result.description.hasSuffix(", Float \(String(format: "%.1e", result.floatMismatch!)): ok"))
   }
 
   @Test func anExistingGraphCanBeChecked() {
@@ -80,7 +81,8 @@ struct CustomOpGuideTests {
     let wrong = GradientCheck("log cosh, wrong", inputs: [.init([5], in: 0.1...3)]) { x in
       Var(
         op: "logCosh", args: [x[0]],
-        forward: { args, value in value = args[0].value.map { Foundation.log(Foundation.cosh($0)) } },
+        forward: { args, value in value = args[0].value.map { Foundation.log(Foundation.cosh($0)) }
+        },
         vectorJacobianProduct: { args, _, s in [s * args[0].sigmoid()] })  // not tanh
     }
     #expect(!wrong.run().passed)

@@ -1,5 +1,6 @@
-@testable import Autodiff
 import Testing
+
+@testable import Autodiff
 
 @Suite("Tensor")
 struct TensorTests {

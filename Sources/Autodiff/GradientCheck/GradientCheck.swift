@@ -133,7 +133,8 @@ public struct GradientCheck: Sendable, CustomStringConvertible {
       result.floatMismatch = mismatch
       if !(mismatch <= 1) {
         result.failures.append(
-          "the Float value or gradients differ from the Double ones (\(format(mismatch))× the tolerance)")
+          "the Float value or gradients differ from the Double ones (\(format(mismatch))× the tolerance)"
+        )
       }
     }
     return result
@@ -235,7 +236,8 @@ public struct GradientCheck: Sendable, CustomStringConvertible {
     loss.evaluate()
     if !(worstNumeric <= 1) {
       failures.append(
-        "backward() differs from central finite differences (\(format(worstNumeric))× the tolerance)")
+        "backward() differs from central finite differences (\(format(worstNumeric))× the tolerance)"
+      )
     }
 
     // The differentiable rules must give the same first-order gradient.
@@ -246,7 +248,8 @@ public struct GradientCheck: Sendable, CustomStringConvertible {
     }
     if !(ruleMismatch <= 1) {
       failures.append(
-        "the differentiable rules (gradients(of:)) differ from backward() (\(format(ruleMismatch))× the tolerance)")
+        "the differentiable rules (gradients(of:)) differ from backward() (\(format(ruleMismatch))× the tolerance)"
+      )
     }
 
     var secondOrder: Double?
@@ -255,7 +258,8 @@ public struct GradientCheck: Sendable, CustomStringConvertible {
       secondOrder = ratio
       if !(ratio <= 1) {
         failures.append(
-          "the Hessian-vector product differs from finite differences of gradients (\(format(ratio))× the tolerance)")
+          "the Hessian-vector product differs from finite differences of gradients (\(format(ratio))× the tolerance)"
+        )
       }
     }
     return Result(
