@@ -126,22 +126,24 @@ public final class SavedTensor {
 
 extension Kernels {
   static func crossEntropy(logProbabilities logP: Tensor, targets t: Tensor, mean: Bool) -> Tensor {
-    var total = 0.0
+    let total: Double
     switch logP.dtype {
-    case .float32:
-      let lp = logP.pointer(as: Float.self)
-      let tp = t.pointer(as: Float.self)
-      var acc: Float = 0
-      for i in 0..<logP.count where tp[i] != 0 { acc -= tp[i] * lp[i] }
-      total = Double(acc)
-    case .float64:
-      let lp = logP.pointer(as: Double.self)
-      let tp = t.pointer(as: Double.self)
-      for i in 0..<logP.count where tp[i] != 0 { total -= tp[i] * lp[i] }
+    case .float32: total = crossEntropyTotal(Float.self, logP, t)
+    case .float64: total = crossEntropyTotal(Double.self, logP, t)
     }
-    withExtendedLifetime((logP, t)) {}
     let rows = Double(rowsWithTargets(t))
     return Tensor(scalar: mean ? total / rows : total, dtype: logP.dtype)
+  }
+
+  /// −Σ t ln p over the entries with a target, accumulated in `T`.
+  private static func crossEntropyTotal<T: TensorScalar>(_: T.Type, _ logP: Tensor, _ t: Tensor)
+    -> Double
+  {
+    let lp = logP.pointer(as: T.self)
+    let tp = t.pointer(as: T.self)
+    var total: T = 0
+    for i in 0..<logP.count where tp[i] != 0 { total -= tp[i] * lp[i] }
+    return Double(total)
   }
 
   /// The number of rows of `t` with a nonzero entry (at least 1, so that a batch of padding
