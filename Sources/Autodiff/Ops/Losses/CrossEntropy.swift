@@ -117,13 +117,6 @@ extension Var {
   }
 }
 
-/// Storage that a forward writes and the matching backward reads: a value saved for the
-/// backward that is refreshed on every evaluation.
-public final class SavedTensor {
-  public var tensor = Tensor.empty
-  public init() {}
-}
-
 extension Kernels {
   static func crossEntropy(logProbabilities logP: Tensor, targets t: Tensor, mean: Bool) -> Tensor {
     let total: Double

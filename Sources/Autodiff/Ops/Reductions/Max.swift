@@ -44,11 +44,6 @@ extension Var {
   }
 }
 
-/// Positions that a forward saves for its backward (the argmax of a max reduction).
-final class SavedPositions {
-  var positions: [Int] = []
-}
-
 extension Kernels {
   /// The maxima along `axis` (kept with length 1) and the first position of each.
   static func maxAlongAxis(_ x: Tensor, _ axis: Int) -> (Tensor, [Int]) {

@@ -94,13 +94,6 @@ extension Var {
       },
       vectorJacobianProduct: { _, _, s in [s.sliced(along: axis, before..<(before + count))] })
   }
-
-  /// `axis` counted from the end when negative, checked against the rank.
-  func normalizedAxis(_ axis: Int, op: String) -> Int {
-    let a = axis < 0 ? axis + rank : axis
-    require(a >= 0 && a < rank, "\(op): axis \(axis) out of range for shape \(shape)")
-    return a
-  }
 }
 
 extension Kernels {

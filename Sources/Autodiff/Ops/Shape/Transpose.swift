@@ -29,9 +29,6 @@ extension Var {
         args[0].accumulateGradient(g)
       })
   }
-
-  /// The number of axes.
-  public var rank: Int { value.rank }
 }
 
 extension Kernels {
