@@ -72,8 +72,9 @@ struct ResolvedAxis {
       }
       lower = lo
       upper = hi
-      let first = (lo / step).rounded(.up)
-      let count = Int(((hi / step).rounded(.down) - first).rounded()) + 1
+      // The tolerance keeps a tick on an end that rounding puts a hair outside (1.2 / 0.2).
+      let first = (lo / step - 1e-9).rounded(.up)
+      let count = Int(((hi / step + 1e-9).rounded(.down) - first).rounded()) + 1
       ticks = (0..<max(count, 0)).map { (first + Double($0)) * step }
       labels = linearLabels(ticks, step: step)
     case .logarithmic:
@@ -95,8 +96,8 @@ struct ResolvedAxis {
       if marks.count < 2 {
         // Less than a factor of two apart: evenly spaced ticks read better.
         let step = niceStep(hi / 5 - lo / 5)
-        let first = (lo / step).rounded(.up)
-        marks = (0...Int(((hi / step).rounded(.down) - first).rounded())).map {
+        let first = (lo / step - 1e-9).rounded(.up)
+        marks = (0...Int(((hi / step + 1e-9).rounded(.down) - first).rounded())).map {
           (first + Double($0)) * step
         }.filter { $0 > 0 }
         labels = linearLabels(marks, step: step)
