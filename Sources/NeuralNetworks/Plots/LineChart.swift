@@ -104,7 +104,7 @@ public struct LineChart: Figure {
           // A point with no drawable neighbour would vanish as a line of length zero.
           frame.writer.circle(center: run[0], radius: 2, fill: color)
         } else {
-          frame.writer.polyline(run, stroke: color, width: 1.8, dash: s.dash)
+          frame.writer.polyline(thinned(run), stroke: color, width: 1.8, dash: s.dash)
         }
       }
       if s.showsMarkers {
@@ -127,6 +127,20 @@ extension LineChart.Series {
     case .dotted: return "2 3"
     }
   }
+}
+
+/// The points of a polyline without those within half a pixel of the last one kept (but
+/// always the last): a trace of 10,000 steps across 500 pixels keeps its shape, to the
+/// eye, at a fraction of the size.
+func thinned(_ points: [Point]) -> [Point] {
+  guard points.count > 2 else { return points }
+  var kept = [points[0]]
+  for p in points.dropFirst().dropLast() {
+    let last = kept[kept.count - 1]
+    if abs(p.x - last.x) >= 0.5 || abs(p.y - last.y) >= 0.5 { kept.append(p) }
+  }
+  kept.append(points[points.count - 1])
+  return kept
 }
 
 /// Splits a line through `points` into the polylines to draw: a nil point breaks the line,
