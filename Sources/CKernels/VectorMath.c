@@ -2,7 +2,10 @@
 #include <math.h>
 
 // exp(x) = 2^k · e^r with k = round(x / ln 2) and |r| ≤ ln2 / 2; e^r by a degree-6
-// polynomial (Taylor coefficients; relative error below 2e-7 on the reduced range).
+// polynomial (Taylor coefficients; relative error below 2e-7 on the reduced range). 2^k is
+// applied as two powers of two, 2^(k − k/2) · 2^(k/2), each a normal float for every k in
+// [−150, 128]: the result overflows to +∞ above ln(FLT_MAX) ≈ 88.72 and underflows through
+// the subnormals to 0 below about −103.97, as exp does. NaN stays NaN.
 // Written as plain loops with no calls so that the compiler vectorizes them; each entry
 // point is compiled for AVX-512, AVX2 and the baseline, and the loader picks the best one
 // for the CPU once, at start-up.
@@ -13,12 +16,18 @@
 #define AD_MULTIVERSION
 #endif
 
+static inline float power_of_two(int k) {
+  union { float f; int i; } scale;
+  scale.i = (k + 127) << 23;
+  return scale.f;
+}
+
 static inline float exp_poly(float x) {
-  if (x > 88.3762626647949f) x = 88.3762626647949f;
-  if (x < -87.3365447505531f) x = -87.3365447505531f;
+  float v = x > 89.0f ? 89.0f : x;
+  v = v < -104.0f ? -104.0f : v;
   // Round to nearest by adding and subtracting 1.5 · 2²³ (no libm call, so it vectorizes).
-  float k = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-  float r = x - k * 0.693359375f;
+  float k = (v * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  float r = v - k * 0.693359375f;
   r = r - k * -2.12194440e-4f;
   float p = 1.0f / 720.0f;
   p = p * r + 1.0f / 120.0f;
@@ -27,9 +36,10 @@ static inline float exp_poly(float x) {
   p = p * r + 0.5f;
   p = p * r + 1.0f;
   p = p * r + 1.0f;
-  union { float f; int i; } scale;
-  scale.i = ((int)k + 127) << 23;
-  return p * scale.f;
+  int ki = (int)k;
+  int half = ki / 2;
+  float y = p * power_of_two(ki - half) * power_of_two(half);
+  return x != x ? x : y;
 }
 
 // Each function is a loop over restrict-qualified pointers, which the compiler vectorizes

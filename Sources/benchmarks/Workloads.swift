@@ -131,8 +131,8 @@ extension Benchmarks {
     let seconds = try median(warmup: warmup, timed: timed) {
       recall = network.recallSynchronously(probes, maxSweeps: 20)
     }
-    let final = recall!.states.rows
-    let exact = zip(final, patterns.rows).filter { $0 == $1 }.count
+    let final = recall!.states.rowScalars
+    let exact = zip(final, patterns.rowScalars).filter { $0 == $1 }.count
     // Sweeps run: the changing ones, plus the one that found no change when all settled.
     let settled = recall!.isFixedPoint.allSatisfy { $0 }
     let sweeps = min(recall!.sweeps.max()! + (settled ? 1 : 0), 20)
@@ -161,7 +161,7 @@ extension Benchmarks {
       let model = Autoencoder(sizes: [8, 3], using: &rng)
       let trainer = Trainer(
         model: model, optimizer: SGD(learningRate: 0.1, momentum: 0.9),
-        loss: { binaryCrossEntropy(predicted: $0, expected: $1) })
+        loss: { binaryCrossEntropy(predicted: $0, target: $1) })
       trainer.showsProgress = false
       let history = try trainer.fit(data, epochs: epochs, batchSize: 5)
       firstLoss = history.epochs.first!.trainingLoss

@@ -24,7 +24,7 @@ enum AutoencoderExample: Example {
       print(model)
       let trainer = Trainer(
         model: model, optimizer: SGD(learningRate: 0.1, momentum: 0.9),
-        loss: { binaryCrossEntropy(predicted: $0, expected: $1) }, seed: seed)
+        loss: { binaryCrossEntropy(predicted: $0, target: $1) }, seed: seed)
       trainer.showsProgress = false
       let history = try trainer.fit(data, epochs: epochs, batchSize: 5)
       let reconstructions = trainer.predict(x)

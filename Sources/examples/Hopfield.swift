@@ -32,13 +32,13 @@ enum HopfieldExample: Example {
     var failures: [String] = []
     let x = Datasets.orthogonalPatterns().inputs
     print("== The course's four mutually orthogonal 16-bit patterns\n")
-    for row in x.rows { print("  " + bits(row)) }
+    for row in x.rowScalars { print("  " + bits(row)) }
     let network = HopfieldNetwork(unitCount: 16)
     network.storeHebbian(x, meanBias: false)
     let xw = noGrad { Var.constant(x).matmul(network.weight) }.value
     let isThreeX = zip(xw.scalars, x.scalars).allSatisfy { $0 == 3 * $1 }
     print("\nHebbian storage without bias, W = XᵀX/4 − I. X·W =")
-    for row in xw.rows {
+    for row in xw.rowScalars {
       print("  " + row.map { String(format: "%+.0f", $0) }.joined(separator: " "))
     }
     print("X·W = 3X: \(isThreeX ? "yes" : "no")")
@@ -69,18 +69,18 @@ enum HopfieldExample: Example {
     // As in the course, one probe with a few errors and where it settles.
     let example =
       (0..<probeCount).first { i in
-        (2...4).contains(hamming(probes.rows[i], targets.rows[i]))
-          && asynchronous.states.rows[i] == targets.rows[i]
+        (2...4).contains(hamming(probes.rowScalars[i], targets.rowScalars[i]))
+          && asynchronous.states.rowScalars[i] == targets.rowScalars[i]
       } ?? 0
-    let (probe, target) = (probes.rows[example], targets.rows[example])
+    let (probe, target) = (probes.rowScalars[example], targets.rowScalars[example])
     print(
       """
 
       With b = the mean pattern: \(probeCount) probes, each bit re-drawn at random with
       probability 0.4 (about 20% flipped). For instance probe \(example), pattern \
       \(labels[example]) with \(hamming(probe, target)) errors,
-      overlaps \(x.rows.map { row in Int(zip(row, probe).map(*).reduce(0, +)) }) with the four patterns:
-        \(bits(probe))  →  \(bits(asynchronous.states.rows[example]))  (asynchronous)
+      overlaps \(x.rowScalars.map { row in Int(zip(row, probe).map(*).reduce(0, +)) }) with the four patterns:
+        \(bits(probe))  →  \(bits(asynchronous.states.rowScalars[example]))  (asynchronous)
       settled on their pattern: synchronous \(format(rates.0)), asynchronous \(format(rates.1))
       synchronous updates ended in a cycle of two states for \
       \(synchronous.isFixedPoint.filter { !$0 }.count) probes; asynchronous
@@ -246,14 +246,14 @@ enum HopfieldExample: Example {
     var failures: [String] = []
     let x = Datasets.letters().inputs
     print("== The course's letters A, B, C, E (6 × 6 pixels)\n")
-    printSideBySide(x.rows.map(picture))
+    printSideBySide(x.rowScalars.map(picture))
     let gram = noGrad { Var.constant(x).matmul(Var.constant(x), transposingOther: true) }.value
     let course: [[Double]] = [[36, 0, 0, 8], [0, 36, 0, 4], [0, 0, 36, 8], [8, 4, 8, 36]]
     print("\nGram matrix X Xᵀ:\n  these letters    the course's")
-    for (ours, theirs) in zip(gram.rows, course) {
+    for (ours, theirs) in zip(gram.rowScalars, course) {
       print("  \(integers(ours))    \(integers(theirs))")
     }
-    let sameGram = gram.rows == course
+    let sameGram = gram.rowScalars == course
     print("equal: \(sameGram ? "yes" : "no")")
     if !sameGram { failures.append("the letters' Gram matrix differs from the course's") }
 
@@ -277,7 +277,7 @@ enum HopfieldExample: Example {
       """)
     for i in 0..<4 {
       printSideBySide(
-        [x, probes, synchronous.states, asynchronous.states].map { picture($0.rows[i]) },
+        [x, probes, synchronous.states, asynchronous.states].map { picture($0.rowScalars[i]) },
         titles: ["letter", "probe", "synchronous", "asynchronous"])
       print()
     }
@@ -288,8 +288,8 @@ enum HopfieldExample: Example {
       "over \(probeCount) such probes: synchronous \(format(fractionRecalled(network.recallSynchronously(many).states, targets))), asynchronous \(format(fractionRecalled(network.recallAsynchronously(many, using: &rng).states, targets)))"
     )
     let recalled = (
-      zip(synchronous.states.rows, x.rows).filter { $0 == $1 }.count,
-      zip(asynchronous.states.rows, x.rows).filter { $0 == $1 }.count
+      zip(synchronous.states.rowScalars, x.rowScalars).filter { $0 == $1 }.count,
+      zip(asynchronous.states.rowScalars, x.rowScalars).filter { $0 == $1 }.count
     )
     print(
       "letters recalled: \(recalled.0) of 4 synchronous, \(recalled.1) of 4 asynchronous")
@@ -331,7 +331,8 @@ enum HopfieldExample: Example {
   }
 
   static func fractionRecalled(_ states: Tensor, _ patterns: Tensor) -> Double {
-    Double(zip(states.rows, patterns.rows).filter { $0 == $1 }.count) / Double(patterns.shape[0])
+    Double(zip(states.rowScalars, patterns.rowScalars).filter { $0 == $1 }.count)
+      / Double(patterns.shape[0])
   }
 
   static func format(_ x: Double) -> String { String(format: "%.3g", x) }

@@ -44,7 +44,7 @@ enum LSTMExample: Example {
           layer, LastStep(), Linear(inputSize: hidden, outputSize: 1, using: &rng))
         let trainer = Trainer(
           model: model, optimizer: Adam(learningRate: rate),
-          loss: { meanSquaredError(predicted: $0, expected: $1) }, seed: seed)
+          loss: { meanSquaredError(predicted: $0, target: $1) }, seed: seed)
         trainer.gradientClipNorm = 1
         try trainer.fit(train, epochs: epochs, batchSize: 32)
         let error = trainer.evaluate(test).loss

@@ -41,7 +41,7 @@ enum ModernHopfieldExample: Example {
     // the update compares a probe with every stored image by their dot product, which would
     // otherwise favour the images of larger norm. The classical network sees the images
     // thresholded at 0 to ±1.
-    let centered = digits.inputs.rows(0..<count).rows.map { $0.map { 2 * $0 - 1 } }
+    let centered = digits.inputs.rows(0..<count).rowScalars.map { $0.map { 2 * $0 - 1 } }
     let scaled = centered.flatMap { row in
       let norm = row.reduce(0) { $0 + $1 * $1 }.squareRoot()
       return row.map { $0 * 8 / Swift.max(norm, 1e-9) }
@@ -83,7 +83,7 @@ enum ModernHopfieldExample: Example {
     for half in halves {
       let probes = masked(images, half)
       let retrieved = memory.retrieve(probes)
-      let rows = (retrieved.rows, images.rows)
+      let rows = (retrieved.rowScalars, images.rowScalars)
       let isRecalled = (0..<count).map { i in
         zip(rows.0[i], rows.1[i]).allSatisfy { abs($0 - $1) < 0.1 }
       }
@@ -93,8 +93,8 @@ enum ModernHopfieldExample: Example {
       let hebbianStates = hebbian.recallAsynchronously(classicalProbes, using: &rng).states
       let learnedStates = learned.recallAsynchronously(classicalProbes, using: &rng).states
       let classical = (
-        fraction(count) { hebbianStates.rows[$0] == binary.rows[$0] },
-        fraction(count) { learnedStates.rows[$0] == binary.rows[$0] }
+        fraction(count) { hebbianStates.rowScalars[$0] == binary.rowScalars[$0] },
+        fraction(count) { learnedStates.rowScalars[$0] == binary.rowScalars[$0] }
       )
       results[half.name] = (recalled, classical.0, classical.1)
       print(
@@ -117,19 +117,19 @@ enum ModernHopfieldExample: Example {
     for (i, probes, retrieved, classical) in samples {
       print("  image \(i): \(randomRecalled[i] ? "recalled" : "not recalled")")
       let pictures = [
-        picture(images.rows[i]), picture(probes.rows[i], masked: halves[0], probe: i),
-        picture(retrieved.rows[i]), picture(classical.rows[i]),
+        picture(images.rowScalars[i]), picture(probes.rowScalars[i], masked: halves[0], probe: i),
+        picture(retrieved.rowScalars[i]), picture(classical.rowScalars[i]),
       ]
       for r in 0..<8 { print("  " + pictures.map { $0[r] + "  " }.joined()) }
       print()
     }
     let twice = memory.retrieve(masked(images, halves[0]), updates: 2)
     let recalledTwice = fraction(count) { i in
-      zip(twice.rows[i], images.rows[i]).allSatisfy { abs($0 - $1) < 0.1 }
+      zip(twice.rowScalars[i], images.rowScalars[i]).allSatisfy { abs($0 - $1) < 0.1 }
     }
-    let stable = memory.retrieve(images).rows
+    let stable = memory.retrieve(images).rowScalars
     let fixedPoints = (0..<count).filter { i in
-      zip(stable[i], images.rows[i]).allSatisfy { abs($0 - $1) < 0.1 }
+      zip(stable[i], images.rowScalars[i]).allSatisfy { abs($0 - $1) < 0.1 }
     }.count
     print(
       """

@@ -34,9 +34,11 @@ enum OverfittingExample: Example {
     let many = samples(300, noise: noise, using: &rng)
     let test = samples(300, noise: noise, using: &rng)
 
-    func train(_ label: String, data: Dataset, weightDecay: Double = 0, dropout: Double = 0) throws -> (
-      Double, Double, Double
-    ) {
+    func train(_ label: String, data: Dataset, weightDecay: Double = 0, dropout: Double = 0) throws
+      -> (
+        Double, Double, Double
+      )
+    {
       var weights = SeededGenerator(seed: 7)
       // Random first-layer biases (U(−1, 1), PyTorch's default for one input) spread the ReLU
       // kinks over the doses; with zero biases they would all sit at 0.
@@ -58,9 +60,10 @@ enum OverfittingExample: Example {
         optimizer: weightDecay > 0
           ? AdamW(learningRate: learningRate, weightDecay: weightDecay)
           : Adam(learningRate: learningRate),
-        loss: { meanSquaredError(predicted: $0, expected: $1) }, seed: 5)
+        loss: { meanSquaredError(predicted: $0, target: $1) }, seed: 5)
       trainer.showsProgress = false
-      let history = try trainer.fit(data, epochs: data.count > 6 ? epochs / 10 : epochs, batchSize: 32)
+      let history = try trainer.fit(
+        data, epochs: data.count > 6 ? epochs / 10 : epochs, batchSize: 32)
       let (testLoss, _) = trainer.evaluate(test)
       let norm = model.parameters.map { $0.value.scalars.map { $0 * $0 }.reduce(0, +) }.reduce(0, +)
       let trainLoss = history.epochs.last!.trainingLoss

@@ -23,7 +23,7 @@ enum RNNExample: Example {
         Linear(inputSize: 16, outputSize: 1, using: &rng))
       let trainer = Trainer(
         model: model, optimizer: Adam(learningRate: 0.01),
-        loss: { meanSquaredError(predicted: $0, expected: $1) }, seed: seed)
+        loss: { meanSquaredError(predicted: $0, target: $1) }, seed: seed)
       try trainer.fit(task.dataset(count: 512, using: &rng), epochs: epochs, batchSize: 32)
       let probe = Tensor(task.course.map { $0 / task.scale }, shape: [1, 4, 1], dtype: .float32)
       let next = trainer.predict(probe).scalar * task.scale

@@ -22,7 +22,7 @@ enum SineExample: Example {
       let model = MLP(sizes: [1, 20, 1], activation: activation, using: &rng)
       let trainer = Trainer(
         model: model, optimizer: Adam(learningRate: 0.01),
-        loss: { meanSquaredError(predicted: $0, expected: $1) }, seed: 1)
+        loss: { meanSquaredError(predicted: $0, target: $1) }, seed: 1)
       trainer.showsProgress = false
       let history = try trainer.fit(data, epochs: epochs, batchSize: 20)
       losses[activation] = history.epochs.last!.trainingLoss

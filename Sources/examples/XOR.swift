@@ -30,12 +30,12 @@ enum XORExample: Example {
       optimizer: SGD(
         learningRate: try arguments.double("lr", default: 0.5),
         momentum: try arguments.double("momentum", default: 0.9)),
-      loss: { binaryCrossEntropy(predicted: $0, expected: $1) }, seed: seed)
+      loss: { binaryCrossEntropy(predicted: $0, target: $1) }, seed: seed)
     trainer.showsProgress = false
     let history = try trainer.fit(data, epochs: epochs, batchSize: 4)
     print("loss: \(history.epochs.first!.trainingLoss) → \(history.epochs.last!.trainingLoss)")
     let output = trainer.predict(data.inputs).scalars
-    for (i, row) in data.inputs.rows.enumerated() {
+    for (i, row) in data.inputs.rowScalars.enumerated() {
       print("\(Int(row[0])) xor \(Int(row[1])) → \(String(format: "%.3f", output[i]))")
     }
     let correct = zip(output, data.targets.scalars).allSatisfy { abs($0 - $1) < 0.5 }

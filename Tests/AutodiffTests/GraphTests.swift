@@ -47,7 +47,7 @@ struct GraphTests {
     y.backward()
     y.backward()
     #expect(x.grad == Tensor([4, 8]))
-    y.zeroGrad()
+    y.zeroGradients()
     #expect(x.grad == Tensor([0, 0]))
     y.backward()
     #expect(x.grad == Tensor([2, 4]))
@@ -64,7 +64,7 @@ struct GraphTests {
     let newX = Tensor.normal([4, 3], using: &rng)
     x.set(newX)
     loss.evaluate()
-    loss.zeroGrad()
+    loss.zeroGradients()
     loss.backward()
 
     let x2 = Var(newX)
@@ -211,10 +211,10 @@ struct GraphTests {
     #expect(x.softplus().value.isFinite)
     #expect(x.logSoftmax().value.isFinite)
     #expect(x.reshaped([1, 5]).logSumExp(along: 1).value.scalar == 1000)
-    let bce = binaryCrossEntropy(logits: x, expected: Var(Tensor([0, 0, 1, 1, 1])))
+    let bce = binaryCrossEntropy(logits: x, target: Var(Tensor([0, 0, 1, 1, 1])))
     #expect(bce.value.isFinite)
     let p = Var(Tensor([0, 1]))
-    #expect(binaryCrossEntropy(predicted: p, expected: Var(Tensor([1, 0]))).value.isFinite)
+    #expect(binaryCrossEntropy(predicted: p, target: Var(Tensor([1, 0]))).value.isFinite)
   }
 
   @Test func courseWorkedNumbers() {
@@ -224,8 +224,8 @@ struct GraphTests {
     // −ln 0.30 ≈ 1.20 and −ln 0.79 ≈ 0.24 for true class 2 of 4 (index 1).
     let p1 = Var(Tensor([[0.23, 0.30, 0.23, 0.23]])).log()
     let p2 = Var(Tensor([[0.06, 0.79, 0.07, 0.09]])).log()
-    let l1 = nllLoss(logProbabilities: p1, labels: Var.labels([1], dtype: .float64))
-    let l2 = nllLoss(logProbabilities: p2, labels: Var.labels([1], dtype: .float64))
+    let l1 = negativeLogLikelihood(logProbabilities: p1, labels: Var.labels([1], dtype: .float64))
+    let l2 = negativeLogLikelihood(logProbabilities: p2, labels: Var.labels([1], dtype: .float64))
     #expect(abs(l1.value.scalar - 1.20) < 0.005)
     #expect(abs(l2.value.scalar - 0.24) < 0.005)
   }
@@ -235,7 +235,7 @@ struct GraphTests {
     let x = Var(Tensor.normal([5, 4], using: &rng))
     let labels = Var.labels([0, 3, 2, 2, 1], dtype: .float64)
     let a = crossEntropy(logits: x, labels: labels)
-    let b = nllLoss(logProbabilities: x.logSoftmax(), labels: labels)
+    let b = negativeLogLikelihood(logProbabilities: x.logSoftmax(), labels: labels)
     #expect(abs(a.value.scalar - b.value.scalar) < 1e-12)
   }
 
@@ -250,16 +250,16 @@ struct GraphTests {
 
 @Suite("Fused ops against their composed oracles")
 struct FusedOpTests {
-  @Test(arguments: [Reduction.mean, .sum])
-  func binaryCrossEntropyMatchesItsComposition(reduction: Reduction) {
+  @Test(arguments: [LossReduction.mean, .sum])
+  func binaryCrossEntropyMatchesItsComposition(reduction: LossReduction) {
     var rng = SeededGenerator(seed: 21)
     var y = Tensor.uniform([4, 6], in: 0...1, using: &rng)
     y[0, 0] = 0  // clamped ends
     y[1, 1] = 1
     let t = Tensor.bernoulli([4, 6], probability: 0.5, using: &rng)
     let (y1, t1, y2, t2) = (Var(y), Var(t), Var(y), Var(t))
-    let fused = binaryCrossEntropy(predicted: y1, expected: t1, reduction: reduction)
-    let composed = composedBinaryCrossEntropy(predicted: y2, expected: t2, reduction: reduction)
+    let fused = binaryCrossEntropy(predicted: y1, target: t1, reduction: reduction)
+    let composed = composedBinaryCrossEntropy(predicted: y2, target: t2, reduction: reduction)
     #expect(abs(fused.value.scalar - composed.value.scalar) < 1e-12)
     fused.backward()
     composed.backward()

@@ -17,7 +17,7 @@ struct PiecewiseAndCompositeTests {
 
   @Test func fusedLossGivenTheSameNodeTwiceAgreesWithBackward() {
     let p = Var(0.3)
-    let loss = binaryCrossEntropy(predicted: p, expected: p)
+    let loss = binaryCrossEntropy(predicted: p, target: p)
     let viaRules = gradients(of: loss, withRespectTo: [p])[0].value.scalar
     loss.backward()
     // d/dp of −(p ln p + (1 − p) ln(1 − p)) = ln((1 − p)/p).
@@ -28,7 +28,7 @@ struct PiecewiseAndCompositeTests {
 
   @Test func secondDerivativeThroughAFusedOpWithARepeatedArgument() {
     let p = Var(0.3)
-    let loss = binaryCrossEntropy(predicted: p, expected: p)
+    let loss = binaryCrossEntropy(predicted: p, target: p)
     let first = gradients(of: loss, withRespectTo: [p], createGraph: true)[0]
     let second = gradients(of: first, withRespectTo: [p])[0].value.scalar
     // d²/dp² = −1/p − 1/(1 − p).

@@ -23,26 +23,26 @@ struct ShapeChangeTests {
       $0.sum(along: 1).mean()
     },
     Case(description: "mean squared error", before: [4, 3], after: [5, 3]) {
-      meanSquaredError(predicted: $0, expected: $0.squared() * 0.5)
+      meanSquaredError(predicted: $0, target: $0.squared() * 0.5)
     },
     Case(description: "binary cross-entropy (fused)", before: [4, 3], after: [2, 3]) {
-      binaryCrossEntropy(predicted: $0.sigmoid(), expected: ($0 * 0.5).sigmoid())
+      binaryCrossEntropy(predicted: $0.sigmoid(), target: ($0 * 0.5).sigmoid())
     },
     Case(description: "binary cross-entropy (composed)", before: [4, 3], after: [2, 3]) {
-      composedBinaryCrossEntropy(predicted: $0.sigmoid(), expected: ($0 * 0.5).sigmoid())
+      composedBinaryCrossEntropy(predicted: $0.sigmoid(), target: ($0 * 0.5).sigmoid())
     },
     Case(description: "binary cross-entropy (logits)", before: [4, 3], after: [7, 3]) {
-      binaryCrossEntropy(logits: $0, expected: ($0 * 0.5).sigmoid())
+      binaryCrossEntropy(logits: $0, target: ($0 * 0.5).sigmoid())
     },
     Case(description: "KL divergence", before: [4, 2], after: [3, 2]) {
       gaussianKLDivergence(mean: $0, logVariance: $0 * 0.3)
     },
     Case(description: "cross-entropy (soft targets)", before: [4, 3], after: [6, 3]) {
-      crossEntropy(logits: $0, probabilities: ($0 * 2).softmax())
+      crossEntropy(logits: $0, target: ($0 * 2).softmax())
     },
     Case(description: "cross-entropy over steps", before: [2, 3, 4], after: [3, 5, 4]) {
       let rows = $0.reshaped([-1, 4])
-      return crossEntropy(logits: rows, probabilities: (rows * 2).softmax())
+      return crossEntropy(logits: rows, target: (rows * 2).softmax())
     },
     Case(description: "reshape with an inferred dimension", before: [4, 6], after: [2, 6]) {
       ($0.reshaped([-1, 3]) * $0.reshaped([-1, 3])).sum()

@@ -9,7 +9,7 @@ struct TensorTests {
     #expect(m[1, 2] == 6)
     m[0, 1] = 9
     #expect(m.scalars == [1, 9, 3, 4, 5, 6])
-    #expect(m.rows == [[1, 9, 3], [4, 5, 6]])
+    #expect(m.rowScalars == [[1, 9, 3], [4, 5, 6]])
     #expect(Tensor(scalar: 3).rank == 0)
     #expect(m.description == "[[1.0, 9.0, 3.0], [4.0, 5.0, 6.0]]")
   }

@@ -31,6 +31,29 @@ struct VectorMathTests {
     }
   }
 
+  /// Past the range of normal results: overflow to +∞ where exp does (above ln FLT_MAX),
+  /// gradual underflow to 0, and NaN through.
+  @Test func expOverflowsAndUnderflowsAsExpDoes() {
+    let high = (0...2_000).map { 88 + Float($0) / 2_000 }  // 88 … 89
+    for (xi, yi) in zip(high, apply({ ad_exp_f32($0, $1, $2) }, high)) {
+      let exact = Foundation.exp(Double(xi))
+      if exact > Double(Float.greatestFiniteMagnitude) {
+        #expect(yi == .infinity, "exp(\(xi)) = \(yi), expected +∞")
+      } else {
+        #expect(abs(Double(yi) - exact) <= 3e-7 * exact, "exp(\(xi)) = \(yi), expected \(exact)")
+      }
+    }
+    let low = (0...2_000).map { -87 - 20 * Float($0) / 2_000 }  // −87 … −107
+    for (xi, yi) in zip(low, apply({ ad_exp_f32($0, $1, $2) }, low)) {
+      let exact = Foundation.exp(Double(xi))
+      #expect(
+        abs(Double(yi) - exact) <= 3e-7 * exact + 2e-45, "exp(\(xi)) = \(yi), expected \(exact)")
+    }
+    let special = apply({ ad_exp_f32($0, $1, $2) }, [.infinity, -.infinity, .nan, 1000, -1000])
+    #expect(special[0] == .infinity && special[1] == 0 && special[2].isNaN)
+    #expect(special[3] == .infinity && special[4] == 0)
+  }
+
   @Test func sigmoidAbsoluteErrorBelow1e7() {
     let x = inputs(100)
     let y = apply({ ad_sigmoid_f32($0, $1, $2) }, x)

@@ -11,12 +11,12 @@ struct AttentionTests {
     let weights = attentionWeights(queries: query, keys: keys, scale: 1).value
     let e4 = 54.598150033144236  // e⁴
     #expect(abs(weights[0, 0] - e4 / (e4 + 1)) < 1e-15)
-    #expect(weights.rows[1] == [0.5, 0.5])
+    #expect(weights.rowScalars[1] == [0.5, 0.5])
     let output = attention(queries: query, keys: keys, values: values, scale: 1).value
     #expect(output.shape == [2, 2])
     #expect(abs(output[0, 0] - 10 * e4 / (e4 + 1)) < 1e-13)
     #expect(abs(output[0, 1] - 10 / (e4 + 1)) < 1e-13)
-    #expect(output.rows[1] == [5, 5])
+    #expect(output.rowScalars[1] == [5, 5])
   }
 
   @Test func gradientCheck() {

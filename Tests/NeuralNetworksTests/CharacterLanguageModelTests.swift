@@ -15,8 +15,8 @@ struct CharacterLanguageModelTests {
 
   @Test func nextSymbolWindows() {
     let data = Dataset.nextSymbol([0, 1, 2, 3, 4, 5, 6], length: 3)
-    #expect(data.inputs.rows == [[0, 1, 2], [3, 4, 5]])
-    #expect(data.targets.rows == [[1, 2, 3], [4, 5, 6]])
+    #expect(data.inputs.rowScalars == [[0, 1, 2], [3, 4, 5]])
+    #expect(data.targets.rowScalars == [[1, 2, 3], [4, 5, 6]])
   }
 
   /// Sampling carries the LSTM's state from symbol to symbol: with a temperature near 0 it

@@ -182,7 +182,8 @@ struct CheckpointTests {
     #expect {
       try trainer.resume(from: url)
     } throws: { error in
-      "\(error)".contains("'0.Wx' is [1, 20] (f32) in the checkpoint and [1, 24] (f32) in the model")
+      "\(error)".contains(
+        "'0.Wx' is [1, 20] (f32) in the checkpoint and [1, 24] (f32) in the model")
     }
     let before = wider.parameters.map(\.value)
     #expect(wider.parameters.map(\.value) == before)  // nothing changed
@@ -228,7 +229,7 @@ struct NonFiniteTrainingTests {
     let model = Linear(weight: w, bias: nil)
     let trainer = Trainer(
       model: model, optimizer: SGD(learningRate: 10),
-      loss: { meanSquaredError(predicted: $0, expected: $1) })
+      loss: { meanSquaredError(predicted: $0, target: $1) })
     trainer.showsProgress = false
     let data = Dataset(
       inputs: Tensor.ones([1, 1], dtype: .float32), targets: Tensor.zeros([1, 1], dtype: .float32))
@@ -245,7 +246,8 @@ struct NonFiniteTrainingTests {
   @Test func aNonFiniteGradientIsTracedToTheRuleThatMadeIt() throws {
     let w = Var(Tensor([[0.0]], dtype: .float32), name: "w")
     let model = Linear(weight: w, bias: nil)
-    let trainer = Trainer(model: model, optimizer: SGD(learningRate: 0.1), loss: { y, _ in y.sqrt().sum() })
+    let trainer = Trainer(
+      model: model, optimizer: SGD(learningRate: 0.1), loss: { y, _ in y.sqrt().sum() })
     trainer.showsProgress = false
     let data = Dataset(
       inputs: Tensor.ones([1, 1], dtype: .float32), targets: Tensor.zeros([1, 1], dtype: .float32))

@@ -32,7 +32,7 @@ struct DataTests {
     let short = error { _ = try CSV.parse("a,b\n1,2\n3\n", file: "t.csv") }
     #expect(short?.description == "t.csv:3: expected 2 fields, found 1")
     let text = error { _ = try CSV.parse("a,b\n1,x\n", file: "t.csv") }
-    #expect(text?.description == "t.csv:2: expected a number in column 2 (b), found 'x'")
+    #expect(text?.description == "t.csv:2: expected a finite number in column 2 (b), found 'x'")
     let empty = error { _ = try CSV.parse("a,b\n", file: "t.csv") }
     #expect(empty?.message == "expected at least one data row, found none")
   }
@@ -40,7 +40,7 @@ struct DataTests {
   @Test func csvDatasetAndMissingFile() throws {
     let url = try temporaryFile("d.csv", Data("x,y,label\n1,2,0\n3,4,1\n".utf8))
     let data = try CSV.dataset(url, labelColumn: "label")
-    #expect(data.inputs.rows == [[1, 2], [3, 4]])
+    #expect(data.inputs.rowScalars == [[1, 2], [3, 4]])
     #expect(data.targets.labels == [0, 1])
     let wrong = error { _ = try CSV.dataset(url, labelColumn: "class") }
     #expect(wrong?.line == 1)
@@ -63,8 +63,8 @@ struct DataTests {
     let truncated = error { _ = try IDX.parse(idx(8, [2, 3], [0, 1, 2]), file: "images") }
     #expect(
       truncated?.description
-        == "images: byte 12: expected 6 bytes of data for shape [2, 3], found 3")
-    let wrongType = error { _ = try IDX.parse(idx(0x0D, [1], [0, 0, 0, 0]), file: "f") }
+        == "images: byte 12: expected 6 bytes of unsigned byte data for shape [2, 3], found 3")
+    let wrongType = error { _ = try IDX.parse(idx(0x0A, [1], [0, 0, 0, 0]), file: "f") }
     #expect(wrongType?.byteOffset == 2)
     let tiny = error { _ = try IDX.parse(Data([0, 0]), file: "f") }
     #expect(tiny?.byteOffset == 0)

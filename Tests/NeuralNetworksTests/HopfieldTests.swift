@@ -19,7 +19,7 @@ private func distance(_ a: [Double], _ b: [Double]) -> Double {
 
 /// The fraction of rows of `a` equal to the same row of `b`.
 private func fractionOfEqualRows(_ a: Tensor, _ b: Tensor) -> Double {
-  let (x, y) = (a.rows, b.rows)
+  let (x, y) = (a.rowScalars, b.rowScalars)
   return Double(zip(x, y).filter { $0 == $1 }.count) / Double(x.count)
 }
 
@@ -31,7 +31,7 @@ struct HopfieldTests {
     let network = HopfieldNetwork(unitCount: 16, dtype: .float64)
     network.storeHebbian(x, meanBias: false)
     let w = network.weight.value
-    #expect(w == Tensor(w.rows.transposedRows))
+    #expect(w == Tensor(w.rowScalars.transposedRows))
     #expect((0..<16).allSatisfy { w[$0, $0] == 0 })
     #expect(network.bias.value == Tensor.zeros([16], dtype: .float64))
     #expect(x.matmul(w) == x * 3)
@@ -88,7 +88,7 @@ struct HopfieldTests {
     let recall = network.recallSynchronously(Tensor([[1, -1], [1, 1]]), maxSweeps: 7)
     #expect(recall.isFixedPoint == [false, true])
     #expect(recall.sweeps == [7, 0])
-    #expect(recall.states.rows == [[-1, 1], [1, 1]])
+    #expect(recall.states.rowScalars == [[-1, 1], [1, 1]])
     var rng = SeededGenerator(seed: 3)
     let asynchronous = network.recallAsynchronously(Tensor([[1, -1]]), using: &rng)
     #expect(asynchronous.isFixedPoint == [true])
@@ -156,7 +156,7 @@ struct HopfieldTests {
     let letters = Datasets.letters().inputs
     #expect(letters.shape == [4, 36])
     #expect(
-      letters.matmul(transposed: letters).rows == [
+      letters.matmul(transposed: letters).rowScalars == [
         [36, 0, 0, 8], [0, 36, 0, 4], [0, 0, 36, 8], [8, 4, 8, 36],
       ])
     let network = HopfieldNetwork(unitCount: 36)
@@ -168,11 +168,11 @@ struct HopfieldTests {
       var probes = HopfieldNetwork.redrawingBits(of: letters, probability: 0.2, using: &rng)
       for i in 0..<4 { for j in 24..<36 { probes[i, j] = 0 } }
       synchronous +=
-        network.recallSynchronously(probes).states.rows.enumerated()
-        .filter { $0.element == letters.rows[$0.offset] }.count
+        network.recallSynchronously(probes).states.rowScalars.enumerated()
+        .filter { $0.element == letters.rowScalars[$0.offset] }.count
       asynchronous +=
-        network.recallAsynchronously(probes, using: &rng).states.rows.enumerated()
-        .filter { $0.element == letters.rows[$0.offset] }.count
+        network.recallAsynchronously(probes, using: &rng).states.rowScalars.enumerated()
+        .filter { $0.element == letters.rowScalars[$0.offset] }.count
     }
     #expect(synchronous >= 90)
     #expect(asynchronous >= 90)
@@ -198,7 +198,7 @@ struct HopfieldTests {
     let large = HopfieldNetwork(unitCount: 77)
     large.rawWeight.set(Tensor.normal([77, 77], using: &rng))
     #expect(large.weightValue == large.weight.value)
-    #expect(w == Tensor(w.rows.transposedRows))
+    #expect(w == Tensor(w.rowScalars.transposedRows))
     #expect((0..<5).allSatisfy { w[$0, $0] == 0 })
   }
 
@@ -241,7 +241,7 @@ struct ModernHopfieldTests {
     let error = zip(retrieved.scalars, patterns.scalars).map { abs($0 - $1) }.max()!
     #expect(error < 1e-3)
     let weights = noGrad { memory.associations(Var.constant(probes)) }.value
-    #expect((0..<20).allSatisfy { i in abs(weights.rows[i].reduce(0, +) - 1) < 1e-12 })
+    #expect((0..<20).allSatisfy { i in abs(weights.rowScalars[i].reduce(0, +) - 1) < 1e-12 })
     #expect((0..<20).allSatisfy { i in weights[i, i] > 0.999 })
   }
 
@@ -271,8 +271,8 @@ struct ModernHopfieldTests {
     #expect(memory(states).value == viaAttention)
     // Row by row, the course's form: ξ ← X softmax(β Xᵀ ξ).
     for i in 0..<2 {
-      let xi = states.value.rows[i]
-      let scores = patterns.rows.map { row in 0.7 * zip(row, xi).map(*).reduce(0, +) }
+      let xi = states.value.rowScalars[i]
+      let scores = patterns.rowScalars.map { row in 0.7 * zip(row, xi).map(*).reduce(0, +) }
       let largest = scores.max()!
       let e = scores.map { Foundation.exp($0 - largest) }
       let p = e.map { $0 / e.reduce(0, +) }
@@ -315,22 +315,22 @@ struct ModernHopfieldTests {
     let memory = ModernHopfield(patternCount: 4, dimension: 16, beta: 1, using: &rng)
     let trainer = Trainer(
       model: memory, optimizer: Adam(learningRate: 0.05),
-      loss: { meanSquaredError(predicted: $0, expected: $1) }, seed: 14)
+      loss: { meanSquaredError(predicted: $0, target: $1) }, seed: 14)
     trainer.showsProgress = false
     let history = try trainer.fit(noisyExamples(64), epochs: 100, batchSize: 16)
     #expect(history.epochs.last!.trainingLoss < 0.01 * history.epochs.first!.trainingLoss)
     // The memory now holds the four prototypes, in some order.
-    let rows = memory.patterns.value.rows
-    for prototype in prototypes.rows {
+    let rows = memory.patterns.value.rowScalars
+    for prototype in prototypes.rowScalars {
       let distances = rows.map { row in zip(row, prototype).map { abs($0 - $1) }.max()! }
       #expect(distances.min()! < 0.2)
     }
     // Fresh noisy examples are mapped to their prototype.
     let test = noisyExamples(40)
-    let retrieved = memory.retrieve(test.inputs).rows
+    let retrieved = memory.retrieve(test.inputs).rowScalars
     let nearest = retrieved.map { row in
-      prototypes.rows.indices.min { a, b in
-        distance(row, prototypes.rows[a]) < distance(row, prototypes.rows[b])
+      prototypes.rowScalars.indices.min { a, b in
+        distance(row, prototypes.rowScalars[a]) < distance(row, prototypes.rowScalars[b])
       }!
     }
     let correct = zip(nearest, 0..<40).filter { $0 == $1 % 4 }.count

@@ -60,7 +60,7 @@ struct LayerTests {
     let y = embedding(tokens)
     #expect(y.shape == [2, 2, 2])
     y.sum().backward()
-    #expect(embedding.table.grad!.rows == [[0, 0], [3, 3], [0, 0], [1, 1], [0, 0]])
+    #expect(embedding.table.grad!.rowScalars == [[0, 0], [3, 3], [0, 0], [1, 1], [0, 0]])
   }
 
   /// The convolution against a direct sum over the window.

@@ -88,7 +88,7 @@ struct RNNTests {
       Linear(inputSize: 8, outputSize: 1, using: &rng))
     let trainer = Trainer(
       model: model, optimizer: Adam(learningRate: 0.01),
-      loss: { meanSquaredError(predicted: $0, expected: $1) }, seed: 5)
+      loss: { meanSquaredError(predicted: $0, target: $1) }, seed: 5)
     trainer.showsProgress = false
     try trainer.fit(Dataset(inputs: inputs, targets: targets), epochs: 150, batchSize: 20)
     let probe = Tensor([0, 2, 4, 6].map { $0 / 8 }, shape: [1, 4, 1]).converted(to: .float32)

@@ -31,7 +31,8 @@ struct SequenceDataTests {
     let labels = lengths.map { (0..<$0).map { _ in Int.random(in: 0..<3, using: &rng) } }
     let data = Dataset.padded(sequences: sequences, stepLabels: labels, dtype: .float64)
     #expect(data.inputs.shape == [3, 5, 2])
-    #expect(data.targets.rows[0] == [labels[0][0], labels[0][1], -1, -1, -1].map(Double.init))
+    #expect(
+      data.targets.rowScalars[0] == [labels[0][0], labels[0][1], -1, -1, -1].map(Double.init))
 
     let padded = crossEntropy(logits: model(Var(data.inputs)), labels: Var(data.targets))
     var total = 0.0

@@ -24,10 +24,11 @@ struct TrainingTests {
   }
 
   @Test func oneHotAndStandardization() {
-    #expect(Tensor.oneHot([2, 0], classes: 3, dtype: .float64).rows == [[0, 0, 1], [1, 0, 0]])
+    #expect(
+      Tensor.oneHot([2, 0], classes: 3, dtype: .float64).rowScalars == [[0, 0, 1], [1, 0, 0]])
     let data = Tensor([[1, 10], [3, 30]])
     let s = Standardizer(fitting: data)
-    #expect(s.transform(data).rows == [[-1, -1], [1, 1]])
+    #expect(s.transform(data).rowScalars == [[-1, -1], [1, 1]])
   }
 
   @Test func metrics() {
@@ -53,7 +54,7 @@ struct TrainingTests {
       initialization: .normal(standardDeviation: 1), using: &rng)
     let trainer = Trainer(
       model: mlp, optimizer: SGD(learningRate: 0.5, momentum: 0.9),
-      loss: { binaryCrossEntropy(predicted: $0, expected: $1) }, seed: 2)
+      loss: { binaryCrossEntropy(predicted: $0, target: $1) }, seed: 2)
     trainer.showsProgress = false
     let history = try trainer.fit(data, epochs: 2000, batchSize: 4)
     #expect(history.epochs.last!.trainingLoss < 0.1)
@@ -72,7 +73,7 @@ struct TrainingTests {
     let model = Autoencoder(sizes: [8, 3], tiedWeights: tied, using: &rng)
     let trainer = Trainer(
       model: model, optimizer: SGD(learningRate: 0.1, momentum: 0.9),
-      loss: { binaryCrossEntropy(predicted: $0, expected: $1) })
+      loss: { binaryCrossEntropy(predicted: $0, target: $1) })
     trainer.showsProgress = false
     try trainer.fit(Dataset(inputs: x, targets: x), epochs: 5000, batchSize: 5)
     let y = trainer.predict(x).scalars.map { $0 >= 0.5 ? 1.0 : 0.0 }
@@ -121,7 +122,7 @@ struct TrainingTests {
       let model = MLP(sizes: [4, 16, 1], dtype: .float64, using: &rng)
       let trainer = Trainer(
         model: model, optimizer: SGD(learningRate: 0.05),
-        loss: { meanSquaredError(predicted: $0, expected: $1) })
+        loss: { meanSquaredError(predicted: $0, target: $1) })
       trainer.showsProgress = false
       trainer.l2Penalty = penalty
       try trainer.fit(data, epochs: 100, batchSize: 8)
@@ -140,7 +141,7 @@ struct ModelsLearnTests {
     let model = LogisticRegression(inputSize: 3, using: &rng)
     let trainer = Trainer(
       model: model, optimizer: SGD(learningRate: 0.5),
-      loss: { binaryCrossEntropy(logits: $0, expected: $1) }, seed: 1)
+      loss: { binaryCrossEntropy(logits: $0, target: $1) }, seed: 1)
     trainer.showsProgress = false
     let data = Dataset(inputs: x, targets: Tensor(labels, shape: [200, 1], dtype: .float32))
     try trainer.fit(data, epochs: 50, batchSize: 20)

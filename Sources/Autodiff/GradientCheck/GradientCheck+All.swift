@@ -20,7 +20,7 @@ extension GradientCheck {
     // Softmax and losses.
     softmax, softmaxAxis0, logSoftmax, meanSquaredError, binaryCrossEntropy, binaryCrossEntropySum,
     binaryCrossEntropyLogits, crossEntropy, crossEntropySmoothed, crossEntropyIgnoringPadding,
-    crossEntropySoft, nllLoss,
+    crossEntropySoft, negativeLogLikelihood,
     gaussianKLDivergence,
     // Layers' building blocks.
     dropout, standardNormal, composite, compositeChain, compositeRepeated, unfold, lstmCellState,
@@ -33,6 +33,6 @@ extension GradientCheck {
     $0[0].broadcast(to: [2, 3, 4])
   }
   public static let sumToShape = GradientCheck("sumToShape", inputs: [.init([2, 3, 4])]) {
-    $0[0].summed(toShape: [3, 1])
+    $0[0].sum(toShape: [3, 1])
   }
 }

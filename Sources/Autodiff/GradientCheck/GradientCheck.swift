@@ -145,7 +145,7 @@ public struct GradientCheck: Sendable, CustomStringConvertible {
     let weights = Var.constant(Tensor.normal(output.shape, using: &rng))
     let loss = (output * weights).sum()
 
-    loss.zeroGrad()
+    loss.zeroGradients()
     loss.backward()
     let analytic = leaves.map { $0.grad ?? Tensor.zeros($0.shape) }
 

@@ -4,7 +4,7 @@ extension Var {
   /// The sweep seeds this node's gradient with 1 (or `seed`, which has this node's shape),
   /// then visits the nodes in reverse topological order, so each node has its complete
   /// gradient before it passes it on. Leaf gradients accumulate: calling `backward()` twice
-  /// without ``zeroGrad()`` adds the gradients twice, which is how gradients of several
+  /// without ``zeroGradients()`` adds the gradients twice, which is how gradients of several
   /// losses are summed. Intermediate gradients are recomputed on every pass. If a leaf
   /// changed since the graph was last evaluated, the graph is evaluated first, so the
   /// gradients are those at the current values.
@@ -52,7 +52,7 @@ extension Var {
   }
 
   /// Sets the gradient of every node in this graph to zero, keeping the storage.
-  public func zeroGrad() {
+  public func zeroGradients() {
     for node in nodesBelow() + [self] where node.grad != nil {
       node.grad!.fill(with: 0)
       node.isGradStale = false
@@ -103,4 +103,9 @@ extension Var {
     guard requiresGrad else { return nil }
     return withGradientBuffer { $0 }
   }
+}
+
+extension Var {
+  @available(*, deprecated, renamed: "zeroGradients()")
+  public func zeroGrad() { zeroGradients() }
 }

@@ -7,11 +7,11 @@ extension Var {
   /// its graph once and run it many times:
   ///
   /// ```swift
-  /// let loss = meanSquaredError(predicted: model(x), expected: t)
+  /// let loss = meanSquaredError(predicted: model(x), target: t)
   /// for batch in batches {
   ///   x.set(batch.inputs); t.set(batch.targets)
   ///   loss.evaluate()
-  ///   loss.zeroGrad(); loss.backward()
+  ///   loss.zeroGradients(); loss.backward()
   ///   optimizer.update(parameters)
   /// }
   /// ```

@@ -10,7 +10,7 @@
 /// ```
 ///
 /// `grad` holds ∂L/∂self for the last ``backward(_:)`` from an output L. Leaves accumulate
-/// across calls (call ``zeroGrad()`` between steps); intermediate nodes are reset at the
+/// across calls (call ``zeroGradients()`` between steps); intermediate nodes are reset at the
 /// start of every backward pass.
 public final class Var {
   /// The current value.
@@ -42,6 +42,9 @@ public final class Var {
   /// last computed. Versions only grow, so a node is out of date exactly when the sum of its
   /// arguments' versions is no longer its own (see ``isOutOfDate``).
   @exclusivity(unchecked) var version = 0
+  /// Whether this is a constant written as a number literal, which takes the dtype of the
+  /// nodes it is combined with instead of promoting them.
+  var isWeaklyTyped = false
 
   /// A leaf holding `value`.
   public init(_ value: Tensor, name: String? = nil, requiresGrad: Bool = true) {

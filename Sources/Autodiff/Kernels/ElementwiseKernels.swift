@@ -1,8 +1,11 @@
 /// A scalar function of one variable with up to two constant parameters, and its derivative.
+///
+/// The derivative is written once, generically in ``ElementwiseAlgebra``: the kernels call
+/// it on numbers, and the op's differentiable rule calls it on graph nodes.
 protocol UnaryFunction {
   static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T
   /// dy/dx at x, given y = value(x).
-  static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T
+  static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A, _ p: A, _ q: A) -> A
   /// A vectorized `Float` kernel, when the function has one (a polynomial approximation
   /// whose error bound is tested against `value`).
   static var floatKernel: ((UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void)? {
@@ -16,11 +19,12 @@ extension UnaryFunction {
   }
 }
 
-/// A scalar function of two variables and its partial derivatives.
+/// A scalar function of two variables and its partial derivatives, written once like
+/// ``UnaryFunction``'s.
 protocol BinaryFunction {
   static func value<T: TensorScalar>(_ a: T, _ b: T) -> T
   /// (∂y/∂a, ∂y/∂b) at (a, b), given y = value(a, b).
-  static func derivatives<T: TensorScalar>(_ a: T, _ b: T, _ y: T) -> (T, T)
+  static func derivatives<A: ElementwiseAlgebra>(_ a: A, _ b: A, _ y: A) -> (A, A)
 }
 
 enum Kernels {
@@ -67,7 +71,7 @@ enum Kernels {
   }
 
   @inline(__always)
-  private static func unaryBackward<F: UnaryFunction, T: TensorScalar>(
+  private static func unaryBackward<F: UnaryFunction, T: TensorScalar & ElementwiseAlgebra>(
     _ f: F.Type, _: T.Type, _ x: Tensor, _ y: Tensor, _ s: Tensor, _ p: T, _ q: T,
     _ g: UnsafeMutablePointer<T>
   ) {
@@ -160,7 +164,7 @@ enum Kernels {
   }
 
   @inline(__always)
-  private static func binaryBackward<F: BinaryFunction, T: TensorScalar>(
+  private static func binaryBackward<F: BinaryFunction, T: TensorScalar & ElementwiseAlgebra>(
     _ f: F.Type, _: T.Type, _ a: Tensor, _ b: Tensor, _ y: Tensor, _ s: Tensor,
     _ ga: UnsafeMutablePointer<T>?, _ gb: UnsafeMutablePointer<T>?
   ) {

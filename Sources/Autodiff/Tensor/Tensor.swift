@@ -241,8 +241,8 @@ extension Tensor {
     return self[flat: 0]
   }
 
-  /// The rows of a matrix, as `Double`s.
-  public var rows: [[Double]] {
+  /// The rows of a matrix, as arrays of `Double`s.
+  public var rowScalars: [[Double]] {
     require(rank == 2, "Tensor: rows of a tensor of shape \(shape)")
     let all = scalars
     return (0..<shape[0]).map { Array(all[($0 * shape[1])..<(($0 + 1) * shape[1])]) }
@@ -350,4 +350,9 @@ extension Tensor: CustomStringConvertible {
   private func formatScalar(_ x: Double) -> String {
     dtype == .float32 ? "\(Float(x))" : "\(x)"
   }
+}
+
+extension Tensor {
+  @available(*, deprecated, renamed: "rowScalars")
+  public var rows: [[Double]] { rowScalars }
 }

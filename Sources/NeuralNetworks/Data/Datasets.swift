@@ -34,6 +34,14 @@ public enum Datasets {
     return text
   }
 
+  /// The training file of the UCI protein secondary-structure data of Qian and Sejnowski
+  /// (1988): 111 globular proteins, 18,105 residues, each labelled helix, strand or coil.
+  /// The matching test file is not shipped: it is the held-out check that no choice may see.
+  public static func proteinSecondaryStructureTraining() throws -> ProteinSecondaryStructure {
+    try ProteinSecondaryStructure(
+      contentsOf: resource("protein-secondary-structure", extension: "train"))
+  }
+
   static func resource(_ name: String, extension type: String = "csv") throws -> URL {
     guard let url = Bundle.module.url(forResource: name, withExtension: type) else {
       throw DataFileError(

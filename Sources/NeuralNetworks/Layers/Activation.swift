@@ -1,42 +1,49 @@
 import Autodiff
 
-/// An elementwise activation function.
-public enum ActivationFunction: Sendable, Hashable {
-  case identity
-  case sigmoid
-  case tanh
-  case relu
-  case leakyRelu(alpha: Double)
-  case elu(alpha: Double)
-  case softplus
-  /// Softmax over the last axis (for probabilities; losses usually take logits instead).
-  case softmax
+/// An elementwise activation function: a name and the op it applies.
+///
+/// Each one is a line below; a new activation is one more line, naming an op of the
+/// engine (or a composition of ops).
+///
+/// ```swift
+/// let mlp = MLP(sizes: [2, 8, 1], activation: .tanh, using: &rng)
+/// let swish = ActivationFunction("Swish") { $0 * $0.sigmoid() }
+/// ```
+public struct ActivationFunction: Sendable, Hashable, CustomStringConvertible {
+  /// The name printed in a module's structure, such as `ReLU`.
+  public let name: String
+  private let apply: @Sendable (Var) -> Var
 
-  /// Applies the function.
-  public func callAsFunction(_ x: Var) -> Var {
-    switch self {
-    case .identity: return x
-    case .sigmoid: return x.sigmoid()
-    case .tanh: return x.tanh()
-    case .relu: return x.relu()
-    case .leakyRelu(let alpha): return x.leakyRelu(alpha: alpha)
-    case .elu(let alpha): return x.elu(alpha: alpha)
-    case .softplus: return x.softplus()
-    case .softmax: return x.softmax()
-    }
+  /// An activation named `name` that applies `function`.
+  public init(_ name: String, _ function: @escaping @Sendable (Var) -> Var) {
+    self.name = name
+    apply = function
   }
 
-  var name: String {
-    switch self {
-    case .identity: return "Identity"
-    case .sigmoid: return "Sigmoid"
-    case .tanh: return "Tanh"
-    case .relu: return "ReLU"
-    case .leakyRelu(let alpha): return "LeakyReLU(\(alpha))"
-    case .elu(let alpha): return "ELU(\(alpha))"
-    case .softplus: return "Softplus"
-    case .softmax: return "Softmax"
-    }
+  /// Applies the function.
+  public func callAsFunction(_ x: Var) -> Var { apply(x) }
+
+  public var description: String { name }
+
+  /// Activations are equal when their names are.
+  public static func == (a: ActivationFunction, b: ActivationFunction) -> Bool {
+    a.name == b.name
+  }
+
+  public func hash(into hasher: inout Hasher) { hasher.combine(name) }
+
+  public static let identity = ActivationFunction("Identity") { $0 }
+  public static let sigmoid = ActivationFunction("Sigmoid") { $0.sigmoid() }
+  public static let tanh = ActivationFunction("Tanh") { $0.tanh() }
+  public static let relu = ActivationFunction("ReLU") { $0.relu() }
+  public static let softplus = ActivationFunction("Softplus") { $0.softplus() }
+  /// Softmax over the last axis (for probabilities; losses usually take logits instead).
+  public static let softmax = ActivationFunction("Softmax") { $0.softmax() }
+  public static func leakyRelu(alpha: Double) -> ActivationFunction {
+    ActivationFunction("LeakyReLU(\(alpha))") { $0.leakyRelu(alpha: alpha) }
+  }
+  public static func elu(alpha: Double) -> ActivationFunction {
+    ActivationFunction("ELU(\(alpha))") { $0.elu(alpha: alpha) }
   }
 }
 

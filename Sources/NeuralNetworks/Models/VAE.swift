@@ -187,7 +187,7 @@ public final class VAE: Module {
     let (mean, logVariance) = encode(input)
     let logits = decodedLogits(latentSample(mean: mean, logVariance: logVariance))
     let reconstruction =
-      binaryCrossEntropy(logits: logits, expected: target, reduction: .sum)
+      binaryCrossEntropy(logits: logits, target: target, reduction: .sum)
       / input.count(along: 0)
     let klDivergence = gaussianKLDivergence(
       mean: mean, logVariance: logVariance, reduction: .mean)

@@ -53,7 +53,10 @@ final class ParameterSlots {
       )
     }
     for (i, (p, saved)) in zip(parameters, state.tensors).enumerated() {
-      guard saved.isEmpty || (saved.count == count && saved.allSatisfy { $0.shape == p.shape && $0.dtype == p.dtype })
+      guard
+        saved.isEmpty
+          || (saved.count == count
+            && saved.allSatisfy { $0.shape == p.shape && $0.dtype == p.dtype })
       else {
         throw OptimizerState.Mismatch(
           description:

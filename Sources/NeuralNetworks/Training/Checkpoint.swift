@@ -90,7 +90,8 @@ extension Trainer {
       throw CheckpointError("\(file): no training state in the header: not a checkpoint")
     }
     guard Self.checksum(json, tensors.keys.sorted().map { tensors[$0]! }) == checksum else {
-      throw CheckpointError("\(file): the checksum does not match the contents: the file is corrupt")
+      throw CheckpointError(
+        "\(file): the checksum does not match the contents: the file is corrupt")
     }
     let record: CheckpointRecord
     do {
@@ -118,7 +119,8 @@ extension Trainer {
     if let extra = tensors.keys.filter({ $0.hasPrefix("model.") && !modelNames.contains($0) })
       .sorted().first
     {
-      throw CheckpointError("\(file): the checkpoint has '\(extra.dropFirst(6))', the model does not")
+      throw CheckpointError(
+        "\(file): the checkpoint has '\(extra.dropFirst(6))', the model does not")
     }
     let parameters = model.parameters
     guard record.optimizerSlots.count == parameters.count else {

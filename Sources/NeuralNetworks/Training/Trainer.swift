@@ -267,7 +267,8 @@ public final class Trainer {
       op.args.contains { $0 === node }
     }
     let op =
-      users.first.map { "the backward rule of \($0)" } ?? "the gradient of \(node?.name ?? "a node")"
+      users.first.map { "the backward rule of \($0)" }
+      ?? "the gradient of \(node?.name ?? "a node")"
     return NonFiniteError(step: step, epoch: epoch, loss: value, op: op, inValue: false)
   }
 

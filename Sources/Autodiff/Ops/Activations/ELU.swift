@@ -2,8 +2,11 @@ enum ELUFunction: UnaryFunction {
   @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T {
     x > 0 ? x : p * (T.exp(x) - 1)
   }
-  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T {
-    x > 0 ? 1 : y + p
+  @inline(__always) static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A, _ p: A, _ q: A)
+    -> A
+  {
+    let positive = x.step()
+    return positive + (1 - positive) * (y + p)
   }
 }
 
@@ -12,10 +15,7 @@ extension Var {
   ///
   /// Backward, from the saved output y: ∂L/∂x = s for x > 0, else s · (y + α).
   public func elu(alpha: Double = 1) -> Var {
-    elementwise(ELUFunction.self, name: "elu", p: alpha) { args, y, s in
-      let positive = args[0].derivativeMask(ReLUFunction.self, name: "relu")
-      return [s * (positive + (1 - positive) * (y + alpha))]
-    }
+    elementwise(ELUFunction.self, name: "elu", p: alpha)
   }
 }
 

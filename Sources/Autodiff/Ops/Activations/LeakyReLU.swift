@@ -2,8 +2,10 @@ enum LeakyReLUFunction: UnaryFunction {
   @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T {
     x > 0 ? x : p * x
   }
-  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T {
-    x > 0 ? 1 : p
+  @inline(__always) static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A, _ p: A, _ q: A)
+    -> A
+  {
+    p + (1 - p) * x.step()
   }
 }
 
@@ -12,9 +14,7 @@ extension Var {
   ///
   /// Backward: ∂L/∂x = s · (x > 0 ? 1 : α).
   public func leakyRelu(alpha: Double = 0.01) -> Var {
-    elementwise(LeakyReLUFunction.self, name: "leakyRelu", p: alpha) { args, _, s in
-      [s * args[0].derivativeMask(LeakyReLUFunction.self, name: "leakyRelu", p: alpha)]
-    }
+    elementwise(LeakyReLUFunction.self, name: "leakyRelu", p: alpha)
   }
 }
 

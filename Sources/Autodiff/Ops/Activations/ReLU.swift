@@ -2,8 +2,10 @@ enum ReLUFunction: UnaryFunction {
   @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T {
     x > 0 ? x : 0
   }
-  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T {
-    x > 0 ? 1 : 0
+  @inline(__always) static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A, _ p: A, _ q: A)
+    -> A
+  {
+    x.step()
   }
 }
 
@@ -12,9 +14,7 @@ extension Var {
   ///
   /// Backward: ∂L/∂x = s · [x > 0] (0 at x = 0).
   public func relu() -> Var {
-    elementwise(ReLUFunction.self, name: "relu") { args, _, s in
-      [s * args[0].derivativeMask(ReLUFunction.self, name: "relu")]
-    }
+    elementwise(ReLUFunction.self, name: "relu")
   }
 }
 

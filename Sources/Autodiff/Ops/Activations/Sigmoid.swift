@@ -11,7 +11,9 @@ enum SigmoidFunction: UnaryFunction {
     let e = T.exp(x)
     return e / (1 + e)
   }
-  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T {
+  @inline(__always) static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A, _ p: A, _ q: A)
+    -> A
+  {
     y * (1 - y)
   }
 }
@@ -21,7 +23,7 @@ extension Var {
   ///
   /// Backward, from the saved output y = σ(x): ∂L/∂x = s · y · (1 − y).
   public func sigmoid() -> Var {
-    elementwise(SigmoidFunction.self, name: "sigmoid") { _, y, s in [s * y * (1 - y)] }
+    elementwise(SigmoidFunction.self, name: "sigmoid")
   }
 }
 

@@ -3,8 +3,10 @@ enum SoftplusFunction: UnaryFunction {
   @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T {
     (x > 0 ? x : 0) + T.log1p(T.exp(-abs(x)))
   }
-  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T {
-    SigmoidFunction.value(x, p, q)
+  @inline(__always) static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A, _ p: A, _ q: A)
+    -> A
+  {
+    x.sigmoid()
   }
 }
 
@@ -13,7 +15,7 @@ extension Var {
   ///
   /// Backward: ∂L/∂x = s · σ(x).
   public func softplus() -> Var {
-    elementwise(SoftplusFunction.self, name: "softplus") { args, _, s in [s * args[0].sigmoid()] }
+    elementwise(SoftplusFunction.self, name: "softplus")
   }
 }
 

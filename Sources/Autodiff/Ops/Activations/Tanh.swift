@@ -6,7 +6,9 @@ enum TanhFunction: UnaryFunction {
     { ad_tanh_f32($0, $1, $2) }
   }
   @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T { T.tanh(x) }
-  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T {
+  @inline(__always) static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A, _ p: A, _ q: A)
+    -> A
+  {
     1 - y * y
   }
 }
@@ -16,7 +18,7 @@ extension Var {
   ///
   /// Backward, from the saved output y = tanh x: ∂L/∂x = s · (1 − y²).
   public func tanh() -> Var {
-    elementwise(TanhFunction.self, name: "tanh") { _, y, s in [s * (1 - y * y)] }
+    elementwise(TanhFunction.self, name: "tanh")
   }
 }
 

@@ -1,6 +1,8 @@
 enum AddFunction: BinaryFunction {
   @inline(__always) static func value<T: TensorScalar>(_ a: T, _ b: T) -> T { a + b }
-  @inline(__always) static func derivatives<T: TensorScalar>(_ a: T, _ b: T, _ y: T) -> (T, T) {
+  @inline(__always) static func derivatives<A: ElementwiseAlgebra>(_ a: A, _ b: A, _ y: A)
+    -> (A, A)
+  {
     (1, 1)
   }
 }
@@ -12,19 +14,13 @@ extension Var {
   /// along which it was broadcast: ∂L/∂a = Σ s, ∂L/∂b = Σ s. A bias added to every row
   /// thus gets the sum of the rows' gradients.
   public static func + (a: Var, b: Var) -> Var {
-    Var(
-      op: "add", args: [a, b], infix: "+",
-      forward: { args, value in
-        Kernels.binary(AddFunction.self, args[0].value, args[1].value, into: &value, op: "add")
-      },
-      vectorJacobianProduct: { args, _, s in
-        [s.summed(toShape: args[0].shape), s.summed(toShape: args[1].shape)]
-      },
-      backward: { args, _, s in
-        for arg in args where arg.requiresGrad {
-          arg.accumulateGradient(Kernels.sum(s, toShape: arg.shape))
-        }
-      })
+    // The gradient of a sum is the upstream gradient itself: the fast rule only sums it
+    // over the broadcast axes.
+    a.elementwise(AddFunction.self, b, name: "add", infix: "+") { args, _, s in
+      for arg in args where arg.requiresGrad {
+        arg.accumulateGradient(Kernels.sum(s, toShape: arg.shape))
+      }
+    }
   }
 
   public static func + (a: Var, b: Double) -> Var { a + a.literal(b) }

@@ -1,6 +1,8 @@
 enum DivideFunction: BinaryFunction {
   @inline(__always) static func value<T: TensorScalar>(_ a: T, _ b: T) -> T { a / b }
-  @inline(__always) static func derivatives<T: TensorScalar>(_ a: T, _ b: T, _ y: T) -> (T, T) {
+  @inline(__always) static func derivatives<A: ElementwiseAlgebra>(_ a: A, _ b: A, _ y: A)
+    -> (A, A)
+  {
     (1 / b, -y / b)
   }
 }
@@ -10,12 +12,7 @@ extension Var {
   ///
   /// Backward, from the saved output y = a / b: ∂L/∂a = Σ s / b, ∂L/∂b = −Σ s · y / b.
   public static func / (a: Var, b: Var) -> Var {
-    a.elementwise(DivideFunction.self, b, name: "divide", infix: "/") { args, y, s in
-      [
-        (s / args[1]).summed(toShape: args[0].shape),
-        (-s * y / args[1]).summed(toShape: args[1].shape),
-      ]
-    }
+    a.elementwise(DivideFunction.self, b, name: "divide", infix: "/")
   }
 
   public static func / (a: Var, b: Double) -> Var { a * (1 / b) }

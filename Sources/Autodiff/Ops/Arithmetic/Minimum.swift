@@ -1,7 +1,10 @@
 enum MinimumFunction: BinaryFunction {
   @inline(__always) static func value<T: TensorScalar>(_ a: T, _ b: T) -> T { a <= b ? a : b }
-  @inline(__always) static func derivatives<T: TensorScalar>(_ a: T, _ b: T, _ y: T) -> (T, T) {
-    a <= b ? (1, 0) : (0, 1)
+  @inline(__always) static func derivatives<A: ElementwiseAlgebra>(_ a: A, _ b: A, _ y: A)
+    -> (A, A)
+  {
+    let first = (b - a).stepIncludingZero()
+    return (first, 1 - first)
   }
 }
 
@@ -10,15 +13,7 @@ extension Var {
   ///
   /// Backward: ∂L/∂a = s · [a ≤ b], ∂L/∂b = s · [a > b].
   public static func minimum(_ a: Var, _ b: Var) -> Var {
-    a.elementwise(MinimumFunction.self, b, name: "minimum") { args, _, s in
-      let mask = Var.piecewiseConstant("minimum′", args: [args[0], args[1]]) { args, value in
-        value.assign(Kernels.comparisonMask(args[0].value, args[1].value) { $0 <= $1 })
-      }
-      return [
-        (s * mask).summed(toShape: args[0].shape),
-        (s * (1 - mask)).summed(toShape: args[1].shape),
-      ]
-    }
+    a.elementwise(MinimumFunction.self, b, name: "minimum")
   }
 }
 

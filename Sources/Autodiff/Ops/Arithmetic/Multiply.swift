@@ -1,6 +1,8 @@
 enum MultiplyFunction: BinaryFunction {
   @inline(__always) static func value<T: TensorScalar>(_ a: T, _ b: T) -> T { a * b }
-  @inline(__always) static func derivatives<T: TensorScalar>(_ a: T, _ b: T, _ y: T) -> (T, T) {
+  @inline(__always) static func derivatives<A: ElementwiseAlgebra>(_ a: A, _ b: A, _ y: A)
+    -> (A, A)
+  {
     (b, a)
   }
 }
@@ -10,9 +12,7 @@ extension Var {
   ///
   /// Backward: ∂L/∂a = Σ s ⊙ b, ∂L/∂b = Σ s ⊙ a (sums over broadcast axes).
   public static func * (a: Var, b: Var) -> Var {
-    a.elementwise(MultiplyFunction.self, b, name: "multiply", infix: "*") { args, _, s in
-      [(s * args[1]).summed(toShape: args[0].shape), (s * args[0]).summed(toShape: args[1].shape)]
-    }
+    a.elementwise(MultiplyFunction.self, b, name: "multiply", infix: "*")
   }
 
   public static func * (a: Var, b: Double) -> Var { a * a.literal(b) }

@@ -1,6 +1,8 @@
 enum NegateFunction: UnaryFunction {
   @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T { -x }
-  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T {
+  @inline(__always) static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A, _ p: A, _ q: A)
+    -> A
+  {
     -1
   }
 }
@@ -10,7 +12,7 @@ extension Var {
   ///
   /// Backward: ∂L/∂x = −s.
   public static prefix func - (x: Var) -> Var {
-    x.elementwise(NegateFunction.self, name: "negate") { _, _, s in [-s] }
+    x.elementwise(NegateFunction.self, name: "negate")
   }
 }
 

@@ -2,15 +2,19 @@ enum PowerFunction: UnaryFunction {
   @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T {
     T.pow(x, p)
   }
-  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T {
-    p * T.pow(x, p - 1)
+  @inline(__always) static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A, _ p: A, _ q: A)
+    -> A
+  {
+    p * x.pow(p - 1)
   }
 }
 
 enum VariablePowerFunction: BinaryFunction {
   @inline(__always) static func value<T: TensorScalar>(_ a: T, _ b: T) -> T { T.pow(a, b) }
-  @inline(__always) static func derivatives<T: TensorScalar>(_ a: T, _ b: T, _ y: T) -> (T, T) {
-    (b * T.pow(a, b - 1), y * T.log(a))
+  @inline(__always) static func derivatives<A: ElementwiseAlgebra>(_ a: A, _ b: A, _ y: A)
+    -> (A, A)
+  {
+    (b * a.pow(b - 1), y * a.log())
   }
 }
 
@@ -19,22 +23,14 @@ extension Var {
   ///
   /// Backward: ∂L/∂x = s · p · xᵖ⁻¹.
   public func pow(_ exponent: Double) -> Var {
-    elementwise(PowerFunction.self, name: "pow", p: exponent) { args, _, s in
-      [s * exponent * args[0].pow(exponent - 1)]
-    }
+    elementwise(PowerFunction.self, name: "pow", p: exponent)
   }
 
   /// Each element raised to the corresponding element of `exponent`, aᵇ, for a > 0.
   ///
   /// Backward, from the saved output y = aᵇ: ∂L/∂a = s · b · aᵇ⁻¹, ∂L/∂b = s · y · ln a.
   public func pow(_ exponent: Var) -> Var {
-    elementwise(VariablePowerFunction.self, exponent, name: "pow") { args, y, s in
-      let (a, b) = (args[0], args[1])
-      return [
-        (s * b * a.pow(b - 1)).summed(toShape: a.shape),
-        (s * y * a.log()).summed(toShape: b.shape),
-      ]
-    }
+    elementwise(VariablePowerFunction.self, exponent, name: "pow")
   }
 }
 

@@ -1,6 +1,8 @@
 enum SubtractFunction: BinaryFunction {
   @inline(__always) static func value<T: TensorScalar>(_ a: T, _ b: T) -> T { a - b }
-  @inline(__always) static func derivatives<T: TensorScalar>(_ a: T, _ b: T, _ y: T) -> (T, T) {
+  @inline(__always) static func derivatives<A: ElementwiseAlgebra>(_ a: A, _ b: A, _ y: A)
+    -> (A, A)
+  {
     (1, -1)
   }
 }
@@ -10,9 +12,7 @@ extension Var {
   ///
   /// Backward: ∂L/∂a = Σ s, ∂L/∂b = −Σ s (sums over broadcast axes).
   public static func - (a: Var, b: Var) -> Var {
-    a.elementwise(SubtractFunction.self, b, name: "subtract", infix: "-") { args, _, s in
-      [s.summed(toShape: args[0].shape), (-s).summed(toShape: args[1].shape)]
-    }
+    a.elementwise(SubtractFunction.self, b, name: "subtract", infix: "-")
   }
 
   public static func - (a: Var, b: Double) -> Var { a - a.literal(b) }

@@ -1,15 +1,26 @@
 /// The dtype rule of the library: an op whose arguments mix `Float` and `Double` computes in
 /// `Double`. When the graph is built, each `Float` argument of such an op is converted by a
 /// ``Var/converted(to:)`` node, and its gradient flows back converted to `Float`; no kernel
-/// ever reads a buffer as another type. A leaf keeps its dtype for life: ``Var/set(_:)``
-/// converts the new value to it.
+/// ever reads a buffer as another type. A number literal used as a node (the 1 in `1 - y`)
+/// takes the dtype of the other arguments instead. A leaf keeps its dtype for life:
+/// ``Var/set(_:)`` converts the new value to it.
 enum DTypePromotion {
-  /// The arguments, with `Float` ones converted to `Double` when the dtypes are mixed.
+  /// The arguments, with `Float` ones converted to `Double` when the dtypes are mixed, and
+  /// literals in the dtype of the others.
   static func promoted(_ args: [Var]) -> [Var] {
     guard let first = args.first, args.contains(where: { $0.dtype != first.dtype }) else {
       return args
     }
-    return args.map { $0.converted(to: .float64) }
+    let typed = args.filter { !$0.isWeaklyTyped }
+    guard let target = typed.first?.dtype else { return args }
+    let dtype = typed.allSatisfy { $0.dtype == target } ? target : .float64
+    return args.map { arg in
+      guard arg.dtype != dtype else { return arg }
+      guard arg.isWeaklyTyped else { return arg.converted(to: dtype) }
+      let literal = Var.constant(arg.value.converted(to: dtype))
+      literal.isWeaklyTyped = true
+      return literal
+    }
   }
 }
 

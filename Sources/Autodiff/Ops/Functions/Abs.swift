@@ -1,7 +1,9 @@
 enum AbsoluteValueFunction: UnaryFunction {
   @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T { abs(x) }
-  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T {
-    x > 0 ? 1 : (x < 0 ? -1 : 0)
+  @inline(__always) static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A, _ p: A, _ q: A)
+    -> A
+  {
+    x.step() - (-x).step()
   }
 }
 
@@ -10,7 +12,7 @@ extension Var {
   ///
   /// Backward: ∂L/∂x = s · sign(x) (0 at x = 0).
   public func abs() -> Var {
-    elementwise(AbsoluteValueFunction.self, name: "abs") { args, _, s in [s * args[0].sign()] }
+    elementwise(AbsoluteValueFunction.self, name: "abs")
   }
 }
 

@@ -2,8 +2,10 @@ enum ClampFunction: UnaryFunction {
   @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T {
     x < p ? p : (x > q ? q : x)
   }
-  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T {
-    x >= p && x <= q ? 1 : 0
+  @inline(__always) static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A, _ p: A, _ q: A)
+    -> A
+  {
+    (x - p).stepIncludingZero() * (q - x).stepIncludingZero()
   }
 }
 
@@ -13,9 +15,7 @@ extension Var {
   /// Backward: ∂L/∂x = s inside the range, 0 where the value was clamped.
   public func clamped(to range: ClosedRange<Double>) -> Var {
     let (lower, upper) = (range.lowerBound, range.upperBound)
-    return elementwise(ClampFunction.self, name: "clamp", p: lower, q: upper) { args, _, s in
-      [s * args[0].derivativeMask(ClampFunction.self, name: "clamp", p: lower, q: upper)]
-    }
+    return elementwise(ClampFunction.self, name: "clamp", p: lower, q: upper)
   }
 }
 

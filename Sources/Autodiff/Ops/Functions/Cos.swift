@@ -1,7 +1,9 @@
 enum CosineFunction: UnaryFunction {
   @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T { T.cos(x) }
-  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T {
-    -T.sin(x)
+  @inline(__always) static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A, _ p: A, _ q: A)
+    -> A
+  {
+    -x.sin()
   }
 }
 
@@ -10,7 +12,7 @@ extension Var {
   ///
   /// Backward: ∂L/∂x = −s · sin x.
   public func cos() -> Var {
-    elementwise(CosineFunction.self, name: "cos") { args, _, s in [-s * args[0].sin()] }
+    elementwise(CosineFunction.self, name: "cos")
   }
 }
 

@@ -6,7 +6,9 @@ enum ExpFunction: UnaryFunction {
     { ad_exp_f32($0, $1, $2) }
   }
   @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T { T.exp(x) }
-  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T {
+  @inline(__always) static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A, _ p: A, _ q: A)
+    -> A
+  {
     y
   }
 }
@@ -16,7 +18,7 @@ extension Var {
   ///
   /// Backward, from the saved output y = eˣ: ∂L/∂x = s · y.
   public func exp() -> Var {
-    elementwise(ExpFunction.self, name: "exp") { _, y, s in [s * y] }
+    elementwise(ExpFunction.self, name: "exp")
   }
 }
 

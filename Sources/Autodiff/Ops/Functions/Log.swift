@@ -1,6 +1,8 @@
 enum LogFunction: UnaryFunction {
   @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T { T.log(x) }
-  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T {
+  @inline(__always) static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A, _ p: A, _ q: A)
+    -> A
+  {
     1 / x
   }
 }
@@ -10,7 +12,7 @@ extension Var {
   ///
   /// Backward: ∂L/∂x = s / x.
   public func log() -> Var {
-    elementwise(LogFunction.self, name: "log") { args, _, s in [s / args[0]] }
+    elementwise(LogFunction.self, name: "log")
   }
 }
 

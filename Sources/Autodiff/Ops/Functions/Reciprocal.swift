@@ -1,7 +1,9 @@
 enum ReciprocalFunction: UnaryFunction {
   @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T { 1 / x }
-  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T {
-    -y * y
+  @inline(__always) static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A, _ p: A, _ q: A)
+    -> A
+  {
+    -(y * y)
   }
 }
 
@@ -10,7 +12,7 @@ extension Var {
   ///
   /// Backward, from the saved output y = 1/x: ∂L/∂x = −s · y².
   public func reciprocal() -> Var {
-    elementwise(ReciprocalFunction.self, name: "reciprocal") { _, y, s in [-s * y * y] }
+    elementwise(ReciprocalFunction.self, name: "reciprocal")
   }
 }
 

@@ -2,7 +2,9 @@ enum SignFunction: UnaryFunction {
   @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T {
     x > 0 ? 1 : (x < 0 ? -1 : p)
   }
-  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T {
+  @inline(__always) static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A, _ p: A, _ q: A)
+    -> A
+  {
     0
   }
 }
@@ -14,7 +16,7 @@ extension Var {
   /// through it. A Hopfield network's threshold update is `field.sign(atZero: 1)`: bipolar
   /// units become 1 when their field is 0.
   public func sign(atZero zero: Double = 0) -> Var {
-    elementwise(SignFunction.self, name: "sign", p: zero) { _, _, s in [s * 0] }
+    elementwise(SignFunction.self, name: "sign", p: zero)
   }
 }
 

@@ -1,7 +1,9 @@
 enum SineFunction: UnaryFunction {
   @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T { T.sin(x) }
-  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T {
-    T.cos(x)
+  @inline(__always) static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A, _ p: A, _ q: A)
+    -> A
+  {
+    x.cos()
   }
 }
 
@@ -10,7 +12,7 @@ extension Var {
   ///
   /// Backward: ∂L/∂x = s · cos x.
   public func sin() -> Var {
-    elementwise(SineFunction.self, name: "sin") { args, _, s in [s * args[0].cos()] }
+    elementwise(SineFunction.self, name: "sin")
   }
 }
 

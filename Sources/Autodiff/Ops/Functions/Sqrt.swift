@@ -2,8 +2,10 @@ enum SquareRootFunction: UnaryFunction {
   @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T {
     x.squareRoot()
   }
-  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T {
-    1 / (2 * y)
+  @inline(__always) static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A, _ p: A, _ q: A)
+    -> A
+  {
+    0.5 / y
   }
 }
 
@@ -12,7 +14,7 @@ extension Var {
   ///
   /// Backward, from the saved output y = √x: ∂L/∂x = s / (2y).
   public func sqrt() -> Var {
-    elementwise(SquareRootFunction.self, name: "sqrt") { _, y, s in [s * 0.5 / y] }
+    elementwise(SquareRootFunction.self, name: "sqrt")
   }
 }
 

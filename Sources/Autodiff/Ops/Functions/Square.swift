@@ -1,6 +1,8 @@
 enum SquareFunction: UnaryFunction {
   @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T { x * x }
-  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T {
+  @inline(__always) static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A, _ p: A, _ q: A)
+    -> A
+  {
     2 * x
   }
 }
@@ -10,7 +12,7 @@ extension Var {
   ///
   /// Backward: ∂L/∂x = 2 · s · x.
   public func squared() -> Var {
-    elementwise(SquareFunction.self, name: "square") { args, _, s in [2 * s * args[0]] }
+    elementwise(SquareFunction.self, name: "square")
   }
 }
 

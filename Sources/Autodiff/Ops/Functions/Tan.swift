@@ -1,6 +1,8 @@
 enum TangentFunction: UnaryFunction {
   @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T { T.tan(x) }
-  @inline(__always) static func derivative<T: TensorScalar>(_ x: T, _ y: T, _ p: T, _ q: T) -> T {
+  @inline(__always) static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A, _ p: A, _ q: A)
+    -> A
+  {
     1 + y * y
   }
 }
@@ -10,7 +12,7 @@ extension Var {
   ///
   /// Backward, from the saved output y = tan x: ∂L/∂x = s · (1 + y²).
   public func tan() -> Var {
-    elementwise(TangentFunction.self, name: "tan") { _, y, s in [s * (1 + y * y)] }
+    elementwise(TangentFunction.self, name: "tan")
   }
 }
 

@@ -4,20 +4,20 @@ import Foundation
 /// t in [0, 1], averaged (or summed) over all elements.
 ///
 /// y is clamped to [ε, 1 − ε] with ε = 1e-7 so that a saturated prediction gives a large
-/// finite loss rather than infinity. One fused op; ``composedBinaryCrossEntropy(predicted:expected:epsilon:reduction:)``
+/// finite loss rather than infinity. One fused op; ``composedBinaryCrossEntropy(predicted:target:epsilon:reduction:)``
 /// is the same loss built from clamp, log and arithmetic, and serves as its oracle.
 ///
 /// Backward: ∂L/∂y = (y − t) / (y(1 − y)) per element (÷ n for the mean), 0 where clamped;
 /// ∂L/∂t = ln(1 − y) − ln y.
 public func binaryCrossEntropy(
-  predicted: Var, expected: Var, epsilon: Double = 1e-7, reduction: Reduction = .mean
+  predicted: Var, target: Var, epsilon: Double = 1e-7, reduction: LossReduction = .mean
 ) -> Var {
   require(
-    predicted.shape == expected.shape,
-    "binaryCrossEntropy: predicted \(predicted.shape) and expected \(expected.shape) differ")
+    predicted.shape == target.shape,
+    "binaryCrossEntropy: predicted \(predicted.shape) and target \(target.shape) differ")
   let mean = reduction == .mean
   return Var.fused(
-    name: "binaryCrossEntropy", args: [predicted, expected],
+    name: "binaryCrossEntropy", args: [predicted, target],
     forward: { args, value in
       value.assign(Kernels.binaryCrossEntropy(args[0].value, args[1].value, epsilon, mean))
     },
@@ -30,17 +30,17 @@ public func binaryCrossEntropy(
     },
     composed: { args in
       composedBinaryCrossEntropy(
-        predicted: args[0], expected: args[1], epsilon: epsilon, reduction: reduction)
+        predicted: args[0], target: args[1], epsilon: epsilon, reduction: reduction)
     })
 }
 
 /// Binary cross-entropy built from primitive ops: the oracle of the fused
-/// ``binaryCrossEntropy(predicted:expected:epsilon:reduction:)``.
+/// ``binaryCrossEntropy(predicted:target:epsilon:reduction:)``.
 public func composedBinaryCrossEntropy(
-  predicted: Var, expected: Var, epsilon: Double = 1e-7, reduction: Reduction = .mean
+  predicted: Var, target: Var, epsilon: Double = 1e-7, reduction: LossReduction = .mean
 ) -> Var {
   let y = predicted.clamped(to: epsilon...(1 - epsilon))
-  let terms = -(expected * y.log() + (1 - expected) * (1 - y).log())
+  let terms = -(target * y.log() + (1 - target) * (1 - y).log())
   return reduction == .mean ? terms.mean() : terms.sum()
 }
 
@@ -104,22 +104,34 @@ extension Kernels {
 /// softplus(x) − t·x, which never forms σ(x) and so never takes the log of 0.
 ///
 /// Backward: ∂L/∂x = σ(x) − t per element (÷ n for the mean); ∂L/∂t = −x.
-public func binaryCrossEntropy(logits: Var, expected: Var, reduction: Reduction = .mean) -> Var {
+public func binaryCrossEntropy(logits: Var, target: Var, reduction: LossReduction = .mean) -> Var {
   require(
-    logits.shape == expected.shape,
-    "binaryCrossEntropy: logits \(logits.shape) and expected \(expected.shape) differ")
-  let terms = logits.softplus() - expected * logits
+    logits.shape == target.shape,
+    "binaryCrossEntropy: logits \(logits.shape) and target \(target.shape) differ")
+  let terms = logits.softplus() - target * logits
   return reduction == .mean ? terms.mean() : terms.sum()
 }
 
 extension GradientCheck {
   public static let binaryCrossEntropy = GradientCheck(
     "binaryCrossEntropy", inputs: [.init([3, 4], in: 0.05...0.95), .init([3, 4], in: 0...1)]
-  ) { Autodiff.binaryCrossEntropy(predicted: $0[0], expected: $0[1]) }
+  ) { Autodiff.binaryCrossEntropy(predicted: $0[0], target: $0[1]) }
   public static let binaryCrossEntropySum = GradientCheck(
     "binaryCrossEntropy (sum)", inputs: [.init([5], in: 0.05...0.95), .init([5], in: 0...1)]
-  ) { Autodiff.binaryCrossEntropy(predicted: $0[0], expected: $0[1], reduction: .sum) }
+  ) { Autodiff.binaryCrossEntropy(predicted: $0[0], target: $0[1], reduction: .sum) }
   public static let binaryCrossEntropyLogits = GradientCheck(
     "binaryCrossEntropy (logits)", inputs: [.init([3, 4], in: -5...5), .init([3, 4], in: 0...1)]
-  ) { Autodiff.binaryCrossEntropy(logits: $0[0], expected: $0[1]) }
+  ) { Autodiff.binaryCrossEntropy(logits: $0[0], target: $0[1]) }
 }
+
+@available(*, deprecated, renamed: "binaryCrossEntropy(predicted:target:epsilon:reduction:)")
+public func binaryCrossEntropy(
+  predicted: Var, expected: Var, epsilon: Double = 1e-7, reduction: LossReduction = .mean
+) -> Var {
+  binaryCrossEntropy(predicted: predicted, target: expected, epsilon: epsilon, reduction: reduction)
+}
+
+@available(*, deprecated, renamed: "binaryCrossEntropy(logits:target:reduction:)")
+public func binaryCrossEntropy(logits: Var, expected: Var, reduction: LossReduction = .mean)
+  -> Var
+{ binaryCrossEntropy(logits: logits, target: expected, reduction: reduction) }

@@ -15,7 +15,7 @@
 ///   - labelSmoothing: ρ in [0, 1).
 ///   - reduction: The mean over rows (default) or the sum.
 public func crossEntropy(
-  logits: Var, labels: Var, labelSmoothing: Double = 0, reduction: Reduction = .mean
+  logits: Var, labels: Var, labelSmoothing: Double = 0, reduction: LossReduction = .mean
 ) -> Var {
   require(logits.rank >= 2, "crossEntropy: logits must be [n, classes], got \(logits.shape)")
   require(
@@ -31,7 +31,7 @@ public func crossEntropy(
     let k = Double(logits.shape[1])
     targets = targets * (1 - labelSmoothing - labelSmoothing / (k - 1)) + labelSmoothing / (k - 1)
   }
-  return crossEntropy(logits: logits, probabilities: targets, reduction: reduction)
+  return crossEntropy(logits: logits, target: targets, reduction: reduction)
 }
 
 /// The cross-entropy with class indices given as an array.
@@ -42,7 +42,7 @@ public func crossEntropy(
 ///   - labelSmoothing: ρ in [0, 1).
 ///   - reduction: The mean over rows (default) or the sum.
 public func crossEntropy(
-  logits: Var, labels: [Int], labelSmoothing: Double = 0, reduction: Reduction = .mean
+  logits: Var, labels: [Int], labelSmoothing: Double = 0, reduction: LossReduction = .mean
 ) -> Var {
   crossEntropy(
     logits: logits, labels: Var.labels(labels, dtype: logits.dtype),
@@ -56,7 +56,7 @@ public func crossEntropy(
 ///
 /// Backward, fused: ∂L/∂x = (softmax(x) Σₖ tₖ − t) / n, which is (softmax − t) / n when each
 /// target row sums to one; ∂L/∂t = −logSoftmax(x) / n.
-public func crossEntropy(logits: Var, probabilities targets: Var, reduction: Reduction = .mean)
+public func crossEntropy(logits: Var, target targets: Var, reduction: LossReduction = .mean)
   -> Var
 {
   require(
@@ -210,5 +210,10 @@ extension GradientCheck {
   }
   public static let crossEntropySoft = GradientCheck(
     "crossEntropy (soft targets)", inputs: [.init([3, 4]), .init([3, 4], in: 0...1)]
-  ) { Autodiff.crossEntropy(logits: $0[0], probabilities: $0[1]) }
+  ) { Autodiff.crossEntropy(logits: $0[0], target: $0[1]) }
 }
+
+@available(*, deprecated, renamed: "crossEntropy(logits:target:reduction:)")
+public func crossEntropy(logits: Var, probabilities: Var, reduction: LossReduction = .mean)
+  -> Var
+{ crossEntropy(logits: logits, target: probabilities, reduction: reduction) }

@@ -4,7 +4,7 @@
 /// square and arithmetic.
 ///
 /// Backward: ∂KL/∂μ = μ, ∂KL/∂(ln σ²) = ½(σ² − 1) (÷ n for the mean).
-public func gaussianKLDivergence(mean mu: Var, logVariance: Var, reduction: Reduction = .mean)
+public func gaussianKLDivergence(mean mu: Var, logVariance: Var, reduction: LossReduction = .mean)
   -> Var
 {
   require(

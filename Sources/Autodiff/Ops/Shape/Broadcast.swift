@@ -1,7 +1,7 @@
 extension Var {
   /// Repeats this node's value along stretched axes to `shape` (NumPy broadcasting).
   ///
-  /// Backward: ∂L/∂x = `s.summed(toShape: x.shape)`, the upstream gradient summed over the
+  /// Backward: ∂L/∂x = `s.sum(toShape: x.shape)`, the upstream gradient summed over the
   /// stretched axes.
   public func broadcast(to shape: [Int]) -> Var {
     if self.shape == shape { return self }
@@ -12,7 +12,7 @@ extension Var {
     return Var(
       op: "broadcast", args: [self],
       forward: { args, value in Kernels.broadcast(args[0].value, to: target, into: &value) },
-      vectorJacobianProduct: { args, _, s in [s.summed(toShape: args[0].shape)] },
+      vectorJacobianProduct: { args, _, s in [s.sum(toShape: args[0].shape)] },
       backward: { args, _, s in args[0].accumulateGradient(Kernels.sum(s, toShape: args[0].shape)) }
     )
   }
@@ -21,7 +21,7 @@ extension Var {
   /// of ``broadcast(to:)``, which is how a bias added to every row gets its gradient.
   ///
   /// Backward: ∂L/∂x = `s.broadcast(to: x.shape)`.
-  public func summed(toShape shape: [Int]) -> Var {
+  public func sum(toShape shape: [Int]) -> Var {
     if self.shape == shape { return self }
     let target = shape
     return Var(
@@ -103,4 +103,9 @@ extension Kernels {
     }
     withExtendedLifetime(s) {}
   }
+}
+
+extension Var {
+  @available(*, deprecated, renamed: "sum(toShape:)")
+  public func summed(toShape shape: [Int]) -> Var { sum(toShape: shape) }
 }
