@@ -5,8 +5,10 @@
 #
 # All notebooks build together: each becomes an executable target of the runner package in
 # Runner/ (generated here, git-ignored), which depends on this repository by path, so one
-# `swift build` compiles the library once and every notebook beside it. Files are rewritten
-# only when their text changes, so a warm run recompiles only the notebooks that changed.
+# `swift build` compiles every notebook beside the library. The runner builds in the
+# repository's own .build, so a library already built by `swift build -c release` (as
+# `make examples` does) is reused instead of compiled again. Files are rewritten only when
+# their text changes, so a warm run recompiles only the notebooks that changed.
 # The programs run from Notebooks/ (figures/… paths land in Notebooks/figures/), up to
 # NOTEBOOK_JOBS at a time (default: the number of cores).
 set -euo pipefail
@@ -17,6 +19,7 @@ parallel=${NOTEBOOK_JOBS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)}
 notebooks=(NN-*.md)
 runner=Runner
 out=$runner/.out
+scratch=$(cd .. && pwd)/.build
 mkdir -p "$runner/Sources" "$out" figures
 
 # Writes stdin to $1 unless the file already holds exactly that text.
@@ -66,7 +69,7 @@ done
   echo ')'
 } | update "$runner/Package.swift"
 
-if ! swift build -c release --package-path "$runner" > "$out/build.log" 2>&1; then
+if ! swift build -c release --package-path "$runner" --scratch-path "$scratch" > "$out/build.log" 2>&1; then
   cat "$out/build.log"
   echo "notebooks: the build failed (above)"
   exit 1
@@ -79,7 +82,7 @@ for notebook in "${notebooks[@]}"; do
   grep -o '!\[[^]]*\](figures/[^)]*)' "$notebook" | sed 's/.*](\(.*\))/\1/' \
     | while read -r figure; do rm -f "$figure"; done || true
 done
-bin=$(swift build -c release --package-path "$runner" --show-bin-path)
+bin=$(swift build -c release --package-path "$runner" --scratch-path "$scratch" --show-bin-path)
 for target in "${targets[@]}"; do
   while (($(jobs -rp | wc -l) >= parallel)); do wait -n || true; done
   (
