@@ -116,7 +116,9 @@ for target in "${targets[@]}"; do
   if ((failed)); then
     status=1
   else
-    echo "$notebook: output matches$([[ -n $figures ]] && echo ", $(wc -w <<< "$figures") figures written")"
+    count=$(wc -w <<< "$figures")
+    case $count in 0) written= ;; 1) written=", 1 figure written" ;; *) written=", $count figures written" ;; esac
+    echo "$notebook: output matches$written"
   fi
 done
 
