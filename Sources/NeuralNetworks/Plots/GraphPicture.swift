@@ -74,17 +74,19 @@ public struct GraphPicture: Figure {
     assignLayers()
   }
 
-  /// Ops one layer above their highest argument; leaves one layer below their lowest user.
+  /// Ops one layer above their highest argument, then each op other than the output, and
+  /// each leaf, moved up to one layer below its lowest user, so that a product computed
+  /// early but used late (an unrolled network's input projection) sits beside its use.
   private mutating func assignLayers() {
     for i in nodes.indices where !nodes[i].args.isEmpty {
       nodes[i].layer = 1 + (nodes[i].args.map { nodes[$0].layer }.max() ?? 0)
     }
     var lowestUser = [Int](repeating: Int.max, count: nodes.count)
-    for node in nodes {
-      for arg in node.args { lowestUser[arg] = min(lowestUser[arg], node.layer) }
-    }
-    for i in nodes.indices where nodes[i].args.isEmpty && lowestUser[i] != Int.max {
-      nodes[i].layer = lowestUser[i] - 1
+    // `nodes` is in topological order, so going backwards meets every user before its
+    // arguments.
+    for i in nodes.indices.reversed() {
+      if lowestUser[i] != Int.max { nodes[i].layer = lowestUser[i] - 1 }
+      for arg in nodes[i].args { lowestUser[arg] = min(lowestUser[arg], nodes[i].layer) }
     }
   }
 
