@@ -59,7 +59,10 @@ extension Benchmarks {
   static func scalarMLP(_ options: Options) throws {
     var rng = SeededGenerator(seed: 1)
     func neuron(_ inputs: Int) -> (w: [Var], b: Var) {
-      ((0..<inputs).map { _ in Var(Double.random(in: -1...1, using: &rng)) }, Var(0.0))
+      (
+        (0..<inputs).map { _ in Var(Double.random(in: -1...1, using: &rng), dtype: .float64) },
+        Var(0.0, dtype: .float64)
+      )
     }
     let sizes = [2, 16, 16, 1]
     let layers = (0..<3).map { l in (0..<sizes[l + 1]).map { _ in neuron(sizes[l]) } }
@@ -72,7 +75,7 @@ extension Benchmarks {
     let buildStart = DispatchTime.now().uptimeNanoseconds
     var squaredErrors: [Var] = []
     for (point, target) in zip(points, targets) {
-      var activations = point.map { Var($0, requiresGrad: false) }
+      var activations = point.map { Var($0, dtype: .float64, requiresGrad: false) }
       for (l, layer) in layers.enumerated() {
         activations = layer.map { neuron in
           var total = neuron.b

@@ -72,12 +72,14 @@ enum RNNExample: Example {
     var rng = SeededGenerator(seed: seed)
     let hidden = 16
     let rnn = RNN(
-      inputWeight: Var(Tensor.normal([1, hidden], standardDeviation: 0.01, using: &rng)),
+      inputWeight: Var(
+        Tensor.normal([1, hidden], standardDeviation: 0.01, dtype: .float64, using: &rng)),
       recurrentWeight: Var(
         Initialization.orthogonal(gain: radius).weights(
           fanIn: hidden, fanOut: hidden, dtype: .float64, using: &rng)),
-      bias: Var(Tensor.zeros([hidden])))
-    let x = Var(Tensor.normal([1, steps, 1], standardDeviation: 0.01, using: &rng))
+      bias: Var(Tensor.zeros([hidden], dtype: .float64)))
+    let x = Var(
+      Tensor.normal([1, steps, 1], standardDeviation: 0.01, dtype: .float64, using: &rng))
     let states = rnn.unrolled(x).outputs
     states[steps - 1].sum().backward()
     return states.map { $0.grad!.scalars.reduce(0) { $0 + $1 * $1 }.squareRoot() }

@@ -5,8 +5,8 @@ import Testing
 @Suite("Graph behaviour")
 struct GraphTests {
   @Test func courseExpressionPrintsAndDifferentiates() {
-    let x = Var(2.0, name: "x")
-    let y = Var(3.0, name: "y")
+    let x = Var(2.0, dtype: .float64, name: "x")
+    let y = Var(3.0, dtype: .float64, name: "y")
     let f = x.sin() + x * y
     #expect(f.description == "(sin(x) + (x * y))")
     f.backward()
@@ -147,10 +147,10 @@ struct GraphTests {
 
   @Test func hessianVectorProductMatchesFiniteDifferences() {
     var rng = SeededGenerator(seed: 3)
-    let x = Var(Tensor.normal([4], using: &rng))
-    let a = Var.constant(Tensor.normal([4, 4], using: &rng))
+    let x = Var(Tensor.normal([4], dtype: .float64, using: &rng))
+    let a = Var.constant(Tensor.normal([4, 4], dtype: .float64, using: &rng))
     func f(_ x: Var) -> Var { (x.reshaped([1, 4]).matmul(a).tanh() * x.reshaped([1, 4])).sum() }
-    let v = Tensor.normal([4], using: &rng)
+    let v = Tensor.normal([4], dtype: .float64, using: &rng)
     let g = gradients(of: f(x), withRespectTo: [x], createGraph: true)[0]
     let hv = gradients(of: (g * Var.constant(v)).sum(), withRespectTo: [x])[0].value
 
@@ -232,7 +232,7 @@ struct GraphTests {
 
   @Test func crossEntropyEqualsNLLOfLogSoftmax() {
     var rng = SeededGenerator(seed: 11)
-    let x = Var(Tensor.normal([5, 4], using: &rng))
+    let x = Var(Tensor.normal([5, 4], dtype: .float64, using: &rng))
     let labels = Var.labels([0, 3, 2, 2, 1], dtype: .float64)
     let a = crossEntropy(logits: x, labels: labels)
     let b = negativeLogLikelihood(logProbabilities: x.logSoftmax(), labels: labels)
@@ -253,10 +253,10 @@ struct FusedOpTests {
   @Test(arguments: [LossReduction.mean, .sum])
   func binaryCrossEntropyMatchesItsComposition(reduction: LossReduction) {
     var rng = SeededGenerator(seed: 21)
-    var y = Tensor.uniform([4, 6], in: 0...1, using: &rng)
+    var y = Tensor.uniform([4, 6], in: 0...1, dtype: .float64, using: &rng)
     y[0, 0] = 0  // clamped ends
     y[1, 1] = 1
-    let t = Tensor.bernoulli([4, 6], probability: 0.5, using: &rng)
+    let t = Tensor.bernoulli([4, 6], probability: 0.5, dtype: .float64, using: &rng)
     let (y1, t1, y2, t2) = (Var(y), Var(t), Var(y), Var(t))
     let fused = binaryCrossEntropy(predicted: y1, target: t1, reduction: reduction)
     let composed = composedBinaryCrossEntropy(predicted: y2, target: t2, reduction: reduction)

@@ -16,7 +16,7 @@ struct PiecewiseAndCompositeTests {
   }
 
   @Test func fusedLossGivenTheSameNodeTwiceAgreesWithBackward() {
-    let p = Var(0.3)
+    let p = Var(0.3, dtype: .float64)
     let loss = binaryCrossEntropy(predicted: p, target: p)
     let viaRules = gradients(of: loss, withRespectTo: [p])[0].value.scalar
     loss.backward()
@@ -27,7 +27,7 @@ struct PiecewiseAndCompositeTests {
   }
 
   @Test func secondDerivativeThroughAFusedOpWithARepeatedArgument() {
-    let p = Var(0.3)
+    let p = Var(0.3, dtype: .float64)
     let loss = binaryCrossEntropy(predicted: p, target: p)
     let first = gradients(of: loss, withRespectTo: [p], createGraph: true)[0]
     let second = gradients(of: first, withRespectTo: [p])[0].value.scalar

@@ -33,7 +33,7 @@ struct RandomGraph {
     var leaves: [Var] = []
     for i in 0..<leafCount {
       let shape = Self.leafShapes.randomElement(using: &rng)!
-      let drawn = Tensor.normal(shape, using: &rng)
+      let drawn = Tensor.normal(shape, dtype: .float64, using: &rng)
       leaves.append(Var(leafValues?[i] ?? drawn, name: "x\(i)"))
     }
     var pool = leaves
@@ -64,7 +64,7 @@ struct RandomGraph {
     if let other = inner.randomElement(using: &rng) { outputs.append(other) }
     var loss: Var?
     for output in outputs {
-      let weights = Var.constant(Tensor.normal(output.shape, using: &rng))
+      let weights = Var.constant(Tensor.normal(output.shape, dtype: .float64, using: &rng))
       let term = (output * weights).sum()
       loss = loss.map { $0 + term } ?? term
     }
@@ -151,7 +151,7 @@ func checkRandomGraph(seed: UInt64) -> RandomGraphReport {
   // must match a graph built at the new point.
   let gradientGraphs = gradients(of: loss, withRespectTo: leaves, createGraph: true)
   var rng = SeededGenerator(seed: seed ^ 0xA5A5)
-  let newValues = leaves.map { Tensor.normal($0.shape, using: &rng) }
+  let newValues = leaves.map { Tensor.normal($0.shape, dtype: .float64, using: &rng) }
   for (leaf, value) in zip(leaves, newValues) { leaf.set(value) }
   loss.evaluate()
   for leaf in leaves { leaf.grad = nil }
@@ -177,9 +177,9 @@ func checkRandomGraph(seed: UInt64) -> RandomGraphReport {
   }
 
   // 5. Hessian-vector products against differences of gradients.
-  let directions = leaves.map { Tensor.normal($0.shape, using: &rng) }
+  let directions = leaves.map { Tensor.normal($0.shape, dtype: .float64, using: &rng) }
   let grads = gradients(of: loss, withRespectTo: leaves, createGraph: true)
-  var product = Var.constant(Tensor(scalar: 0))
+  var product = Var.constant(Tensor(scalar: 0, dtype: .float64))
   for (g, v) in zip(grads, directions) { product = product + (g * Var.constant(v)).sum() }
   let hv = gradients(of: product, withRespectTo: leaves).map(\.value)
   let h = 1e-5

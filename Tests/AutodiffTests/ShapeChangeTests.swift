@@ -48,7 +48,7 @@ struct ShapeChangeTests {
       ($0.reshaped([-1, 3]) * $0.reshaped([-1, 3])).sum()
     },
     Case(description: "rows times a matrix", before: [2, 3, 2], after: [3, 4, 2]) {
-      $0.matmul(Var.constant(Tensor([[1, 2, 3], [-1, 0.5, 2]]))).tanh().sum()
+      $0.matmul(Var.constant(Tensor([[1, 2, 3], [-1, 0.5, 2]], dtype: .float64))).tanh().sum()
     },
     Case(description: "softmax and log-sum-exp", before: [3, 4], after: [5, 4]) {
       $0.softmax().squared().sum() + $0.logSumExp(along: 1).sum()
@@ -80,10 +80,10 @@ struct ShapeChangeTests {
   @Test(arguments: cases)
   func followsANewShape(_ example: Case) {
     var rng = SeededGenerator(seed: 5)
-    let x = Var(Tensor.normal(example.before, using: &rng))
+    let x = Var(Tensor.normal(example.before, dtype: .float64, using: &rng))
     let y = example.function(x)
     _ = gradients(of: y, withRespectTo: [x])
-    let newValue = Tensor.normal(example.after, using: &rng)
+    let newValue = Tensor.normal(example.after, dtype: .float64, using: &rng)
     x.set(newValue)
     y.evaluate()
     let again = gradients(of: y, withRespectTo: [x])[0].value

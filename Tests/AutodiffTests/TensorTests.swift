@@ -23,7 +23,7 @@ struct TensorTests {
   }
 
   @Test func reshapeAndConvert() {
-    let a = Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3])
+    let a = Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3], dtype: .float64)
     #expect(a.reshaped([3, 2])[2, 1] == 6)
     let f = a.converted(to: .float32)
     #expect(f.dtype == .float32)

@@ -25,7 +25,9 @@ struct CharacterLanguageModelTests {
     var rng = SeededGenerator(seed: 1)
     let model = CharacterLanguageModel(
       vocabularySize: 5, embeddingSize: 3, hiddenSize: 6, dtype: .float64, using: &rng)
-    for p in model.parameters { p.updateValue { $0 = Tensor.normal($0.shape, using: &rng) } }
+    for p in model.parameters {
+      p.updateValue { $0 = Tensor.normal($0.shape, dtype: .float64, using: &rng) }
+    }
     var sampler = SeededGenerator(seed: 2)
     let prompt = [1, 3]
     let sampled = model.sample(after: prompt, count: 6, temperature: 1e-6, using: &sampler)

@@ -9,8 +9,8 @@ struct GRUTests {
     var rng = SeededGenerator(seed: 1)
     let (n, f, h) = (2, 3, 4)
     let gru = GRU(inputSize: f, hiddenSize: h, dtype: .float64, using: &rng)
-    let x = Tensor.normal([n, 1, f], using: &rng)
-    let h0 = Tensor.normal([n, h], using: &rng)
+    let x = Tensor.normal([n, 1, f], dtype: .float64, using: &rng)
+    let h0 = Tensor.normal([n, h], dtype: .float64, using: &rng)
     let next = gru.unrolled(Var(x), initialState: [Var(h0)]).final[0].value
     let (w, u) = (gru.inputWeight.value, gru.recurrentWeight.value)
     let (b, c) = (gru.inputBias.value, gru.recurrentBias.value)
@@ -35,7 +35,7 @@ struct GRUTests {
   @Test func gradientCheckOfATinyInstance() {
     var rng = SeededGenerator(seed: 2)
     let gru = GRU(inputSize: 2, hiddenSize: 3, dtype: .float64, using: &rng)
-    let x = Var(Tensor.normal([2, 3, 2], using: &rng))
+    let x = Var(Tensor.normal([2, 3, 2], dtype: .float64, using: &rng))
     let result = GradientCheck.check(gru(x), withRespectTo: [x] + gru.parameters, name: "GRU")
     #expect(result.passed, "\(result)")
   }

@@ -27,11 +27,11 @@ private func fractionOfEqualRows(_ a: Tensor, _ b: Tensor) -> Double {
 struct HopfieldTests {
   @Test func courseOrthogonalPatternsGiveXWEqualsThreeX() {
     let x = Datasets.orthogonalPatterns(dtype: .float64).inputs
-    #expect(x.matmul(transposed: x) == Tensor.identity(4) * 16)
+    #expect(x.matmul(transposed: x) == Tensor.identity(4, dtype: .float64) * 16)
     let network = HopfieldNetwork(unitCount: 16, dtype: .float64)
     network.storeHebbian(x, meanBias: false)
     let w = network.weight.value
-    #expect(w == Tensor(w.rowScalars.transposedRows))
+    #expect(w == Tensor(w.rowScalars.transposedRows, dtype: .float64))
     #expect((0..<16).allSatisfy { w[$0, $0] == 0 })
     #expect(network.bias.value == Tensor.zeros([16], dtype: .float64))
     #expect(x.matmul(w) == x * 3)
@@ -56,17 +56,17 @@ struct HopfieldTests {
     var rng = SeededGenerator(seed: 2)
     let n = 20
     let network = HopfieldNetwork(unitCount: n, dtype: .float64)
-    network.rawWeight.set(Tensor.normal([n, n], using: &rng))
-    network.bias.set(Tensor.normal([n], using: &rng))
+    network.rawWeight.set(Tensor.normal([n, n], dtype: .float64, using: &rng))
+    network.bias.set(Tensor.normal([n], dtype: .float64, using: &rng))
     #expect(network.bias.value.scalars.allSatisfy { $0 != 0 })
     let probes = randomPatterns(10, n, using: &rng)
-    let state = Var.constant(Tensor.zeros([1, n]))
+    let state = Var.constant(Tensor.zeros([1, n], dtype: .float64))
     let energy = network.energy(state)
     var previous = [Double](repeating: .infinity, count: 10)
     var updates = 0
     var increases = 0
     let recall = network.recallAsynchronously(probes, using: &rng) { probe, x in
-      state.set(Tensor(x, shape: [1, n]))
+      state.set(Tensor(x, shape: [1, n], dtype: .float64))
       energy.evaluate()
       let e = energy.value.scalar
       if e > previous[probe] + 1e-9 { increases += 1 }
@@ -84,13 +84,15 @@ struct HopfieldTests {
     // Two units coupled positively: from [1, −1] both take the other's sign at once, so the
     // state swaps between [1, −1] and [−1, 1] forever; one at a time, they agree.
     let network = HopfieldNetwork(unitCount: 2, dtype: .float64)
-    network.rawWeight.set(Tensor([[0, 1], [0, 0]]))
-    let recall = network.recallSynchronously(Tensor([[1, -1], [1, 1]]), maxSweeps: 7)
+    network.rawWeight.set(Tensor([[0, 1], [0, 0]], dtype: .float64))
+    let recall = network.recallSynchronously(
+      Tensor([[1, -1], [1, 1]], dtype: .float64), maxSweeps: 7)
     #expect(recall.isFixedPoint == [false, true])
     #expect(recall.sweeps == [7, 0])
     #expect(recall.states.rowScalars == [[-1, 1], [1, 1]])
     var rng = SeededGenerator(seed: 3)
-    let asynchronous = network.recallAsynchronously(Tensor([[1, -1]]), using: &rng)
+    let asynchronous = network.recallAsynchronously(
+      Tensor([[1, -1]], dtype: .float64), using: &rng)
     #expect(asynchronous.isFixedPoint == [true])
   }
 
@@ -181,9 +183,9 @@ struct HopfieldTests {
   @Test func energyAndMarginGradientCheck() {
     var rng = SeededGenerator(seed: 6)
     let network = HopfieldNetwork(unitCount: 5, dtype: .float64)
-    network.rawWeight.set(Tensor.normal([5, 5], using: &rng))
-    network.bias.set(Tensor.normal([5], using: &rng))
-    let states = Var(Tensor.uniform([3, 5], in: -1...1, using: &rng), name: "x")
+    network.rawWeight.set(Tensor.normal([5, 5], dtype: .float64, using: &rng))
+    network.bias.set(Tensor.normal([5], dtype: .float64, using: &rng))
+    let states = Var(Tensor.uniform([3, 5], in: -1...1, dtype: .float64, using: &rng), name: "x")
     let energy = GradientCheck.check(
       network.energy(states), withRespectTo: [states] + network.parameters, name: "energy")
     #expect(energy.passed, "\(energy)")
@@ -198,7 +200,7 @@ struct HopfieldTests {
     let large = HopfieldNetwork(unitCount: 77)
     large.rawWeight.set(Tensor.normal([77, 77], using: &rng))
     #expect(large.weightValue == large.weight.value)
-    #expect(w == Tensor(w.rowScalars.transposedRows))
+    #expect(w == Tensor(w.rowScalars.transposedRows, dtype: .float64))
     #expect((0..<5).allSatisfy { w[$0, $0] == 0 })
   }
 
@@ -247,10 +249,10 @@ struct ModernHopfieldTests {
 
   @Test func updateNeverRaisesTheEnergy() {
     var rng = SeededGenerator(seed: 11)
-    let patterns = Tensor.normal([6, 5], using: &rng)
+    let patterns = Tensor.normal([6, 5], dtype: .float64, using: &rng)
     for beta in [0.2, 1, 4] {
       let memory = ModernHopfield(storing: patterns, beta: beta)
-      var states = Tensor.normal([8, 5], standardDeviation: 2, using: &rng)
+      var states = Tensor.normal([8, 5], standardDeviation: 2, dtype: .float64, using: &rng)
       for _ in 0..<4 {
         let before = noGrad { memory.energy(Var.constant(states)) }.value.scalars
         states = memory.retrieve(states)
@@ -263,9 +265,9 @@ struct ModernHopfieldTests {
 
   @Test func updateIsAttentionOverTheStoredPatterns() {
     var rng = SeededGenerator(seed: 12)
-    let patterns = Tensor.normal([4, 3], using: &rng)
+    let patterns = Tensor.normal([4, 3], dtype: .float64, using: &rng)
     let memory = ModernHopfield(storing: patterns, beta: 0.7)
-    let states = Var.constant(Tensor.normal([2, 3], using: &rng))
+    let states = Var.constant(Tensor.normal([2, 3], dtype: .float64, using: &rng))
     let x = Var.constant(patterns)
     let viaAttention = attention(queries: states, keys: x, values: x, scale: 0.7).value
     #expect(memory(states).value == viaAttention)
@@ -285,8 +287,9 @@ struct ModernHopfieldTests {
 
   @Test func gradientCheckOfTinyLayers() {
     var rng = SeededGenerator(seed: 13)
-    let plain = ModernHopfield(storing: Tensor.normal([3, 4], using: &rng), beta: 0.8)
-    let states = Var(Tensor.normal([2, 4], using: &rng), name: "ξ")
+    let plain = ModernHopfield(
+      storing: Tensor.normal([3, 4], dtype: .float64, using: &rng), beta: 0.8)
+    let states = Var(Tensor.normal([2, 4], dtype: .float64, using: &rng), name: "ξ")
     let update = GradientCheck.check(
       plain(states), withRespectTo: [states, plain.patterns], name: "modern Hopfield update")
     #expect(update.passed, "\(update)")
@@ -295,7 +298,8 @@ struct ModernHopfieldTests {
       name: "modern Hopfield energy")
     #expect(energy.passed, "\(energy)")
     let projected = ModernHopfield(
-      storing: Tensor.normal([3, 4], using: &rng), beta: 0.5, projectionSize: 2, using: &rng)
+      storing: Tensor.normal([3, 4], dtype: .float64, using: &rng), beta: 0.5, projectionSize: 2,
+      using: &rng)
     #expect(projected.parameterCount == 12 + 8 + 8 + 16)
     let attentionForm = GradientCheck.check(
       projected(states), withRespectTo: [states] + projected.parameters,
@@ -369,8 +373,8 @@ extension Tensor {
     Tensor(tensor.scalars.map { $0 * factor }, shape: tensor.shape, dtype: tensor.dtype)
   }
 
-  fileprivate static func identity(_ n: Int) -> Tensor {
-    Tensor((0..<n).map { i in (0..<n).map { $0 == i ? 1.0 : 0 } })
+  fileprivate static func identity(_ n: Int, dtype: DType) -> Tensor {
+    Tensor((0..<n).map { i in (0..<n).map { $0 == i ? 1.0 : 0 } }, dtype: dtype)
   }
 }
 

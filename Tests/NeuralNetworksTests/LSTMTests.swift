@@ -23,10 +23,10 @@ struct LSTMTests {
     var rng = SeededGenerator(seed: 1)
     let (n, f, h) = (2, 3, 4)
     let lstm = LSTM(inputSize: f, hiddenSize: h, dtype: .float64, using: &rng)
-    lstm.bias.updateValue { $0 = Tensor.normal([4 * h], using: &rng) }
-    let x = Tensor.normal([n, 1, f], using: &rng)
-    let h0 = Tensor.normal([n, h], using: &rng)
-    let c0 = Tensor.normal([n, h], using: &rng)
+    lstm.bias.updateValue { $0 = Tensor.normal([4 * h], dtype: .float64, using: &rng) }
+    let x = Tensor.normal([n, 1, f], dtype: .float64, using: &rng)
+    let h0 = Tensor.normal([n, h], dtype: .float64, using: &rng)
+    let c0 = Tensor.normal([n, h], dtype: .float64, using: &rng)
     let (_, final) = lstm.unrolled(Var(x), initialState: [Var(h0), Var(c0)])
 
     let w = Var.concatenate([lstm.recurrentWeight, lstm.inputWeight], along: 0).value
@@ -54,11 +54,11 @@ struct LSTMTests {
   @Test func fusedSequenceEqualsTheUnrolledSteps() {
     var rng = SeededGenerator(seed: 6)
     let lstm = LSTM(inputSize: 3, hiddenSize: 5, dtype: .float64, using: &rng)
-    let x = Var(Tensor.normal([4, 6, 3], using: &rng))
+    let x = Var(Tensor.normal([4, 6, 3], dtype: .float64, using: &rng))
     let fused = lstm(x)
     let unrolled = Var.stack(lstm.unrolled(x).outputs, along: 1)
     #expect(maxDifference(fused.value, unrolled.value) < 1e-12)
-    let weights = Var.constant(Tensor.normal(fused.shape, using: &rng))
+    let weights = Var.constant(Tensor.normal(fused.shape, dtype: .float64, using: &rng))
     let a = gradients(of: (fused * weights).sum(), withRespectTo: [x] + lstm.parameters)
     let b = gradients(of: (unrolled * weights).sum(), withRespectTo: [x] + lstm.parameters)
     for (ga, gb) in zip(a, b) { #expect(maxDifference(ga.value, gb.value) < 1e-12) }
@@ -71,8 +71,8 @@ struct LSTMTests {
   @Test func fusedSequenceSplitsTheBatchOverThreads() {
     var rng = SeededGenerator(seed: 7)
     let lstm = LSTM(inputSize: 3, hiddenSize: 4, dtype: .float64, using: &rng)
-    let x = Var(Tensor.normal([5, 6, 3], using: &rng))
-    let weights = Var.constant(Tensor.normal([5, 6, 4], using: &rng))
+    let x = Var(Tensor.normal([5, 6, 3], dtype: .float64, using: &rng))
+    let weights = Var.constant(Tensor.normal([5, 6, 4], dtype: .float64, using: &rng))
     func run(threads: Int) -> [Tensor] {
       ComputeSettings.withThreads(threads, minimumWork: 0) {
         let loss = (lstm(x) * weights).sum()
@@ -91,7 +91,7 @@ struct LSTMTests {
   @Test func gradientCheckOfATinyInstance() {
     var rng = SeededGenerator(seed: 2)
     let lstm = LSTM(inputSize: 2, hiddenSize: 3, dtype: .float64, using: &rng)
-    let x = Var(Tensor.normal([2, 3, 2], using: &rng))
+    let x = Var(Tensor.normal([2, 3, 2], dtype: .float64, using: &rng))
     let result = GradientCheck.check(lstm(x), withRespectTo: [x] + lstm.parameters, name: "LSTM")
     #expect(result.passed, "\(result)")
   }
@@ -102,7 +102,7 @@ struct LSTMTests {
       LSTM(inputSize: 2, hiddenSize: 3, dtype: .float64, using: &rng),
       LSTM(inputSize: 3, hiddenSize: 2, dtype: .float64, using: &rng),
       Linear(inputSize: 2, outputSize: 4, dtype: .float64, using: &rng))
-    let x = Var(Tensor.normal([2, 3, 2], using: &rng))
+    let x = Var(Tensor.normal([2, 3, 2], dtype: .float64, using: &rng))
     let y = model(x)
     #expect(y.shape == [2, 3, 4])
     let result = GradientCheck.check(y, withRespectTo: [x] + model.parameters, name: "stack")

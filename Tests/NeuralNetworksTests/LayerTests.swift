@@ -25,7 +25,7 @@ struct LayerTests {
   @Test func batchNormGradientCheckInTraining() {
     let check = GradientCheck("BatchNorm", inputs: [.init([5, 3])]) { x in
       let norm = BatchNorm(features: 3, dtype: .float64)
-      return norm(x[0] * x[0] + x[0]) * Var.constant(Tensor([1, 2, 3]))
+      return norm(x[0] * x[0] + x[0]) * Var.constant(Tensor([1, 2, 3], dtype: .float64))
     }
     #expect(check.run().passed)
   }
@@ -33,7 +33,8 @@ struct LayerTests {
   @Test func batchNormNormalizesAndTracksRunningStatistics() {
     var rng = SeededGenerator(seed: 2)
     let norm = BatchNorm(features: 2, momentum: 1, dtype: .float64)
-    let data = Tensor.normal([1000, 2], mean: 5, standardDeviation: 3, using: &rng)
+    let data = Tensor.normal(
+      [1000, 2], mean: 5, standardDeviation: 3, dtype: .float64, using: &rng)
     let y = norm(Var(data)).value
     let column0 = (0..<1000).map { y[$0, 0] }
     let mean = column0.reduce(0, +) / 1000
@@ -42,7 +43,7 @@ struct LayerTests {
     #expect(abs(variance - 1) < 1e-3)
     #expect(abs(norm.runningMean[0] - 5) < 0.3)
     norm.isTraining = false
-    let z = norm(Var(Tensor([[5, 5]]))).value
+    let z = norm(Var(Tensor([[5, 5]], dtype: .float64))).value
     #expect(abs(z[0, 0]) < 0.1)
   }
 
@@ -68,7 +69,7 @@ struct LayerTests {
     var rng = SeededGenerator(seed: 4)
     let conv = Conv2D(
       inputChannels: 2, outputChannels: 3, kernelSize: 3, padding: 1, dtype: .float64, using: &rng)
-    let x = Tensor.normal([2, 2, 5, 6], using: &rng)
+    let x = Tensor.normal([2, 2, 5, 6], dtype: .float64, using: &rng)
     let y = conv(Var(x)).value
     #expect(y.shape == [2, 3, 5, 6])
     let k = conv.weight.value
@@ -111,7 +112,7 @@ struct LayerTests {
   @Test func residualAndFlatten() {
     var rng = SeededGenerator(seed: 7)
     let block = Residual(Linear(inputSize: 3, outputSize: 3, dtype: .float64, using: &rng))
-    let x = Var(Tensor([[1, 2, 3]]))
+    let x = Var(Tensor([[1, 2, 3]], dtype: .float64))
     let inner = (block.body as! Linear)(x).value
     #expect(block(x).value.scalars == zip(inner.scalars, [1.0, 2, 3]).map { $0 + $1 })
     #expect(Flatten()(Var(Tensor.zeros([2, 3, 4]))).shape == [2, 12])
@@ -143,7 +144,7 @@ struct LayerGradientCheckTests {
     var rng = SeededGenerator(seed: 2)
     let embedding = Embedding(count: 4, dimension: 2, dtype: .float64, using: &rng)
     let tokens = Var.constant(Tensor([[3, 1], [1, 1]]))
-    let y = (embedding(tokens).squared() * Var.constant(Tensor([1, -2]))).sum()
+    let y = (embedding(tokens).squared() * Var.constant(Tensor([1, -2], dtype: .float64))).sum()
     y.backward()
     let analytic = embedding.table.grad!
     let h = 1e-6

@@ -47,7 +47,7 @@ struct ModuleTests {
   @Test func linearParametersGradientCheck() {
     let check = GradientCheck("Linear parameters", inputs: [.init([3, 2]), .init([2])]) { p in
       var rng = SeededGenerator(seed: 3)
-      let x = Var.constant(Tensor.normal([4, 3], using: &rng))
+      let x = Var.constant(Tensor.normal([4, 3], dtype: .float64, using: &rng))
       return Linear(weight: p[0], bias: p[1])(x).sigmoid()
     }
     #expect(check.run().passed)

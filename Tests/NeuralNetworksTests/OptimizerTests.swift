@@ -6,10 +6,11 @@ import Testing
 /// Each optimizer's step against the same step computed by hand.
 @Suite("Optimizers")
 struct OptimizerTests {
-  /// A parameter [1, −2] with gradient [0.5, 0.25].
+  /// A Double parameter [1, −2] with gradient [0.5, 0.25], so that each step can be
+  /// compared with the hand computation to 1e-12.
   func parameter() -> Var {
-    let p = Var(Tensor([1, -2]))
-    p.grad = Tensor([0.5, 0.25])
+    let p = Var(Tensor([1, -2], dtype: .float64))
+    p.grad = Tensor([0.5, 0.25], dtype: .float64)
     return p
   }
 
@@ -66,7 +67,7 @@ struct OptimizerTests {
     let p = parameter()
     let adam = Adam(learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8)
     adam.update([p])
-    p.grad = Tensor([-1, 0.5])
+    p.grad = Tensor([-1, 0.5], dtype: .float64)
     adam.update([p])
     var w = [1.0, -2.0]
     var m = [0.0, 0.0]
@@ -111,6 +112,21 @@ struct OptimizerTests {
     #expect(p.value.scalars(as: Float.self) == [0.95, -2.025])
   }
 
+  /// A gradient assigned by hand in the default dtype (Float) to a Double parameter is
+  /// converted to the parameter's dtype, as `set(_:)` converts values.
+  @Test func aGradientOfTheOtherDTypeIsConvertedToTheParameters() {
+    let p = Var(Tensor([1, -2], dtype: .float64))
+    p.grad = Tensor([0.5, 0.25])
+    #expect(p.grad!.dtype == .float32)
+    SGD(learningRate: 0.1, momentum: 0.9).update([p])
+    #expect(p.value.dtype == .float64)
+    expect(p, [1 - 0.05, -2 - 0.025])
+    let q = Var(Tensor([1, -2]))
+    q.grad = Tensor([0.5, 0.25], dtype: .float64)
+    Adam(learningRate: 0.01).update([q])
+    #expect(q.value.dtype == .float32)
+  }
+
   @Test func schedules() {
     #expect(InverseTimeDecay(decay: 0.1).learningRate(base: 1, step: 10) == 0.5)
     #expect(StepDecay(stepSize: 10, factor: 0.5).learningRate(base: 1, step: 25) == 0.25)
@@ -122,15 +138,15 @@ struct OptimizerTests {
   }
 
   @Test func clipping() {
-    let a = Var(Tensor([0, 0]))
-    let b = Var(Tensor([0]))
-    a.grad = Tensor([3, 0])
-    b.grad = Tensor([4])
+    let a = Var(Tensor([0, 0], dtype: .float64))
+    let b = Var(Tensor([0], dtype: .float64))
+    a.grad = Tensor([3, 0], dtype: .float64)
+    b.grad = Tensor([4], dtype: .float64)
     let norm = clipGradients([a, b], maxNorm: 1)
     #expect(norm == 5)
     #expect(abs(a.grad![0] - 0.6) < 1e-15 && a.grad![1] == 0)
     #expect(abs(b.grad![0] - 0.8) < 1e-15)
     clipGradients([a, b], maxValue: 0.7)
-    #expect(b.grad == Tensor([0.7]))
+    #expect(b.grad == Tensor([0.7], dtype: .float64))
   }
 }

@@ -8,8 +8,8 @@ struct RNNTests {
   @Test func gradientCheckOfAThreeStepInstance() {
     var rng = SeededGenerator(seed: 1)
     let rnn = RNN(inputSize: 2, hiddenSize: 3, activation: .sigmoid, dtype: .float64, using: &rng)
-    let x = Var(Tensor.normal([2, 3, 2], using: &rng))
-    let h0 = Var(Tensor.normal([2, 3], using: &rng))
+    let x = Var(Tensor.normal([2, 3, 2], dtype: .float64, using: &rng))
+    let h0 = Var(Tensor.normal([2, 3], dtype: .float64, using: &rng))
     let outputs = rnn.unrolled(x, initialState: [h0]).outputs
     let result = GradientCheck.check(
       Var.stack(outputs, along: 1), withRespectTo: [x, h0] + rnn.parameters, name: "RNN")
@@ -26,8 +26,8 @@ struct RNNTests {
     let rnn = RNN(
       inputSize: inputs, hiddenSize: hidden, activation: .sigmoid, dtype: .float64, using: &rng)
     let readout = Linear(inputSize: hidden, outputSize: outputs, dtype: .float64, using: &rng)
-    let x = Tensor.normal([1, steps, inputs], using: &rng)
-    let t = Tensor.uniform([steps, outputs], using: &rng)
+    let x = Tensor.normal([1, steps, inputs], dtype: .float64, using: &rng)
+    let t = Tensor.uniform([steps, outputs], dtype: .float64, using: &rng)
     let hs = rnn.unrolled(Var(x)).outputs
     var error: Var?
     var ys: [Tensor] = []
@@ -117,10 +117,11 @@ func recurrentGradientNorms(radius: Double, steps: Int, seed: UInt64) -> [Double
   let w = Initialization.orthogonal(gain: radius).weights(
     fanIn: hidden, fanOut: hidden, dtype: .float64, using: &rng)
   let rnn = RNN(
-    inputWeight: Var(Tensor.normal([1, hidden], standardDeviation: 0.01, using: &rng)),
+    inputWeight: Var(
+      Tensor.normal([1, hidden], standardDeviation: 0.01, dtype: .float64, using: &rng)),
     recurrentWeight: Var(w),
-    bias: Var(Tensor.zeros([hidden])))
-  let x = Var(Tensor.normal([1, steps, 1], standardDeviation: 0.01, using: &rng))
+    bias: Var(Tensor.zeros([hidden], dtype: .float64)))
+  let x = Var(Tensor.normal([1, steps, 1], standardDeviation: 0.01, dtype: .float64, using: &rng))
   let hs = rnn.unrolled(x).outputs
   hs[steps - 1].sum().backward()
   return hs.map { h in h.grad!.scalars.reduce(0) { $0 + $1 * $1 }.squareRoot() }

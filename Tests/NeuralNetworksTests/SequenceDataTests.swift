@@ -27,7 +27,7 @@ struct SequenceDataTests {
       GRU(inputSize: 2, hiddenSize: 4, dtype: .float64, using: &rng),
       Linear(inputSize: 4, outputSize: 3, dtype: .float64, using: &rng))
     let lengths = [2, 5, 3]
-    let sequences = lengths.map { Tensor.normal([$0, 2], using: &rng) }
+    let sequences = lengths.map { Tensor.normal([$0, 2], dtype: .float64, using: &rng) }
     let labels = lengths.map { (0..<$0).map { _ in Int.random(in: 0..<3, using: &rng) } }
     let data = Dataset.padded(sequences: sequences, stepLabels: labels, dtype: .float64)
     #expect(data.inputs.shape == [3, 5, 2])

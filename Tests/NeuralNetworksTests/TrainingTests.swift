@@ -117,8 +117,8 @@ struct TrainingTests {
   @Test func l2PenaltyShrinksWeights() throws {
     func train(_ penalty: Double) throws -> Double {
       var rng = SeededGenerator(seed: 9)
-      let x = Tensor.normal([32, 4], using: &rng)
-      let data = Dataset(inputs: x, targets: Tensor.normal([32, 1], using: &rng))
+      let x = Tensor.normal([32, 4], dtype: .float64, using: &rng)
+      let data = Dataset(inputs: x, targets: Tensor.normal([32, 1], dtype: .float64, using: &rng))
       let model = MLP(sizes: [4, 16, 1], dtype: .float64, using: &rng)
       let trainer = Trainer(
         model: model, optimizer: SGD(learningRate: 0.05),

@@ -46,7 +46,7 @@ struct VAETests {
   func lossGradientCheck(beta: Double) {
     let vae = Self.tinyVAE(beta: beta)
     var rng = SeededGenerator(seed: 4)
-    let x = Var(Tensor.uniform([3, 4], in: 0.1...0.9, using: &rng))
+    let x = Var(Tensor.uniform([3, 4], in: 0.1...0.9, dtype: .float64, using: &rng))
     let loss = vae.lossTerms(input: x, target: x).loss
     let result = GradientCheck.check(loss, withRespectTo: [x] + vae.parameters, name: "VAE loss")
     #expect(result.passed, "\(result)")
@@ -55,7 +55,7 @@ struct VAETests {
   @Test func reconstructionGradientCheckInTraining() {
     let vae = Self.tinyVAE(beta: 1)
     var rng = SeededGenerator(seed: 6)
-    let x = Var(Tensor.uniform([3, 4], in: 0.1...0.9, using: &rng))
+    let x = Var(Tensor.uniform([3, 4], in: 0.1...0.9, dtype: .float64, using: &rng))
     let result = GradientCheck.check(
       vae(x), withRespectTo: [x] + vae.parameters, name: "VAE reconstruction")
     #expect(result.passed, "\(result)")
@@ -134,17 +134,17 @@ struct VAETests {
     // output layer gives logits 0, so every pixel costs BCE(½, t) = ln 2 whatever t is.
     let mean = [0.5, -1.0]
     let logVariance = [0.2, -0.7]
-    vae.meanHead.weight.set(Tensor.zeros([4, 2]))
-    vae.meanHead.bias!.set(Tensor(mean))
-    vae.logVarianceHead.weight.set(Tensor.zeros([4, 2]))
-    vae.logVarianceHead.bias!.set(Tensor(logVariance))
+    vae.meanHead.weight.set(Tensor.zeros([4, 2], dtype: .float64))
+    vae.meanHead.bias!.set(Tensor(mean, dtype: .float64))
+    vae.logVarianceHead.weight.set(Tensor.zeros([4, 2], dtype: .float64))
+    vae.logVarianceHead.bias!.set(Tensor(logVariance, dtype: .float64))
     let output = vae.decoder.layers[2] as! Linear
-    output.weight.set(Tensor.zeros([4, 5]))
-    output.bias!.set(Tensor.zeros([5]))
+    output.weight.set(Tensor.zeros([4, 5], dtype: .float64))
+    output.bias!.set(Tensor.zeros([5], dtype: .float64))
 
     let kl = zip(mean, logVariance).map { m, v in 0.5 * (exp(v) + m * m - v - 1) }.reduce(0, +)
     for n in [1, 3, 7] {
-      let x = Var.constant(Tensor.uniform([n, 5], using: &rng))
+      let x = Var.constant(Tensor.uniform([n, 5], dtype: .float64, using: &rng))
       let terms = vae.lossTerms(input: x, target: x)
       #expect(abs(terms.klDivergence.value.scalar - kl) < 1e-12)
       #expect(abs(terms.reconstruction.value.scalar - 5 * log(2.0)) < 1e-12)

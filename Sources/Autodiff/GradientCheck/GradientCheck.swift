@@ -98,7 +98,7 @@ public struct GradientCheck: Sendable, CustomStringConvertible {
     let tolerance = tolerance ?? self.tolerance
     var rng = SeededGenerator(seed: seed)
     let leaves = inputs.map { input -> Var in
-      var t = Tensor.uniform(input.shape, in: input.domain, using: &rng)
+      var t = Tensor.uniform(input.shape, in: input.domain, dtype: .float64, using: &rng)
       if input.randomSign {
         for i in 0..<t.count where Bool.random(using: &rng) { t[flat: i] = -t[flat: i] }
       }
@@ -142,12 +142,12 @@ public struct GradientCheck: Sendable, CustomStringConvertible {
     let savedGradients = leaves.map(\.grad)
     defer { for (leaf, g) in zip(leaves, savedGradients) { leaf.grad = g } }
     for leaf in leaves { leaf.grad = nil }
-    let weights = Var.constant(Tensor.normal(output.shape, using: &rng))
+    let weights = Var.constant(Tensor.normal(output.shape, dtype: .float64, using: &rng))
     let loss = (output * weights).sum()
 
     loss.zeroGradients()
     loss.backward()
-    let analytic = leaves.map { $0.grad ?? Tensor.zeros($0.shape) }
+    let analytic = leaves.map { $0.grad ?? Tensor.zeros($0.shape, dtype: .float64) }
 
     // Central differences, recomputing the graph with evaluate().
     var maxAbs = 0.0
@@ -202,9 +202,9 @@ public struct GradientCheck: Sendable, CustomStringConvertible {
   private static func hessianVectorMismatch(
     _ leaves: [Var], loss: Var, tolerance: Tolerance, rng: inout SeededGenerator
   ) -> Double {
-    let directions = leaves.map { Tensor.normal($0.shape, using: &rng) }
+    let directions = leaves.map { Tensor.normal($0.shape, dtype: .float64, using: &rng) }
     let grads = gradients(of: loss, withRespectTo: leaves, createGraph: true)
-    var product: Var = Var.constant(Tensor(scalar: 0))
+    var product: Var = Var.constant(Tensor(scalar: 0, dtype: .float64))
     for (g, v) in zip(grads, directions) { product = product + (g * Var.constant(v)).sum() }
     let hv = gradients(of: product, withRespectTo: leaves)
 

@@ -55,7 +55,7 @@ public final class Var {
 
   /// A rank-0 leaf holding one number.
   public convenience init(
-    _ value: Double, dtype: DType = .float64, name: String? = nil, requiresGrad: Bool = true
+    _ value: Double, dtype: DType = .default, name: String? = nil, requiresGrad: Bool = true
   ) {
     self.init(Tensor(scalar: value, dtype: dtype), name: name, requiresGrad: requiresGrad)
   }
@@ -102,7 +102,7 @@ public final class Var {
   /// Replaces a leaf's value; call ``evaluate()`` on an output to recompute what depends on it.
   ///
   /// A leaf keeps its dtype: a value of the other dtype is converted to it, so
-  /// `w.set(Tensor(scalar: 0.5))` on a `Float` parameter stores a `Float`.
+  /// `w.set(Tensor(scalar: 0.5, dtype: .float64))` on a `Float` parameter stores a `Float`.
   public func set(_ newValue: Tensor) {
     require(isLeaf, "set: \(name ?? "node") is computed by \(creator!.name), not a leaf")
     value = newValue.converted(to: value.dtype)

@@ -63,7 +63,7 @@ extension RandomNumberGenerator {
 extension Tensor {
   /// Samples of N(mean, standardDeviation²).
   public static func normal(
-    _ shape: [Int], mean: Double = 0, standardDeviation: Double = 1, dtype: DType = .float64,
+    _ shape: [Int], mean: Double = 0, standardDeviation: Double = 1, dtype: DType = .default,
     using generator: inout some RandomNumberGenerator
   ) -> Tensor {
     let n = shape.reduce(1, *)
@@ -74,7 +74,7 @@ extension Tensor {
 
   /// Samples of the uniform distribution on `range`.
   public static func uniform(
-    _ shape: [Int], in range: ClosedRange<Double> = 0...1, dtype: DType = .float64,
+    _ shape: [Int], in range: ClosedRange<Double> = 0...1, dtype: DType = .default,
     using generator: inout some RandomNumberGenerator
   ) -> Tensor {
     let n = shape.reduce(1, *)
@@ -85,7 +85,7 @@ extension Tensor {
 
   /// Samples of the Bernoulli distribution: 1 with probability `probability`, else 0.
   public static func bernoulli(
-    _ shape: [Int], probability: Double, dtype: DType = .float64,
+    _ shape: [Int], probability: Double, dtype: DType = .default,
     using generator: inout some RandomNumberGenerator
   ) -> Tensor {
     let n = shape.reduce(1, *)

@@ -27,14 +27,14 @@ public struct Tensor {
   }
 
   /// A tensor of the given shape filled with `value`.
-  public init(repeating value: Double, shape: [Int], dtype: DType = .float64) {
+  public init(repeating value: Double, shape: [Int], dtype: DType = .default) {
     require(shape.allSatisfy { $0 >= 0 }, "Tensor: negative dimension in shape \(shape)")
     self.init(shape: shape, buffer: TensorBuffer(count: shape.reduce(1, *), dtype: dtype))
     fill(with: value)
   }
 
   /// A tensor with the given elements in row-major order.
-  public init(_ scalars: [Double], shape: [Int], dtype: DType = .float64) {
+  public init(_ scalars: [Double], shape: [Int], dtype: DType = .default) {
     let count = shape.reduce(1, *)
     require(
       scalars.count == count,
@@ -64,12 +64,12 @@ public struct Tensor {
   }
 
   /// A vector (rank 1).
-  public init(_ scalars: [Double], dtype: DType = .float64) {
+  public init(_ scalars: [Double], dtype: DType = .default) {
     self.init(scalars, shape: [scalars.count], dtype: dtype)
   }
 
   /// A matrix (rank 2) from its rows, which must all have the same length.
-  public init(_ rows: [[Double]], dtype: DType = .float64) {
+  public init(_ rows: [[Double]], dtype: DType = .default) {
     let columns = rows.first?.count ?? 0
     require(
       rows.allSatisfy { $0.count == columns }, "Tensor: rows of a matrix differ in length")
@@ -77,17 +77,17 @@ public struct Tensor {
   }
 
   /// A rank-0 tensor holding one scalar.
-  public init(scalar: Double, dtype: DType = .float64) {
+  public init(scalar: Double, dtype: DType = .default) {
     self.init(repeating: scalar, shape: [], dtype: dtype)
   }
 
   /// A tensor of zeros.
-  public static func zeros(_ shape: [Int], dtype: DType = .float64) -> Tensor {
+  public static func zeros(_ shape: [Int], dtype: DType = .default) -> Tensor {
     Tensor(repeating: 0, shape: shape, dtype: dtype)
   }
 
   /// A tensor of ones.
-  public static func ones(_ shape: [Int], dtype: DType = .float64) -> Tensor {
+  public static func ones(_ shape: [Int], dtype: DType = .default) -> Tensor {
     Tensor(repeating: 1, shape: shape, dtype: dtype)
   }
 

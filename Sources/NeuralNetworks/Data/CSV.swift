@@ -234,7 +234,7 @@ public enum CSV {
   /// Labels must be whole numbers from 0 to 2²⁴ − 1 (the integers a `Float` holds exactly),
   /// and with `dtype: .float32` every feature must fit in a `Float`; the error names the
   /// line and column of a value that does not.
-  public static func dataset(_ url: URL, labelColumn: String, dtype: DType = .float32) throws
+  public static func dataset(_ url: URL, labelColumn: String, dtype: DType = .default) throws
     -> Dataset
   {
     let file = url.lastPathComponent

@@ -10,7 +10,7 @@ extension Datasets {
   /// + + − − + + − − + + − − + + − −
   /// ```
   /// Stored by the Hebbian rule without bias, W = XᵀX/4 − I, they satisfy X·W = 3X.
-  public static func orthogonalPatterns(dtype: DType = .float32) -> Dataset {
+  public static func orthogonalPatterns(dtype: DType = .default) -> Dataset {
     let rows: [[Double]] = [
       (0..<16).map { $0 < 8 ? 1 : -1 },
       (0..<16).map { $0 % 8 < 4 ? 1 : -1 },
@@ -40,7 +40,7 @@ extension Datasets {
   /// ```
   /// X Xᵀ = [[36, 0, 0, 8], [0, 36, 0, 4], [0, 0, 36, 8], [8, 4, 8, 36]]
   /// ```
-  public static func letters(dtype: DType = .float32) -> Dataset {
+  public static func letters(dtype: DType = .default) -> Dataset {
     let bitmaps = [
       """
       ..###.

@@ -4,7 +4,7 @@ import Foundation
 /// Small datasets shipped with the package (sources and licences in `docs/data.md`).
 public enum Datasets {
   /// The four XOR points with targets [n, 1].
-  public static func xor(dtype: DType = .float32) -> Dataset {
+  public static func xor(dtype: DType = .default) -> Dataset {
     Dataset(
       inputs: Tensor([[0, 0], [0, 1], [1, 0], [1, 1]], dtype: dtype),
       targets: Tensor([[0], [1], [1], [0]], dtype: dtype))
@@ -12,13 +12,13 @@ public enum Datasets {
 
   /// Fisher's iris data: 150 flowers, 4 measurements in cm, 3 species (labels 0, 1, 2:
   /// setosa, versicolor, virginica).
-  public static func iris(dtype: DType = .float32) throws -> Dataset {
+  public static func iris(dtype: DType = .default) throws -> Dataset {
     try CSV.dataset(resource("iris"), labelColumn: "species", dtype: dtype)
   }
 
   /// The UCI optical recognition of handwritten digits: 1797 images of 8×8 pixels with
   /// values 0…16 as rows of 64 (scaled to [0, 1] here), labels 0…9.
-  public static func digits(dtype: DType = .float32) throws -> Dataset {
+  public static func digits(dtype: DType = .default) throws -> Dataset {
     var data = try CSV.dataset(resource("digits"), labelColumn: "digit", dtype: dtype)
     for i in 0..<data.inputs.count { data.inputs[flat: i] /= 16 }
     return data

@@ -13,7 +13,7 @@ import Foundation
 public enum IDX {
   /// Reads an IDX file as a tensor of its shape, values scaled by `scale`
   /// (1/255 maps pixels to [0, 1]).
-  public static func read(_ url: URL, scale: Double = 1, dtype: DType = .float32) throws -> Tensor {
+  public static func read(_ url: URL, scale: Double = 1, dtype: DType = .default) throws -> Tensor {
     try parse(readFile(url), file: url.lastPathComponent, scale: scale, dtype: dtype)
   }
 
@@ -34,7 +34,7 @@ public enum IDX {
   }
 
   /// Parses IDX bytes.
-  public static func parse(_ data: Data, file: String, scale: Double = 1, dtype: DType = .float32)
+  public static func parse(_ data: Data, file: String, scale: Double = 1, dtype: DType = .default)
     throws -> Tensor
   {
     let (shape, type, start) = try header(data, file: file)
@@ -148,7 +148,7 @@ public enum IDX {
   ///
   /// The images file must have rank 2 or more (a count, then the pixels of each image), the
   /// labels file rank 1 with as many entries, each a whole number from 0 to 2²⁴ − 1.
-  public static func dataset(images: URL, labels: URL, dtype: DType = .float32) throws -> Dataset {
+  public static func dataset(images: URL, labels: URL, dtype: DType = .default) throws -> Dataset {
     let x = try read(images, scale: 1.0 / 255, dtype: dtype)
     guard x.rank >= 2 else {
       throw DataFileError(

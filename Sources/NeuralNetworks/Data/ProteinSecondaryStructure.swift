@@ -161,7 +161,7 @@ public struct ProteinSecondaryStructure {
   /// The Qian–Sejnowski encoding: one sample per residue, a window of `window` residues
   /// centred on it, each one-hot over 21 symbols (the spacer beyond either end), predicting
   /// the centre residue's class.
-  public func windows(size window: Int = 13, dtype: DType = .float32) -> Dataset {
+  public func windows(size window: Int = 13, dtype: DType = .default) -> Dataset {
     require(window > 0 && window % 2 == 1, "windows: size \(window) must be odd and positive")
     let half = window / 2
     let symbols = Self.aminoAcids.count + 1

@@ -63,7 +63,7 @@ extension Dataset {
   /// windows of `length`: row i of the inputs holds symbols `s[i·length ..< (i+1)·length]`
   /// and the same row of the targets the symbols one position later. Both are `[windows,
   /// length]`, symbols stored as numbers (an ``Embedding`` reads them as indices).
-  public static func nextSymbol(_ symbols: [Int], length: Int, dtype: DType = .float32) -> Dataset {
+  public static func nextSymbol(_ symbols: [Int], length: Int, dtype: DType = .default) -> Dataset {
     require(length > 0, "Dataset.nextSymbol: window length \(length) must be positive")
     let windows = Swift.max(0, (symbols.count - 1) / length)
     require(

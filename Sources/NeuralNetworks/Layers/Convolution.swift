@@ -15,7 +15,7 @@ public final class Conv2D: Module {
 
   public init(
     inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-    dtype: DType = .float32, using generator: inout some RandomNumberGenerator
+    dtype: DType = .default, using generator: inout some RandomNumberGenerator
   ) {
     let fanIn = inputChannels * kernelSize * kernelSize
     weight = Var(

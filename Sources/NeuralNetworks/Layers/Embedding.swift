@@ -8,7 +8,7 @@ public final class Embedding: Module {
   public let table: Var
 
   public init(
-    count: Int, dimension: Int, dtype: DType = .float32,
+    count: Int, dimension: Int, dtype: DType = .default,
     using generator: inout some RandomNumberGenerator
   ) {
     table = Var(Tensor.normal([count, dimension], dtype: dtype, using: &generator), name: "E")

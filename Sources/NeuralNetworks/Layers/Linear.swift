@@ -17,7 +17,7 @@ public final class Linear: Module {
   /// A layer with weights drawn by `initialization` and a zero bias.
   public init(
     inputSize: Int, outputSize: Int, bias: Bool = true,
-    initialization: Initialization = .scaledNormal, dtype: DType = .float32,
+    initialization: Initialization = .scaledNormal, dtype: DType = .default,
     using generator: inout some RandomNumberGenerator
   ) {
     require(

@@ -21,7 +21,7 @@ public final class BatchNorm: Module {
   public var runningVariance: Tensor { runningVarianceBuffer.value }
 
   public init(
-    features: Int, momentum: Double = 0.1, epsilon: Double = 1e-5, dtype: DType = .float32
+    features: Int, momentum: Double = 0.1, epsilon: Double = 1e-5, dtype: DType = .default
   ) {
     gamma = Var(Tensor.ones([features], dtype: dtype), name: "γ")
     beta = Var(Tensor.zeros([features], dtype: dtype), name: "β")
@@ -84,7 +84,7 @@ public final class LayerNorm: Module {
   public let beta: Var
   public let epsilon: Double
 
-  public init(features: Int, epsilon: Double = 1e-5, dtype: DType = .float32) {
+  public init(features: Int, epsilon: Double = 1e-5, dtype: DType = .default) {
     gamma = Var(Tensor.ones([features], dtype: dtype), name: "γ")
     beta = Var(Tensor.zeros([features], dtype: dtype), name: "β")
     self.epsilon = epsilon

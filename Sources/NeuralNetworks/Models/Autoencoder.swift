@@ -15,7 +15,7 @@ public final class Autoencoder: Module {
 
   public init(
     sizes: [Int], activation: ActivationFunction = .sigmoid, tiedWeights: Bool = false,
-    initialization: Initialization = .scaledNormal, dtype: DType = .float32,
+    initialization: Initialization = .scaledNormal, dtype: DType = .default,
     using generator: inout some RandomNumberGenerator
   ) {
     require(sizes.count >= 2, "Autoencoder: needs input and code sizes, got \(sizes)")
@@ -61,7 +61,7 @@ public final class TransposedLinear: Module {
   public let tiedWeight: Var
   public let bias: Var
 
-  public init(tiedTo weight: Var, dtype: DType = .float32) {
+  public init(tiedTo weight: Var, dtype: DType = .default) {
     tiedWeight = weight
     bias = Var(Tensor.zeros([weight.shape[0]], dtype: dtype), name: "b")
   }

@@ -23,7 +23,7 @@ public final class CharacterLanguageModel: Module {
   public var vocabularySize: Int { readout.outputSize }
 
   public init(
-    vocabularySize: Int, embeddingSize: Int = 64, hiddenSize: Int = 256, dtype: DType = .float32,
+    vocabularySize: Int, embeddingSize: Int = 64, hiddenSize: Int = 256, dtype: DType = .default,
     using generator: inout some RandomNumberGenerator
   ) {
     embedding = Embedding(

@@ -25,7 +25,7 @@ public final class GRU: RecurrentLayer {
 
   /// A layer with weights and biases drawn from U(−1/√h, 1/√h).
   public init(
-    inputSize: Int, hiddenSize: Int, dtype: DType = .float32,
+    inputSize: Int, hiddenSize: Int, dtype: DType = .default,
     using generator: inout some RandomNumberGenerator
   ) {
     let h = hiddenSize

@@ -64,7 +64,7 @@ public final class HopfieldNetwork: Module {
   private let upperTriangle: Var
 
   /// A network of `unitCount` units with W = 0 and b = 0.
-  public init(unitCount: Int, dtype: DType = .float32) {
+  public init(unitCount: Int, dtype: DType = .default) {
     require(unitCount > 0, "HopfieldNetwork: unit count \(unitCount) must be positive")
     self.unitCount = unitCount
     rawWeight = Var(Tensor.zeros([unitCount, unitCount], dtype: dtype), name: "A")

@@ -44,7 +44,7 @@ public final class LSTM: RecurrentLayer {
   /// A layer with weights drawn from U(−1/√h, 1/√h) and the forget gate's bias set to
   /// `forgetBias` (the other biases 0).
   public init(
-    inputSize: Int, hiddenSize: Int, forgetBias: Double = 1, dtype: DType = .float32,
+    inputSize: Int, hiddenSize: Int, forgetBias: Double = 1, dtype: DType = .default,
     using generator: inout some RandomNumberGenerator
   ) {
     let h = hiddenSize

@@ -13,7 +13,7 @@ public final class MLP: Sequential {
   public init(
     sizes: [Int], activation: ActivationFunction = .relu,
     outputActivation: ActivationFunction = .identity,
-    initialization: Initialization = .scaledNormal, dtype: DType = .float32,
+    initialization: Initialization = .scaledNormal, dtype: DType = .default,
     using generator: inout some RandomNumberGenerator
   ) {
     require(sizes.count >= 2, "MLP: needs at least an input and an output size, got \(sizes)")

@@ -61,7 +61,7 @@ public final class ModernHopfield: Module {
   /// A memory of `patternCount` patterns of `dimension` entries drawn from N(0, 1), to be
   /// learned by a ``Trainer``.
   public convenience init(
-    patternCount: Int, dimension: Int, beta: Double, dtype: DType = .float32,
+    patternCount: Int, dimension: Int, beta: Double, dtype: DType = .default,
     using generator: inout some RandomNumberGenerator
   ) {
     self.init(

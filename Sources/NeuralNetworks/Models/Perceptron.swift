@@ -11,7 +11,7 @@ public final class Perceptron: Module {
   public let linear: Linear
 
   public init(
-    inputSize: Int, outputSize: Int = 1, dtype: DType = .float32,
+    inputSize: Int, outputSize: Int = 1, dtype: DType = .default,
     using generator: inout some RandomNumberGenerator
   ) {
     linear = Linear(
@@ -46,7 +46,7 @@ public final class LogisticRegression: Module {
   public let linear: Linear
 
   public init(
-    inputSize: Int, dtype: DType = .float32, using generator: inout some RandomNumberGenerator
+    inputSize: Int, dtype: DType = .default, using generator: inout some RandomNumberGenerator
   ) {
     linear = Linear(
       inputSize: inputSize, outputSize: 1, initialization: .normal(standardDeviation: 0.01),

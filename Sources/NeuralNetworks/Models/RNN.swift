@@ -29,7 +29,7 @@ public final class RNN: RecurrentLayer {
   /// A layer with weights drawn from U(−1/√h, 1/√h) and a zero bias.
   public init(
     inputSize: Int, hiddenSize: Int, activation: ActivationFunction = .tanh,
-    dtype: DType = .float32, using generator: inout some RandomNumberGenerator
+    dtype: DType = .default, using generator: inout some RandomNumberGenerator
   ) {
     let h = hiddenSize
     inputWeight = Var(

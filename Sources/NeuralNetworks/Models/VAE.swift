@@ -85,7 +85,7 @@ public final class VAE: Module {
   ///     same ε on every evaluation (for a gradient check).
   public init(
     inputSize: Int = 64, hiddenSize: Int = 128, latentSize: Int = 8, beta: Double = 1,
-    initialization: Initialization = .scaledNormal, dtype: DType = .float32,
+    initialization: Initialization = .scaledNormal, dtype: DType = .default,
     noise: RandomSource = RandomSource(seed: 0), using generator: inout some RandomNumberGenerator
   ) {
     require(

@@ -92,7 +92,9 @@ final class ParameterSlots {
 }
 
 /// Calls `body` with the parameter's value, its gradient and its state tensors as typed
-/// buffers, for in-place updates in the parameter's own precision.
+/// buffers, for in-place updates in the parameter's own precision. A gradient of the other
+/// dtype (one assigned to `grad` by hand, such as a default `Float` tensor for a `Double`
+/// parameter) is converted to the parameter's, as `set(_:)` converts values.
 func withBuffers(
   _ parameter: Var, _ gradient: Tensor, _ state: inout [Tensor],
   float: (
@@ -107,6 +109,7 @@ func withBuffers(
   func pointers<T: TensorScalar>(_ type: T.Type) -> [UnsafeMutableBufferPointer<T>] {
     (0..<state.count).map { i in state[i].withUnsafeMutableBufferPointer(as: T.self) { $0 } }
   }
+  let gradient = gradient.converted(to: parameter.dtype)
   parameter.updateValue { value in
     switch value.dtype {
     case .float32:

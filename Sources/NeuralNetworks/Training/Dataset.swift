@@ -75,7 +75,7 @@ public struct Dataset {
 
 extension Tensor {
   /// Labels 0..<classes as one-hot rows, [n, classes].
-  public static func oneHot(_ labels: [Int], classes: Int, dtype: DType = .float32) -> Tensor {
+  public static func oneHot(_ labels: [Int], classes: Int, dtype: DType = .default) -> Tensor {
     var t = Tensor.zeros([labels.count, classes], dtype: dtype)
     for (i, label) in labels.enumerated() {
       require(
@@ -212,7 +212,7 @@ extension Dataset {
   /// `[count, longest]` that are −1 on the padded steps. `crossEntropy(logits:labels:)` and
   /// the accuracy metric leave those steps out, so padding changes nothing but the shape.
   public static func padded(
-    sequences: [Tensor], stepLabels: [[Int]], dtype: DType = .float32
+    sequences: [Tensor], stepLabels: [[Int]], dtype: DType = .default
   ) -> Dataset {
     require(
       !sequences.isEmpty && sequences.count == stepLabels.count,

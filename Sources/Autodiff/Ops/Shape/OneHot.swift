@@ -26,7 +26,7 @@ extension Var {
   }
 
   /// Class indices as a constant vector, for ``oneHot(classes:)`` and the losses.
-  public static func labels(_ indices: [Int], dtype: DType = .float32) -> Var {
+  public static func labels(_ indices: [Int], dtype: DType = .default) -> Var {
     Var.constant(Tensor(indices.map(Double.init), dtype: dtype), name: "labels")
   }
 }
