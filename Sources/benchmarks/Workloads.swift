@@ -11,7 +11,7 @@ extension Benchmarks {
       let b = Var.constant(Tensor.normal([n, n], dtype: .float32, using: &rng))
       let c = a.matmul(b)
       let timed = options.quick ? 2 : max(10, Int(2e10 / Double(2 * n * n * n)))
-      let seconds = try median(warmup: options.quick ? 1 : 3, timed: timed) { c.evaluate() }
+      let seconds = median(warmup: options.quick ? 1 : 3, timed: timed) { c.evaluate() }
       report([
         ("workload", "gemm"), ("n", n), ("metric", "gflops"),
         ("value", 2 * Double(n * n * n) / seconds / 1e9), ("threads", options.threads),
@@ -103,7 +103,7 @@ extension Benchmarks {
     }
     let first = loss.value.scalar
     let (w, t) = options.quick ? (1, 3) : (2, 20)
-    let seconds = try median(warmup: w, timed: t, step)
+    let seconds = median(warmup: w, timed: t, step)
     stepReport(
       "scalar-mlp", seconds: seconds, threads: options.threads, dtype: .float64, reps: t,
       firstLoss: first, lastLoss: loss.value.scalar,
@@ -131,7 +131,7 @@ extension Benchmarks {
     }
     var recall: HopfieldNetwork.Recall?
     let (warmup, timed) = options.quick ? (1, 2) : (2, 10)
-    let seconds = try median(warmup: warmup, timed: timed) {
+    let seconds = median(warmup: warmup, timed: timed) {
       recall = network.recallSynchronously(probes, maxSweeps: 20)
     }
     let final = recall!.states.rowScalars

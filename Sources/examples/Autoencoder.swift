@@ -13,9 +13,15 @@ enum AutoencoderExample: Example {
     [1, 0, 0, 0, 1, 0, 1, 1], [1, 0, 0, 1, 0, 1, 0, 1],
   ]
 
+  static let options: [Option] = [
+    .epochs,
+    .seed,
+    .plot,
+  ]
+
   static func run(arguments: Arguments) throws {
     let epochs = try arguments.int("epochs", default: 5000)
-    let seed = UInt64(try arguments.int("seed", default: 1))
+    let seed = try arguments.seed(default: 1)
     let x = Tensor(patterns, dtype: .float32)
     let data = Dataset(inputs: x, targets: x)
     let plots = arguments.string("plot").map { URL(fileURLWithPath: $0, isDirectory: true) }

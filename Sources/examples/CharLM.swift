@@ -9,9 +9,20 @@ enum CharLMExample: Example {
   static let summary =
     "character-level LSTM on tiny-shakespeare vs a 3-gram baseline; full run ≤ 2.3 bits/char"
 
+  static let options: [Option] = [
+    .seed,
+    .double("temperature", "sampling temperature (default 0.8)"),
+    .string("prompt", "text the sample starts from (default \"ROMEO:\\n\")"),
+    .int("hidden", "LSTM state size (default 256; 64 with --quick)"),
+    .int("length", "characters per training sequence (default 100)"),
+    .epochs,
+    .double("rate", "Adam learning rate (default 0.002)"),
+    .plot,
+  ]
+
   static func run(arguments: Arguments) throws {
     let quick = arguments.flag("quick")
-    let seed = UInt64(try arguments.int("seed", default: 1))
+    let seed = try arguments.seed(default: 1)
     let temperature = try arguments.double("temperature", default: 0.8)
     let prompt = arguments.string("prompt") ?? "ROMEO:\n"
     var rng = SeededGenerator(seed: seed)

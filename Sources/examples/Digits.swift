@@ -11,13 +11,24 @@ enum DigitsExample: Example {
   static let summary =
     "MLP (--conv: a LeNet-style net, --lstm: rows as a sequence) on the 8×8 digits; full run ≥ 0.97 (LSTM ≥ 0.95)"
 
+  static let options: [Option] = [
+    .flag("conv", "the convolutional network instead of the MLP"),
+    .flag("lstm", "an LSTM reading the image row by row"),
+    .epochs,
+    .seed,
+    .int("hidden", "hidden units (default 128)"),
+    .double("dropout", in: 0...0.99, "dropout rate (default 0.3)"),
+    .double("rate", "Adam learning rate"),
+    .plot,
+  ]
+
   static func run(arguments: Arguments) throws {
     let quick = arguments.flag("quick")
     let convolutional = arguments.flag("conv")
     let recurrent = arguments.flag("lstm")
     let epochs = try arguments.int(
       "epochs", default: quick ? (recurrent ? 15 : 5) : convolutional ? 30 : 60)
-    var rng = SeededGenerator(seed: UInt64(try arguments.int("seed", default: 1)))
+    var rng = SeededGenerator(seed: try arguments.seed(default: 1))
     let hidden = try arguments.int("hidden", default: 128)
     let dropout = try arguments.double("dropout", default: 0.3)
     let rate = try arguments.double("rate", default: recurrent ? 5e-3 : 2e-3)

@@ -48,7 +48,18 @@ enum Main {
       exit(2)
     }
     do {
-      try example.run(arguments: Arguments(Array(arguments.dropFirst())))
+      let parsed = try Arguments(
+        Array(arguments.dropFirst()), options: example.acceptedOptions, example: name)
+      if parsed.flag("help") {
+        print(example.usage)
+        return
+      }
+      try example.run(arguments: parsed)
+    } catch let mistake as UsageError {
+      FileHandle.standardError.write(
+        "\(name): \(mistake)\nrun 'swift run examples \(name) --help' for its options\n".data(
+          using: .utf8)!)
+      exit(2)
     } catch {
       FileHandle.standardError.write("\(name): \(error)\n".data(using: .utf8)!)
       exit(1)

@@ -9,14 +9,21 @@ enum HopfieldExample: Example {
   static let summary =
     "classical Hopfield network: the course's 16-bit patterns and letters, learned storage, capacity"
 
+  static let options: [Option] = [
+    .seed,
+    .int("probes", "noisy probes per load (default 1000)"),
+    .int("trials", "networks per load (default 20; 5 with --quick)"),
+    .plot,
+  ]
+
   static func run(arguments: Arguments) throws {
     let quick = arguments.flag("quick")
-    let seed = UInt64(try arguments.int("seed", default: 1))
+    let seed = try arguments.seed(default: 1)
     let probeCount = try arguments.int("probes", default: 1000)
     let trials = try arguments.int("trials", default: quick ? 5 : 20)
     let loads = quick ? [0.10, 0.20, 0.30] : [0.05, 0.10, 0.15, 0.20, 0.25, 0.30]
     guard probeCount > 0, trials > 0 else {
-      throw ExampleFailure("--probes and --trials must be positive")
+      throw UsageError("--probes and --trials must be positive")
     }
     let plots = arguments.string("plot").map { URL(fileURLWithPath: $0, isDirectory: true) }
     var failures: [String] = []

@@ -7,9 +7,15 @@ enum IrisExample: Example {
   static let name = "iris"
   static let summary = "MLP classifier on the iris flowers, with test accuracy"
 
+  static let options: [Option] = [
+    .epochs,
+    .seed,
+    .plot,
+  ]
+
   static func run(arguments: Arguments) throws {
     let epochs = try arguments.int("epochs", default: arguments.flag("quick") ? 100 : 300)
-    var rng = SeededGenerator(seed: UInt64(try arguments.int("seed", default: 1)))
+    var rng = SeededGenerator(seed: try arguments.seed(default: 1))
     let parts = try Datasets.iris().shuffled(using: &rng).split([0.8, 0.2])
     var (train, test) = (parts[0], parts[1])
     let scaler = Standardizer(fitting: train.inputs)

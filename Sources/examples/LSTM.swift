@@ -14,12 +14,20 @@ enum LSTMExample: Example {
   static let summary =
     "long memory (the adding problem, 60 steps): the LSTM learns it, the RNN does not"
 
+  static let options: [Option] = [
+    .int("length", in: 2...Int.max, "sequence length (default 60; 20 with --quick)"),
+    .int("hidden", "state size (default 32)"),
+    .epochs,
+    .seed,
+    .plot,
+  ]
+
   static func run(arguments: Arguments) throws {
     let quick = arguments.flag("quick")
     let length = try arguments.int("length", default: quick ? 20 : 60)
     let hidden = try arguments.int("hidden", default: 32)
     let epochs = try arguments.int("epochs", default: quick ? 10 : 20)
-    let seed = UInt64(try arguments.int("seed", default: 1))
+    let seed = try arguments.seed(default: 1)
     let learningRates = quick ? [0.01] : [0.001, 0.003, 0.01]
 
     var rng = SeededGenerator(seed: seed)

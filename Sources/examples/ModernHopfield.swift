@@ -29,13 +29,20 @@ enum ModernHopfieldExample: Example {
     ]
   }
 
+  static let options: [Option] = [
+    .double("beta", "inverse temperature β (default 32)"),
+    .int("patterns", "digits stored (default 100)"),
+    .seed,
+    .plot,
+  ]
+
   static func run(arguments: Arguments) throws {
     let beta = try arguments.double("beta", default: 32)
     let count = try arguments.int("patterns", default: 100)
-    let seed = UInt64(try arguments.int("seed", default: 1))
+    let seed = try arguments.seed(default: 1)
     let digits = try Datasets.digits()
     guard (1...digits.count).contains(count), beta > 0 else {
-      throw ExampleFailure("--patterns must be in 1...\(digits.count) and --beta positive")
+      throw UsageError("--patterns must be in 1...\(digits.count) and --beta positive")
     }
     // Pixels 0…1 become −1…1, and each image is scaled to the norm √64 = 8 of a ±1 image:
     // the update compares a probe with every stored image by their dot product, which would

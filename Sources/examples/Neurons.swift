@@ -10,6 +10,16 @@ enum NeuronsExample: Example {
   static let name = "neurons"
   static let summary =
     "LIF firing rates against the closed form G(v); Hodgkin–Huxley spikes above threshold"
+  static let options: [Option] = [
+    .double("dt", in: 1e-9...1e-3, "LIF Euler step in seconds (default 1e-5)"),
+    .double(
+      "duration", in: 0.2...Double.greatestFiniteMagnitude,
+      "LIF simulated time in seconds (default 2; 0.5 with --quick)"),
+    .double(
+      "hh-duration", in: 60...Double.greatestFiniteMagnitude,
+      "Hodgkin–Huxley simulated time in ms (default 300; 150 with --quick)"),
+    .plot,
+  ]
 
   static func run(arguments: Arguments) throws {
     let quick = arguments.flag("quick")

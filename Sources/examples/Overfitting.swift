@@ -23,9 +23,21 @@ enum OverfittingExample: Example {
       targets: Tensor(y, shape: [n, 1], dtype: .float32))
   }
 
+  static let options: [Option] = [
+    .epochs,
+    .seed,
+    .double(
+      "noise", in: 0...Double.greatestFiniteMagnitude,
+      "standard deviation of the targets' noise (default 0.1)"),
+    .double("decay", in: 0...Double.greatestFiniteMagnitude, "weight decay λ (default 1)"),
+    .double("dropout", in: 0...0.99, "dropout rate (default 0.2)"),
+    .double("lr", "learning rate (default 0.003)"),
+    .plot,
+  ]
+
   static func run(arguments: Arguments) throws {
     let epochs = try arguments.int("epochs", default: 2000)  // short enough for --quick too
-    var rng = SeededGenerator(seed: UInt64(try arguments.int("seed", default: 1)))
+    var rng = SeededGenerator(seed: try arguments.seed(default: 1))
     let noise = try arguments.double("noise", default: 0.1)
     let lambda = try arguments.double("decay", default: 1)
     let rate = try arguments.double("dropout", default: 0.2)

@@ -9,10 +9,16 @@ enum RNNExample: Example {
   static let summary =
     "Elman RNN: the course's next-number tasks and vanishing/exploding gradients through time"
 
+  static let options: [Option] = [
+    .epochs,
+    .seed,
+    .plot,
+  ]
+
   static func run(arguments: Arguments) throws {
     let quick = arguments.flag("quick")
     let epochs = try arguments.int("epochs", default: quick ? 60 : 300)
-    let seed = UInt64(try arguments.int("seed", default: 1))
+    let seed = try arguments.seed(default: 1)
 
     print("Next number of a sequence (an RNN of 16 tanh units, trained on random sequences):")
     var failures: [String] = []

@@ -16,10 +16,16 @@ enum VAEExample: Example {
     var meanConfidence: Double
   }
 
+  static let options: [Option] = [
+    .epochs,
+    .seed,
+    .plot,
+  ]
+
   static func run(arguments: Arguments) throws {
     let quick = arguments.flag("quick")
     let epochs = try arguments.int("epochs", default: quick ? 60 : 400)
-    let seed = UInt64(try arguments.int("seed", default: 1))
+    let seed = try arguments.seed(default: 1)
     let requiredImprovement = quick ? 0.3 : 0.4
     let requiredRecognition = quick ? 0.75 : 0.9
     let criterion =

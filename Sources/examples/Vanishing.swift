@@ -8,6 +8,11 @@ enum VanishingExample: Example {
   static let name = "vanishing"
   static let summary = "gradient norm per layer: deep sigmoid vs ReLU vs batch norm"
 
+  static let options: [Option] = [
+    .int("depth", "number of hidden layers (default 10)"),
+    .plot,
+  ]
+
   static func run(arguments: Arguments) throws {
     let depth = try arguments.int("depth", default: 10)
     let width = 64

@@ -12,15 +12,26 @@ enum XORExample: Example {
   static let name = "xor"
   static let summary = "a 2-2-1 MLP learns XOR"
 
+  static let options: [Option] = [
+    .epochs,
+    .seed,
+    .choice("hidden", ["sigmoid", "tanh"], "hidden activation (default sigmoid)"),
+    .double("init", "standard deviation of the initial weights (default 1)"),
+    .double("lr", "learning rate (default 0.5)"),
+    .double("momentum", in: 0...0.999, "momentum (default 0.9)"),
+    .plot,
+  ]
+
   static func run(arguments: Arguments) throws {
     let epochs = try arguments.int("epochs", default: arguments.flag("quick") ? 2000 : 5000)
-    let seed = UInt64(try arguments.int("seed", default: 2))
+    let seed = try arguments.seed(default: 2)
     var rng = SeededGenerator(seed: seed)
     let data = Dataset(
       inputs: Tensor([[0, 0], [0, 1], [1, 0], [1, 1]], dtype: .float32),
       targets: Tensor([[0], [1], [1], [0]], dtype: .float32))
     let mlp = MLP(
-      sizes: [2, 2, 1], activation: arguments.string("hidden") == "tanh" ? .tanh : .sigmoid,
+      sizes: [2, 2, 1],
+      activation: try arguments.choice("hidden", default: "sigmoid") == "tanh" ? .tanh : .sigmoid,
       outputActivation: .sigmoid,
       initialization: .normal(standardDeviation: try arguments.double("init", default: 1)),
       using: &rng)

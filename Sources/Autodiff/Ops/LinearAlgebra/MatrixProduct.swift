@@ -154,25 +154,25 @@ extension Kernels {
 }
 
 extension GradientCheck {
-  public static let matmul = GradientCheck("matmul", inputs: [.init([3, 4]), .init([4, 5])]) {
+  static let matmul = GradientCheck("matmul", inputs: [.init([3, 4]), .init([4, 5])]) {
     $0[0].matmul($0[1])
   }
-  public static let matmulLarge = GradientCheck(
+  static let matmulLarge = GradientCheck(
     "matmul (blocked kernel)", inputs: [.init([13, 70]), .init([70, 9])], secondOrder: false
   ) { $0[0].matmul($0[1]) }
-  public static let matmulTransposedA = GradientCheck(
+  static let matmulTransposedA = GradientCheck(
     "matmul (Aᵀ·B)", inputs: [.init([4, 3]), .init([4, 5])]
   ) { $0[0].matmul($0[1], transposingSelf: true) }
-  public static let matmulTransposedB = GradientCheck(
+  static let matmulTransposedB = GradientCheck(
     "matmul (A·Bᵀ)", inputs: [.init([3, 4]), .init([5, 4])]
   ) { $0[0].matmul($0[1], transposingOther: true) }
-  public static let matmulRows = GradientCheck(
+  static let matmulRows = GradientCheck(
     "matmul (rows [b, t, k] × [k, n])", inputs: [.init([2, 3, 4]), .init([4, 5])]
   ) { $0[0].matmul($0[1]) }
-  public static let matmulRowsTransposed = GradientCheck(
+  static let matmulRowsTransposed = GradientCheck(
     "matmul (rows [b, t, k] × [n, k]ᵀ)", inputs: [.init([2, 3, 4]), .init([5, 4])]
   ) { $0[0].matmul($0[1], transposingOther: true) }
-  public static let matmulTransposedBoth = GradientCheck(
+  static let matmulTransposedBoth = GradientCheck(
     "matmul (Aᵀ·Bᵀ)", inputs: [.init([4, 3]), .init([5, 4])]
   ) { $0[0].matmul($0[1], transposingSelf: true, transposingOther: true) }
 }
