@@ -21,6 +21,7 @@ struct GradientCheckTests {
     "Forms/ElementwiseAlgebra.swift": "the machinery of elementwise ops, checked through them",
     "Forms/ElementwiseOp.swift": "the machinery of elementwise ops, checked through them",
     "Forms/PiecewiseConstant.swift": "the machinery of piecewise-constant ops (no gradient)",
+    "Forms/SavedState.swift": "what ops save in the forward for their backward, checked through them",
     "Losses/LossReduction.swift": "the reduction enum of the losses",
     "Reductions/Count.swift": "a count is piecewise constant: no gradient to check",
   ]
