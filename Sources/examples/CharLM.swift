@@ -17,6 +17,7 @@ enum CharLMExample: Example {
     .int("length", "characters per training sequence (default 100)"),
     .epochs,
     .double("rate", "Adam learning rate (default 0.002)"),
+    .plot,
   ]
 
   static func run(arguments: Arguments) throws {
@@ -69,6 +70,24 @@ enum CharLMExample: Example {
     print("3-gram baseline: \(String(format: "%.3f", baseline))")
     print("validation bits per character: \(String(format: "%.3f", trained))")
 
+    if let directory = arguments.string("plot") {
+      let plots = URL(fileURLWithPath: directory, isDirectory: true)
+      let bits = history.epochs.map { $0.trainingLoss / Foundation.log(2) }
+      try LineChart(
+        title: "Character model: training loss per epoch", xAxis: Axis("epoch"),
+        yAxis: Axis("bits per character"),
+        series: [
+          .init("training", x: history.epochs.map { Double($0.epoch) }, y: bits, showsMarkers: true),
+          .init(
+            "validation after training", x: [Double(history.epochs.count)], y: [trained],
+            showsMarkers: true),
+          .init(
+            "3-gram baseline", x: [1, Double(max(history.epochs.count, 2))], y: [baseline, baseline],
+            color: Color(hex: "888888"), style: .dashed),
+        ]
+      ).write(to: plots.appendingPathComponent("charlm-loss.svg"))
+      print("figures written to \(plots.path)")
+    }
     var sampler = SeededGenerator(seed: seed &+ 1)
     let sample = model.sample(
       after: try vocabulary.encode(prompt), count: 300, temperature: temperature, using: &sampler)

@@ -19,6 +19,7 @@ enum DigitsExample: Example {
     .int("hidden", "hidden units (default 128)"),
     .double("dropout", in: 0...0.99, "dropout rate (default 0.3)"),
     .double("rate", "Adam learning rate"),
+    .plot,
   ]
 
   static func run(arguments: Arguments) throws {
@@ -67,6 +68,29 @@ enum DigitsExample: Example {
     )
     let accuracy = last.validationMetric!
     print("test accuracy: \(String(format: "%.4f", accuracy))")
+    if let directory = arguments.string("plot") {
+      let plots = URL(fileURLWithPath: directory, isDirectory: true)
+      try LineChart(
+        title: "Digits: loss per epoch", xAxis: Axis("epoch"),
+        yAxis: Axis("cross-entropy", scale: .logarithmic),
+        series: [
+          .init("training", y: history.epochs.map(\.trainingLoss)),
+          .init("test", y: history.epochs.map { $0.validationLoss! }, style: .dashed),
+        ]
+      ).write(to: plots.appendingPathComponent("digits-loss.svg"))
+      let answers = trainer.predict(test.inputs).argmaxRows
+      let labels = test.targets.labels
+      let wrong = labels.indices.filter { answers[$0] != labels[$0] }.prefix(40)
+      let images = test.inputs.reshaped([test.count, 64]).rowScalars
+      try PixelGrid(
+        title: "Misread test digits (true → answered)",
+        images: wrong.map {
+          PixelGrid.Image(
+            pixels: images[$0], width: 8, height: 8, caption: "\(labels[$0]) → \(answers[$0])")
+        }, pixelSize: 6
+      ).write(to: plots.appendingPathComponent("digits-misread.svg"))
+      print("figures written to \(plots.path)")
+    }
     let required = quick ? 0.85 : recurrent ? 0.95 : 0.97
     guard accuracy >= required else {
       throw ExampleFailure("test accuracy \(accuracy) is below \(required)")

@@ -3,6 +3,7 @@ import Foundation
 /// Every example, in the order `swift run examples` lists them.
 var examples: [any Example.Type] {
   [
+    NeuronsExample.self,
     GradientCheckExample.self,
     PerceptronExample.self,
     XORExample.self,

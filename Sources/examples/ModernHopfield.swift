@@ -33,6 +33,7 @@ enum ModernHopfieldExample: Example {
     .double("beta", "inverse temperature β (default 32)"),
     .int("patterns", "digits stored (default 100)"),
     .seed,
+    .plot,
   ]
 
   static func run(arguments: Arguments) throws {
@@ -128,6 +129,28 @@ enum ModernHopfieldExample: Example {
       ]
       for r in 0..<8 { print("  " + pictures.map { $0[r] + "  " }.joined()) }
       print()
+    }
+    if let directory = arguments.string("plot") {
+      let plots = URL(fileURLWithPath: directory, isDirectory: true)
+      let probes = masked(images, halves[0])
+      let retrieved = memory.retrieve(probes)
+      let shown = Array(0..<Swift.min(12, count))
+      try PixelGrid(
+        title: "Stored digits, probes with a random half masked, one update",
+        images: [images, probes, retrieved].flatMap { t in
+          shown.map { PixelGrid.Image(pixels: t.rowScalars[$0], width: 8, height: 8) }
+        }, columns: shown.count, range: -1.5...1.5, pixelSize: 6
+      ).write(to: plots.appendingPathComponent("modern-hopfield-recall.svg"))
+      try BarChart(
+        title: "Probes recalled, by masked half", categories: halves.map(\.name),
+        yAxis: Axis("fraction recalled", range: 0...1),
+        series: [
+          .init("modern", values: halves.map { results[$0.name]!.modern }),
+          .init("classical, Hebbian", values: halves.map { results[$0.name]!.hebbian }),
+          .init("classical, margin rule", values: halves.map { results[$0.name]!.learned }),
+        ]
+      ).write(to: plots.appendingPathComponent("modern-hopfield-recalled.svg"))
+      print("figures written to \(plots.path)\n")
     }
     let twice = memory.retrieve(masked(images, halves[0]), updates: 2)
     let recalledTwice = fraction(count) { i in
