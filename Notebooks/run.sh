@@ -11,6 +11,9 @@
 # their text changes, so a warm run recompiles only the notebooks that changed.
 # The programs run from Notebooks/ (figures/… paths land in Notebooks/figures/), up to
 # NOTEBOOK_JOBS at a time (default: the number of cores).
+#
+# The Swift snippets of the README and the docs are built and run the same way, one program
+# per file (see snippets.awk), so that the code they show keeps compiling and running.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -41,10 +44,22 @@ for notebook in "${notebooks[@]}"; do
   awk '/^```text$/ { inside = 1; next } /^```/ { inside = 0 } inside' "$notebook" \
     | update "$out/$target.expected"
 done
-# Targets of notebooks that no longer exist.
+# The Swift snippets of the README, docs/ and the DocC pages: each file's blocks form one
+# program (snippets.awk) that must build and run; its output is not compared.
+snippets=()
+declare -A snippetSource
+for doc in ../README.md ../docs/*.md ../Sources/*/*.docc/*.md; do
+  grep -q '^```swift' "$doc" || continue
+  target=Snippets-$(basename "$doc" .md)
+  snippets+=("$target")
+  snippetSource[$target]=${doc#../}
+  mkdir -p "$runner/Sources/$target"
+  awk -f snippets.awk "$doc" | update "$runner/Sources/$target/main.swift"
+done
+# Targets of notebooks and docs that no longer exist.
 for directory in "$runner"/Sources/*/; do
   name=$(basename "$directory")
-  [[ -f "$name.md" ]] || rm -rf "$directory"
+  [[ -f "$name.md" || -n ${snippetSource[$name]:-} ]] || rm -rf "$directory"
 done
 
 {
@@ -61,7 +76,7 @@ done
   echo '  name: "NotebookRunner",'
   echo '  dependencies: [.package(name: "Autodiff", path: "../..")],'
   echo '  targets: ['
-  for target in "${targets[@]}"; do
+  for target in "${targets[@]}" "${snippets[@]}"; do
     echo "    .executableTarget(name: \"$target\", dependencies: notebook),"
   done
   echo '  ],'
@@ -83,11 +98,14 @@ for notebook in "${notebooks[@]}"; do
     | while read -r figure; do rm -f "$figure"; done || true
 done
 bin=$(swift build -c release --package-path "$runner" --scratch-path "$scratch" --show-bin-path)
-for target in "${targets[@]}"; do
+for target in "${targets[@]}" "${snippets[@]}"; do
   while (($(jobs -rp | wc -l) >= parallel)); do wait -n || true; done
   (
     status=0
-    "$bin/$target" > "$out/$target.actual" 2> "$out/$target.errors" || status=$?
+    progress=lines
+    [[ -n ${snippetSource[$target]:-} ]] && progress=none
+    AUTODIFF_PROGRESS=$progress "$bin/$target" > "$out/$target.actual" 2> "$out/$target.errors" \
+      || status=$?
     echo "$status" > "$out/$target.status"
   ) &
 done
@@ -122,6 +140,16 @@ for target in "${targets[@]}"; do
   fi
 done
 
+for target in "${snippets[@]}"; do
+  if [[ $(cat "$out/$target.status") != 0 ]]; then
+    cat "$out/$target.errors"
+    echo "${snippetSource[$target]}: its Swift snippets stopped with status $(cat "$out/$target.status")"
+    status=1
+  else
+    echo "${snippetSource[$target]}: Swift snippets build and run"
+  fi
+done
+
 # Figures that no notebook links are probably left over.
 for figure in figures/*; do
   [[ -e $figure ]] || continue
@@ -130,5 +158,5 @@ done
 if git rev-parse --git-dir > /dev/null 2>&1 && ! git diff --quiet -- figures; then
   echo "note: figures differ from the committed ones (git diff -- Notebooks/figures)"
 fi
-echo "notebooks: ${#targets[@]} run in $(($(date +%s) - start)) s (build $((built - start)) s)"
+echo "notebooks: ${#targets[@]} and the snippets of ${#snippets[@]} docs run in $(($(date +%s) - start)) s (build $((built - start)) s)"
 exit $status
