@@ -18,7 +18,9 @@ let package = Package(
     .executableTarget(
       name: "benchmarks", dependencies: ["Autodiff", "NeuralNetworks"], exclude: ["peers"]),
     .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "CKernels"]),
-    .testTarget(name: "NeuralNetworksTests", dependencies: ["Autodiff", "NeuralNetworks"]),
+    .testTarget(
+      name: "NeuralNetworksTests", dependencies: ["Autodiff", "NeuralNetworks"],
+      resources: [.copy("Golden")]),
   ],
   swiftLanguageModes: [.v6]
 )

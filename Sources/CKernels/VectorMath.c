@@ -6,14 +6,34 @@
 // applied as two powers of two, 2^(k − k/2) · 2^(k/2), each a normal float for every k in
 // [−150, 128]: the result overflows to +∞ above ln(FLT_MAX) ≈ 88.72 and underflows through
 // the subnormals to 0 below about −103.97, as exp does. NaN stays NaN.
-// Written as plain loops with no calls so that the compiler vectorizes them; each entry
-// point is compiled for AVX-512, AVX2 and the baseline, and the loader picks the best one
-// for the CPU once, at start-up.
+// Written as plain loops with no calls so that the compiler vectorizes them. On x86-64 each
+// loop is compiled three times, for AVX-512, AVX2 with FMA and the baseline, and the first
+// call picks the best one for the CPU (ad_cpu_level). The choice is made here rather than by
+// the loader (target_clones): the loader's resolver runs before sanitizers and other
+// start-up code are ready, and a build with the thread sanitizer crashed in it.
 
-#if defined(__x86_64__) && defined(__clang__) && defined(__ELF__)
-#define AD_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
+#if defined(__x86_64__) && defined(__clang__)
+#define AD_LOOP(NAME, ...)                                                                   \
+  __attribute__((target("avx512f,fma"))) static void NAME##_avx512(                        \
+      const float *restrict x, float *restrict y, long n) __VA_ARGS__                     \
+  __attribute__((target("avx2,fma"))) static void NAME##_avx2(                             \
+      const float *restrict x, float *restrict y, long n) __VA_ARGS__                     \
+  static void NAME##_baseline(const float *restrict x, float *restrict y, long n)          \
+      __VA_ARGS__                                                                          \
+  static void NAME##_loop(const float *restrict x, float *restrict y, long n) {            \
+    static int level = -1; /* the CPU's level, found on the first call */                  \
+    int known = __atomic_load_n(&level, __ATOMIC_RELAXED);                                 \
+    if (known < 0) {                                                                       \
+      known = ad_cpu_level();                                                              \
+      __atomic_store_n(&level, known, __ATOMIC_RELAXED);                                   \
+    }                                                                                      \
+    if (known == AD_ISA_AVX512) NAME##_avx512(x, y, n);                                    \
+    else if (known == AD_ISA_AVX2) NAME##_avx2(x, y, n);                                   \
+    else NAME##_baseline(x, y, n);                                                         \
+  }
 #else
-#define AD_MULTIVERSION
+#define AD_LOOP(NAME, ...) \
+  static void NAME##_loop(const float *restrict x, float *restrict y, long n) __VA_ARGS__
 #endif
 
 static inline float power_of_two(int k) {
@@ -60,19 +80,18 @@ static inline float exp_poly(float x) {
     }                                                                         \
   }
 
-AD_MULTIVERSION static void ad_exp_f32_loop(const float *restrict x, float *restrict y, long n) {
+AD_LOOP(ad_exp_f32, {
   for (long i = 0; i < n; i++) y[i] = exp_poly(x[i]);
-}
+})
 
-AD_MULTIVERSION static void ad_sigmoid_f32_loop(const float *restrict x, float *restrict y,
-                                                long n) {
+AD_LOOP(ad_sigmoid_f32, {
   for (long i = 0; i < n; i++) {
     // σ(x) = 1 / (1 + e^−x); e^−x saturates to +large or 0 without NaN.
     y[i] = 1.0f / (1.0f + exp_poly(-x[i]));
   }
-}
+})
 
-AD_MULTIVERSION static void ad_tanh_f32_loop(const float *restrict x, float *restrict y, long n) {
+AD_LOOP(ad_tanh_f32, {
   for (long i = 0; i < n; i++) {
     // tanh(x) = 1 − 2 / (e^{2x} + 1) for |x| ≥ 0.5; below, that form cancels, and the odd
     // Taylor series to x¹³ is used instead (truncation error below 5e-8 there):
@@ -90,7 +109,7 @@ AD_MULTIVERSION static void ad_tanh_f32_loop(const float *restrict x, float *res
     float small = v + v * v2 * q;
     y[i] = (v < 0.5f && v > -0.5f) ? small : t;
   }
-}
+})
 
 AD_ELEMENTWISE(ad_exp_f32)
 AD_ELEMENTWISE(ad_sigmoid_f32)

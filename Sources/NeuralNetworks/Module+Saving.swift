@@ -42,6 +42,18 @@ extension Module {
     try restoreState(from: SafeTensors.read(url), file: url.lastPathComponent)
   }
 
+  /// A snapshot of the parameters and the buffers by name: plain `Sendable` values that can
+  /// leave the task or actor that owns the module, and rebuild it with ``load(_:)``.
+  public var stateSnapshot: [String: Tensor] {
+    Dictionary(namedState.map { ($0.name, $0.value.value) }, uniquingKeysWith: { a, _ in a })
+  }
+
+  /// Loads a ``stateSnapshot`` into this module, which must have the same structure: every
+  /// name present with the same shape and dtype. Nothing is changed when it does not match.
+  public func load(_ snapshot: [String: Tensor]) throws {
+    try restoreState(from: snapshot, file: "state snapshot")
+  }
+
   /// Sets the parameters and buffers from tensors named as in ``namedState`` (with
   /// `prefix` before each name), after checking all of them.
   func restoreState(from tensors: [String: Tensor], prefix: String = "", file: String) throws {

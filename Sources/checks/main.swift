@@ -7,6 +7,10 @@ import NeuralNetworks
 //   checks error NAME          stops with the library's message for a programming error
 //   checks memory MODEL STEPS  trains MODEL (mlp or lstm) for STEPS steps and prints the
 //                              resident memory after the first tenth and at the end
+//   checks threads             runs every threaded path (matrix products split over
+//                              threads, the LSTM sequence split by batch, tasks training
+//                              side by side) and compares with one thread; built with the
+//                              thread sanitizer by .ci/run
 //
 // The error scenarios stop the process; the script reads their messages from standard
 // error. They show that the messages reach the user of an optimized build.
@@ -89,6 +93,62 @@ func memory(model name: String, steps: Int) throws {
   print("\(name): \(early) bytes after \(steps / 10) steps, \(residentBytes()) after \(steps)")
 }
 
+/// Every path that runs on several threads, each compared with its one-thread result.
+func threads() async throws {
+  var rng = SeededGenerator(seed: 1)
+  func same(_ a: [Tensor], _ b: [Tensor], _ what: String) {
+    guard a == b else { fail("threads: \(what) differs between 1 and 2 threads") }
+    print("threads: \(what): 2 threads agree with 1")
+  }
+  // Matrix products, forward and backward, split over two threads.
+  for (m, k, n) in [(37, 19, 53), (64, 64, 64), (5, 300, 7)] {
+    let a = Var(Tensor.normal([m, k], using: &rng))
+    let b = Var(Tensor.normal([k, n], using: &rng))
+    func run(_ count: Int) -> [Tensor] {
+      ComputeSettings.withThreads(count, minimumWork: 0) {
+        let y = a.matmul(b)
+        a.zeroGradients()
+        b.zeroGradients()
+        (y * y).sum().backward()
+        return [y.value, a.grad!, b.grad!]
+      }
+    }
+    same(run(1), run(2), "matmul [\(m), \(k)] × [\(k), \(n)]")
+  }
+  // The fused LSTM sequence, its batch split over two threads.
+  let lstm = LSTM(inputSize: 3, hiddenSize: 8, using: &rng)
+  let x = Var(Tensor.normal([6, 5, 3], using: &rng))
+  func sequence(_ count: Int) -> [Tensor] {
+    ComputeSettings.withThreads(count, minimumWork: 0) {
+      let y = lstm(x)
+      lstm.zeroGradients()
+      x.zeroGradients()
+      y.sum().backward()
+      return [y.value, x.grad!] + lstm.parameters.map { $0.grad! }
+    }
+  }
+  same(sequence(1), sequence(2), "LSTM sequence")
+  // Tasks training their own models side by side.
+  let data = Dataset(
+    inputs: Tensor.normal([64, 4], using: &rng),
+    targets: Tensor((0..<64).map { Double($0 % 3) }))
+  let losses = try await withThrowingTaskGroup(of: Double.self) { group in
+    for seed: UInt64 in 1...4 {
+      group.addTask {
+        var rng = SeededGenerator(seed: seed)
+        let trainer = Trainer(
+          model: MLP(sizes: [4, 16, 3], using: &rng), optimizer: Adam(),
+          loss: { crossEntropy(logits: $0, labels: $1) }, seed: seed)
+        trainer.progress = .none
+        return try trainer.fit(data, epochs: 3, batchSize: 16).epochs.last!.trainingLoss
+      }
+    }
+    return try await group.reduce(into: [Double]()) { $0.append($1) }
+  }
+  guard losses.count == 4, losses.allSatisfy(\.isFinite) else { fail("threads: tasks failed") }
+  print("threads: 4 tasks trained side by side")
+}
+
 switch arguments.first {
 case "error":
   guard arguments.count == 2, let scenario = errors[arguments[1]] else {
@@ -101,6 +161,8 @@ case "memory":
     fail("usage: checks memory mlp|lstm STEPS (at least 10)")
   }
   do { try memory(model: arguments[1], steps: steps) } catch { fail("\(error)") }
+case "threads":
+  do { try await threads() } catch { fail("\(error)") }
 default:
-  fail("usage: checks error NAME | checks memory MODEL STEPS")
+  fail("usage: checks error NAME | checks memory MODEL STEPS | checks threads")
 }

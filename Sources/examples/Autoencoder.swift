@@ -13,11 +13,18 @@ enum AutoencoderExample: Example {
     [1, 0, 0, 0, 1, 0, 1, 1], [1, 0, 0, 1, 0, 1, 0, 1],
   ]
 
+  static let options: [Option] = [
+    .epochs,
+    .seed,
+    .plot,
+  ]
+
   static func run(arguments: Arguments) throws {
     let epochs = try arguments.int("epochs", default: 5000)
-    let seed = UInt64(try arguments.int("seed", default: 1))
+    let seed = try arguments.seed(default: 1)
     let x = Tensor(patterns, dtype: .float32)
     let data = Dataset(inputs: x, targets: x)
+    let plots = arguments.string("plot").map { URL(fileURLWithPath: $0, isDirectory: true) }
     for tied in [false, true] {
       var rng = SeededGenerator(seed: seed)
       let model = Autoencoder(sizes: [8, 3], tiedWeights: tied, using: &rng)
@@ -43,7 +50,23 @@ enum AutoencoderExample: Example {
           "\(tied ? "tied" : "untied") reconstructions do not round to the inputs")
       }
       print("\(tied ? "tied" : "untied") weights: every reconstruction rounds to its input\n")
+      if let plots {
+        let name = tied ? "tied" : "untied"
+        try PixelGrid(
+          title: "8-3-8, \(name) weights: inputs, codes, reconstructions",
+          images: [
+            PixelGrid.Image(x, caption: "inputs"), PixelGrid.Image(codes, caption: "codes"),
+            PixelGrid.Image(reconstructions, caption: "outputs"),
+          ], range: 0...1, pixelSize: 16
+        ).write(to: plots.appendingPathComponent("autoencoder-\(name).svg"))
+        try LineChart(
+          title: "8-3-8, \(name) weights: training loss", xAxis: Axis("epoch"),
+          yAxis: Axis("binary cross-entropy", scale: .logarithmic),
+          series: [.init("training", y: history.epochs.map(\.trainingLoss))]
+        ).write(to: plots.appendingPathComponent("autoencoder-\(name)-loss.svg"))
+      }
     }
+    if let plots { print("figures written to \(plots.path)") }
   }
 
   static func bits(_ v: [Double]) -> String { v.map { $0 >= 0.5 ? "1" : "0" }.joined() }

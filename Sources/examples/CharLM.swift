@@ -9,9 +9,20 @@ enum CharLMExample: Example {
   static let summary =
     "character-level LSTM on tiny-shakespeare vs a 3-gram baseline; full run ≤ 2.3 bits/char"
 
+  static let options: [Option] = [
+    .seed,
+    .double("temperature", "sampling temperature (default 0.8)"),
+    .string("prompt", "text the sample starts from (default \"ROMEO:\\n\")"),
+    .int("hidden", "LSTM state size (default 256; 64 with --quick)"),
+    .int("length", "characters per training sequence (default 100)"),
+    .epochs,
+    .double("rate", "Adam learning rate (default 0.002)"),
+    .plot,
+  ]
+
   static func run(arguments: Arguments) throws {
     let quick = arguments.flag("quick")
-    let seed = UInt64(try arguments.int("seed", default: 1))
+    let seed = try arguments.seed(default: 1)
     let temperature = try arguments.double("temperature", default: 0.8)
     let prompt = arguments.string("prompt") ?? "ROMEO:\n"
     var rng = SeededGenerator(seed: seed)
@@ -59,6 +70,24 @@ enum CharLMExample: Example {
     print("3-gram baseline: \(String(format: "%.3f", baseline))")
     print("validation bits per character: \(String(format: "%.3f", trained))")
 
+    if let directory = arguments.string("plot") {
+      let plots = URL(fileURLWithPath: directory, isDirectory: true)
+      let bits = history.epochs.map { $0.trainingLoss / Foundation.log(2) }
+      try LineChart(
+        title: "Character model: training loss per epoch", xAxis: Axis("epoch"),
+        yAxis: Axis("bits per character"),
+        series: [
+          .init("training", x: history.epochs.map { Double($0.epoch) }, y: bits, showsMarkers: true),
+          .init(
+            "validation after training", x: [Double(history.epochs.count)], y: [trained],
+            showsMarkers: true),
+          .init(
+            "3-gram baseline", x: [1, Double(max(history.epochs.count, 2))], y: [baseline, baseline],
+            color: Color(hex: "888888"), style: .dashed),
+        ]
+      ).write(to: plots.appendingPathComponent("charlm-loss.svg"))
+      print("figures written to \(plots.path)")
+    }
     var sampler = SeededGenerator(seed: seed &+ 1)
     let sample = model.sample(
       after: try vocabulary.encode(prompt), count: 300, temperature: temperature, using: &sampler)

@@ -11,13 +11,24 @@ enum DigitsExample: Example {
   static let summary =
     "MLP (--conv: a LeNet-style net, --lstm: rows as a sequence) on the 8×8 digits; full run ≥ 0.97 (LSTM ≥ 0.95)"
 
+  static let options: [Option] = [
+    .flag("conv", "the convolutional network instead of the MLP"),
+    .flag("lstm", "an LSTM reading the image row by row"),
+    .epochs,
+    .seed,
+    .int("hidden", "hidden units (default 128)"),
+    .double("dropout", in: 0...0.99, "dropout rate (default 0.3)"),
+    .double("rate", "Adam learning rate"),
+    .plot,
+  ]
+
   static func run(arguments: Arguments) throws {
     let quick = arguments.flag("quick")
     let convolutional = arguments.flag("conv")
     let recurrent = arguments.flag("lstm")
     let epochs = try arguments.int(
       "epochs", default: quick ? (recurrent ? 15 : 5) : convolutional ? 30 : 60)
-    var rng = SeededGenerator(seed: UInt64(try arguments.int("seed", default: 1)))
+    var rng = SeededGenerator(seed: try arguments.seed(default: 1))
     let hidden = try arguments.int("hidden", default: 128)
     let dropout = try arguments.double("dropout", default: 0.3)
     let rate = try arguments.double("rate", default: recurrent ? 5e-3 : 2e-3)
@@ -57,6 +68,29 @@ enum DigitsExample: Example {
     )
     let accuracy = last.validationMetric!
     print("test accuracy: \(String(format: "%.4f", accuracy))")
+    if let directory = arguments.string("plot") {
+      let plots = URL(fileURLWithPath: directory, isDirectory: true)
+      try LineChart(
+        title: "Digits: loss per epoch", xAxis: Axis("epoch"),
+        yAxis: Axis("cross-entropy", scale: .logarithmic),
+        series: [
+          .init("training", y: history.epochs.map(\.trainingLoss)),
+          .init("test", y: history.epochs.map { $0.validationLoss! }, style: .dashed),
+        ]
+      ).write(to: plots.appendingPathComponent("digits-loss.svg"))
+      let answers = trainer.predict(test.inputs).argmaxRows
+      let labels = test.targets.labels
+      let wrong = labels.indices.filter { answers[$0] != labels[$0] }.prefix(40)
+      let images = test.inputs.reshaped([test.count, 64]).rowScalars
+      try PixelGrid(
+        title: "Misread test digits (true → answered)",
+        images: wrong.map {
+          PixelGrid.Image(
+            pixels: images[$0], width: 8, height: 8, caption: "\(labels[$0]) → \(answers[$0])")
+        }, pixelSize: 6
+      ).write(to: plots.appendingPathComponent("digits-misread.svg"))
+      print("figures written to \(plots.path)")
+    }
     let required = quick ? 0.85 : recurrent ? 0.95 : 0.97
     guard accuracy >= required else {
       throw ExampleFailure("test accuracy \(accuracy) is below \(required)")

@@ -3,6 +3,7 @@ import Foundation
 /// Every example, in the order `swift run examples` lists them.
 var examples: [any Example.Type] {
   [
+    NeuronsExample.self,
     GradientCheckExample.self,
     PerceptronExample.self,
     XORExample.self,
@@ -48,7 +49,18 @@ enum Main {
       exit(2)
     }
     do {
-      try example.run(arguments: Arguments(Array(arguments.dropFirst())))
+      let parsed = try Arguments(
+        Array(arguments.dropFirst()), options: example.acceptedOptions, example: name)
+      if parsed.flag("help") {
+        print(example.usage)
+        return
+      }
+      try example.run(arguments: parsed)
+    } catch let mistake as UsageError {
+      FileHandle.standardError.write(
+        "\(name): \(mistake)\nrun 'swift run examples \(name) --help' for its options\n".data(
+          using: .utf8)!)
+      exit(2)
     } catch {
       FileHandle.standardError.write("\(name): \(error)\n".data(using: .utf8)!)
       exit(1)

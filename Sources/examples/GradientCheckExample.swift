@@ -5,6 +5,8 @@ enum GradientCheckExample: Example {
   static let name = "gradcheck"
   static let summary = "check every op's gradient against central finite differences"
 
+  static let options: [Option] = []
+
   static func run(arguments: Arguments) throws {
     var passed = 0
     var failed = 0

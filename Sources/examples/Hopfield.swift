@@ -9,20 +9,29 @@ enum HopfieldExample: Example {
   static let summary =
     "classical Hopfield network: the course's 16-bit patterns and letters, learned storage, capacity"
 
+  static let options: [Option] = [
+    .seed,
+    .int("probes", "noisy probes per load (default 1000)"),
+    .int("trials", "networks per load (default 20; 5 with --quick)"),
+    .plot,
+  ]
+
   static func run(arguments: Arguments) throws {
     let quick = arguments.flag("quick")
-    let seed = UInt64(try arguments.int("seed", default: 1))
+    let seed = try arguments.seed(default: 1)
     let probeCount = try arguments.int("probes", default: 1000)
     let trials = try arguments.int("trials", default: quick ? 5 : 20)
     let loads = quick ? [0.10, 0.20, 0.30] : [0.05, 0.10, 0.15, 0.20, 0.25, 0.30]
     guard probeCount > 0, trials > 0 else {
-      throw ExampleFailure("--probes and --trials must be positive")
+      throw UsageError("--probes and --trials must be positive")
     }
+    let plots = arguments.string("plot").map { URL(fileURLWithPath: $0, isDirectory: true) }
     var failures: [String] = []
     failures += orthogonalPatterns(probeCount: probeCount, seed: seed)
     failures += try learnedStorage(probeCount: probeCount, seed: seed)
-    failures += try capacity(loads: loads, trials: trials, seed: seed)
-    failures += letters(probeCount: probeCount, seed: seed)
+    failures += try capacity(loads: loads, trials: trials, seed: seed, plots: plots)
+    failures += try letters(probeCount: probeCount, seed: seed, plots: plots)
+    if let plots { print("figures written to \(plots.path)") }
     guard failures.isEmpty else { throw ExampleFailure(failures.joined(separator: "; ")) }
   }
 
@@ -197,7 +206,7 @@ enum HopfieldExample: Example {
     }
   }
 
-  static func capacity(loads: [Double], trials: Int, seed: UInt64) throws -> [String] {
+  static func capacity(loads: [Double], trials: Int, seed: UInt64, plots: URL?) throws -> [String] {
     let n = 100
     print(
       """
@@ -218,6 +227,18 @@ enum HopfieldExample: Example {
           format: "  %.2f  %3d        %.3f     %.3f           %.3f     %.3f", row.load,
           row.patternCount, row.hebbianFixedPoints, row.hebbianRecalled, row.learnedFixedPoints,
           row.learnedRecalled))
+    }
+    if let plots {
+      try LineChart(
+        title: "Capacity of \(n) units", xAxis: Axis("load P/N"),
+        yAxis: Axis("fraction of patterns", range: 0...1),
+        series: [
+          .init("Hebbian: fixed", x: loads, y: table.map(\.hebbianFixedPoints), showsMarkers: true),
+          .init("Hebbian: recalled", x: loads, y: table.map(\.hebbianRecalled), showsMarkers: true),
+          .init("margin rule: fixed", x: loads, y: table.map(\.learnedFixedPoints), showsMarkers: true),
+          .init("margin rule: recalled", x: loads, y: table.map(\.learnedRecalled), showsMarkers: true),
+        ]
+      ).write(to: plots.appendingPathComponent("hopfield-capacity.svg"))
     }
     var failures: [String] = []
     func check(_ load: Double, _ claim: String, _ holds: (CapacityRow) -> Bool) {
@@ -242,7 +263,7 @@ enum HopfieldExample: Example {
 
   // MARK: - The course's letters
 
-  static func letters(probeCount: Int, seed: UInt64) -> [String] {
+  static func letters(probeCount: Int, seed: UInt64, plots: URL?) throws -> [String] {
     var failures: [String] = []
     let x = Datasets.letters().inputs
     print("== The course's letters A, B, C, E (6 × 6 pixels)\n")
@@ -280,6 +301,17 @@ enum HopfieldExample: Example {
         [x, probes, synchronous.states, asynchronous.states].map { picture($0.rowScalars[i]) },
         titles: ["letter", "probe", "synchronous", "asynchronous"])
       print()
+    }
+    if let plots {
+      let columns = [x, probes, synchronous.states, asynchronous.states]
+      try PixelGrid(
+        title: "Letters: stored, probe (grey unknown), recalled synchronously, asynchronously",
+        images: (0..<4).flatMap { i in
+          zip(columns, ["letter", "probe", "synchronous", "asynchronous"]).map {
+            PixelGrid.Image(pixels: $0.rowScalars[i], width: 6, height: 6, caption: $1)
+          }
+        }, columns: 4, range: -1...1, pixelSize: 12
+      ).write(to: plots.appendingPathComponent("hopfield-letters.svg"))
     }
     // The same on many seeded probes, so that the result does not rest on one draw.
     let many = corrupted(x.gatheringRows((0..<probeCount).map { $0 % 4 }), using: &rng)

@@ -14,12 +14,20 @@ enum LSTMExample: Example {
   static let summary =
     "long memory (the adding problem, 60 steps): the LSTM learns it, the RNN does not"
 
+  static let options: [Option] = [
+    .int("length", in: 2...Int.max, "sequence length (default 60; 20 with --quick)"),
+    .int("hidden", "state size (default 32)"),
+    .epochs,
+    .seed,
+    .plot,
+  ]
+
   static func run(arguments: Arguments) throws {
     let quick = arguments.flag("quick")
     let length = try arguments.int("length", default: quick ? 20 : 60)
     let hidden = try arguments.int("hidden", default: 32)
     let epochs = try arguments.int("epochs", default: quick ? 10 : 20)
-    let seed = UInt64(try arguments.int("seed", default: 1))
+    let seed = try arguments.seed(default: 1)
     let learningRates = quick ? [0.01] : [0.001, 0.003, 0.01]
 
     var rng = SeededGenerator(seed: seed)
@@ -33,6 +41,7 @@ enum LSTMExample: Example {
     )
 
     var best: [String: (error: Double, rate: Double)] = [:]
+    var curves: [LineChart.Series] = []
     for kind in ["RNN", "LSTM"] {
       for rate in learningRates {
         var rng = SeededGenerator(seed: seed)
@@ -46,13 +55,25 @@ enum LSTMExample: Example {
           model: model, optimizer: Adam(learningRate: rate),
           loss: { meanSquaredError(predicted: $0, target: $1) }, seed: seed)
         trainer.gradientClipNorm = 1
-        try trainer.fit(train, epochs: epochs, batchSize: 32)
+        let history = try trainer.fit(train, epochs: epochs, batchSize: 32)
+        curves.append(
+          .init(
+            "\(kind), lr \(rate)", y: history.epochs.map(\.trainingLoss),
+            style: kind == "LSTM" ? .solid : .dashed))
         let error = trainer.evaluate(test).loss
         print(
           "  \(kind.padding(toLength: 4, withPad: " ", startingAt: 0)) learning rate \(rate): test mean squared error \(String(format: "%.4f", error))"
         )
         if error < best[kind]?.error ?? .infinity { best[kind] = (error, rate) }
       }
+    }
+    if let directory = arguments.string("plot") {
+      let plots = URL(fileURLWithPath: directory, isDirectory: true)
+      try LineChart(
+        title: "Adding problem, \(length) steps: training loss", xAxis: Axis("epoch"),
+        yAxis: Axis("mean squared error", scale: .logarithmic), series: curves
+      ).write(to: plots.appendingPathComponent("lstm-adding-loss.svg"))
+      print("figures written to \(plots.path)")
     }
     let (rnn, lstm) = (best["RNN"]!, best["LSTM"]!)
     print("best RNN: \(String(format: "%.4f", rnn.error)) (learning rate \(rnn.rate))")

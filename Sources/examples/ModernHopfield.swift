@@ -29,13 +29,20 @@ enum ModernHopfieldExample: Example {
     ]
   }
 
+  static let options: [Option] = [
+    .double("beta", "inverse temperature β (default 32)"),
+    .int("patterns", "digits stored (default 100)"),
+    .seed,
+    .plot,
+  ]
+
   static func run(arguments: Arguments) throws {
     let beta = try arguments.double("beta", default: 32)
     let count = try arguments.int("patterns", default: 100)
-    let seed = UInt64(try arguments.int("seed", default: 1))
+    let seed = try arguments.seed(default: 1)
     let digits = try Datasets.digits()
     guard (1...digits.count).contains(count), beta > 0 else {
-      throw ExampleFailure("--patterns must be in 1...\(digits.count) and --beta positive")
+      throw UsageError("--patterns must be in 1...\(digits.count) and --beta positive")
     }
     // Pixels 0…1 become −1…1, and each image is scaled to the norm √64 = 8 of a ±1 image:
     // the update compares a probe with every stored image by their dot product, which would
@@ -122,6 +129,28 @@ enum ModernHopfieldExample: Example {
       ]
       for r in 0..<8 { print("  " + pictures.map { $0[r] + "  " }.joined()) }
       print()
+    }
+    if let directory = arguments.string("plot") {
+      let plots = URL(fileURLWithPath: directory, isDirectory: true)
+      let probes = masked(images, halves[0])
+      let retrieved = memory.retrieve(probes)
+      let shown = Array(0..<Swift.min(12, count))
+      try PixelGrid(
+        title: "Stored digits, probes with a random half masked, one update",
+        images: [images, probes, retrieved].flatMap { t in
+          shown.map { PixelGrid.Image(pixels: t.rowScalars[$0], width: 8, height: 8) }
+        }, columns: shown.count, range: -1.5...1.5, pixelSize: 6
+      ).write(to: plots.appendingPathComponent("modern-hopfield-recall.svg"))
+      try BarChart(
+        title: "Probes recalled, by masked half", categories: halves.map(\.name),
+        yAxis: Axis("fraction recalled", range: 0...1),
+        series: [
+          .init("modern", values: halves.map { results[$0.name]!.modern }),
+          .init("classical, Hebbian", values: halves.map { results[$0.name]!.hebbian }),
+          .init("classical, margin rule", values: halves.map { results[$0.name]!.learned }),
+        ]
+      ).write(to: plots.appendingPathComponent("modern-hopfield-recalled.svg"))
+      print("figures written to \(plots.path)\n")
     }
     let twice = memory.retrieve(masked(images, halves[0]), updates: 2)
     let recalledTwice = fraction(count) { i in

@@ -23,9 +23,21 @@ enum OverfittingExample: Example {
       targets: Tensor(y, shape: [n, 1], dtype: .float32))
   }
 
+  static let options: [Option] = [
+    .epochs,
+    .seed,
+    .double(
+      "noise", in: 0...Double.greatestFiniteMagnitude,
+      "standard deviation of the targets' noise (default 0.1)"),
+    .double("decay", in: 0...Double.greatestFiniteMagnitude, "weight decay λ (default 1)"),
+    .double("dropout", in: 0...0.99, "dropout rate (default 0.2)"),
+    .double("lr", "learning rate (default 0.003)"),
+    .plot,
+  ]
+
   static func run(arguments: Arguments) throws {
     let epochs = try arguments.int("epochs", default: 2000)  // short enough for --quick too
-    var rng = SeededGenerator(seed: UInt64(try arguments.int("seed", default: 1)))
+    var rng = SeededGenerator(seed: try arguments.seed(default: 1))
     let noise = try arguments.double("noise", default: 0.1)
     let lambda = try arguments.double("decay", default: 1)
     let rate = try arguments.double("dropout", default: 0.2)
@@ -33,6 +45,9 @@ enum OverfittingExample: Example {
     let six = samples(6, noise: noise, using: &rng)
     let many = samples(300, noise: noise, using: &rng)
     let test = samples(300, noise: noise, using: &rng)
+    let doses = (0...100).map { Double($0) / 100 }
+    let grid = Tensor(doses, shape: [101, 1], dtype: .float32)
+    var fits: [LineChart.Series] = []
 
     func train(_ label: String, data: Dataset, weightDecay: Double = 0, dropout: Double = 0) throws
       -> (
@@ -67,6 +82,7 @@ enum OverfittingExample: Example {
       let (testLoss, _) = trainer.evaluate(test)
       let norm = model.parameters.map { $0.value.scalars.map { $0 * $0 }.reduce(0, +) }.reduce(0, +)
       let trainLoss = history.epochs.last!.trainingLoss
+      fits.append(.init(label, x: doses, y: trainer.predict(grid).scalars))
       print(
         "\(label.padding(toLength: 24, withPad: " ", startingAt: 0)) train \(String(format: "%.2e", trainLoss))   test \(String(format: "%.5f", testLoss))   ‖θ‖² \(String(format: "%.1f", norm))"
       )
@@ -85,5 +101,26 @@ enum OverfittingExample: Example {
       throw ExampleFailure("\(name) did not lower the test error (\(result.1) vs \(plain.1))")
     }
     print("Each remedy lowers the test error of the overfitted network.")
+    if let directory = arguments.string("plot") {
+      let plots = URL(fileURLWithPath: directory, isDirectory: true)
+      var chart = LineChart(
+        title: "Functions fitted to six samples (dots)", xAxis: Axis("dose"),
+        yAxis: Axis("blood sugar"),
+        series: [
+          .init(
+            "true relation", x: doses, y: doses.map(bloodSugar), color: Color(hex: "333333"),
+            style: .dashed)
+        ] + fits)
+      for (dose, sugar) in zip(six.inputs.scalars, six.targets.scalars) {
+        chart.series.append(.init("", x: [dose], y: [sugar], color: .black, showsMarkers: true))
+      }
+      try chart.write(to: plots.appendingPathComponent("overfitting-fits.svg"))
+      try BarChart(
+        title: "Test error on 300 fresh samples", categories: fits.map(\.label),
+        yAxis: Axis("test MSE", scale: .logarithmic),
+        series: [.init("", values: [plain.1, decay.1, more.1, dropped.1])]
+      ).write(to: plots.appendingPathComponent("overfitting-test-error.svg"))
+      print("figures written to \(plots.path)")
+    }
   }
 }

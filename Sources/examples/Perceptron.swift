@@ -7,6 +7,10 @@ enum PerceptronExample: Example {
   static let name = "perceptron"
   static let summary = "a perceptron learns a linearly separable set and fails on XOR"
 
+  static let options: [Option] = [
+    .epochs
+  ]
+
   static func run(arguments: Arguments) throws {
     let epochs = try arguments.int("epochs", default: arguments.flag("quick") ? 100 : 500)
     let inputs = Tensor([[0, 0], [0, 1], [1, 0], [1, 1]], dtype: .float32)

@@ -20,6 +20,14 @@ enum ProteinExample: Example {
   /// How many of the 111 training proteins each seed holds out for validation (20%).
   static let validationProteins = 22
 
+  static let options: [Option] = [
+    .seed,
+    .int("seeds", in: 1...10_000, "number of seeds from --seed on (default 5)"),
+    .epochs,
+    .double("lr", "learning rate (default 0.1)"),
+    .string("data", placeholder: "DIR", "folder with the UCI test file to score the models on"),
+  ]
+
   static func run(arguments: Arguments) throws {
     let quick = arguments.flag("quick")
     let firstSeed = try arguments.int("seed", default: 1)
@@ -29,7 +37,7 @@ enum ProteinExample: Example {
     guard (1...10_000).contains(seeds), (0...(Int.max - seeds)).contains(firstSeed), epochs >= 1,
       learningRate > 0
     else {
-      throw ExampleFailure(
+      throw UsageError(
         "expected --seed 0 or more, --seeds from 1 to 10000, --epochs 1 or more and a positive --lr"
       )
     }

@@ -9,10 +9,16 @@ enum RNNExample: Example {
   static let summary =
     "Elman RNN: the course's next-number tasks and vanishing/exploding gradients through time"
 
+  static let options: [Option] = [
+    .epochs,
+    .seed,
+    .plot,
+  ]
+
   static func run(arguments: Arguments) throws {
     let quick = arguments.flag("quick")
     let epochs = try arguments.int("epochs", default: quick ? 60 : 300)
-    let seed = UInt64(try arguments.int("seed", default: 1))
+    let seed = try arguments.seed(default: 1)
 
     print("Next number of a sequence (an RNN of 16 tanh units, trained on random sequences):")
     var failures: [String] = []
@@ -49,6 +55,16 @@ enum RNNExample: Example {
     print(
       "from t = \(steps) back to t = 1 the norm is multiplied by \(String(format: "%.1e", vanished)) with ρ = 0.5 and by \(String(format: "%.1e", exploded)) with ρ = 1.5 (0.5¹⁹ = \(String(format: "%.1e", pow(0.5, 19.0))), 1.5¹⁹ = \(String(format: "%.1e", pow(1.5, 19.0))))"
     )
+    if let directory = arguments.string("plot") {
+      let plots = URL(fileURLWithPath: directory, isDirectory: true)
+      let t = (1...steps).map(Double.init)
+      try LineChart(
+        title: "‖∂E/∂hᵗ‖ through \(steps) steps, W = ρ·orthogonal", xAxis: Axis("step t"),
+        yAxis: Axis("gradient norm", scale: .logarithmic),
+        series: [.init("ρ = 0.5", x: t, y: shrinking), .init("ρ = 1.5", x: t, y: growing)]
+      ).write(to: plots.appendingPathComponent("rnn-gradient-norms.svg"))
+      print("figures written to \(plots.path)")
+    }
     if !(vanished < 1e-4 && exploded > 1e2) {
       failures.append("the gradient norms did not vanish and explode: \(vanished), \(exploded)")
     }

@@ -8,6 +8,10 @@ enum SineExample: Example {
   static let name = "sine"
   static let summary = "one hidden layer fits sin on [0, 2π]; linear units alone cannot"
 
+  static let options: [Option] = [
+    .epochs
+  ]
+
   static func run(arguments: Arguments) throws {
     let epochs = try arguments.int("epochs", default: arguments.flag("quick") ? 300 : 1500)
     let n = 200

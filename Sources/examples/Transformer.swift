@@ -15,9 +15,24 @@ enum TransformerExample: Example {
   static let lstmBitsPerCharacter = 2.289
   static let lstmTrainingSeconds = 271
 
+  static let options: [Option] = [
+    .seed,
+    .double("temperature", "sampling temperature (default 0.8)"),
+    .string("prompt", "text the sample starts from (default \"ROMEO:\\n\")"),
+    .int("context", "characters per window (default 128; 32 with --quick)"),
+    .int("width", "model width (default 128; 32 with --quick)"),
+    .int("layers", "transformer blocks (default 2; 1 with --quick)"),
+    .int("steps", "training steps (default 1300; 150 with --quick)"),
+    .int("batch", "windows per step (default 32)"),
+    .double("rate", "Adam learning rate (default 0.002)"),
+    .string("line", "text whose attention is drawn (default \"ROMEO:\\nIs the day so young?\")"),
+    .int("head", in: 0...Int.max, "head of the last block whose attention is drawn (default 0)"),
+    .plot,
+  ]
+
   static func run(arguments: Arguments) throws {
     let quick = arguments.flag("quick")
-    let seed = UInt64(try arguments.int("seed", default: 1))
+    let seed = try arguments.seed(default: 1)
     let temperature = try arguments.double("temperature", default: 0.8)
     let prompt = arguments.string("prompt") ?? "ROMEO:\n"
     var rng = SeededGenerator(seed: seed)
@@ -67,7 +82,7 @@ enum TransformerExample: Example {
         "epoch \(record.epoch): training loss \(String(format: "%.3f", record.trainingLoss / Foundation.log(2))) bits per character, \(Int(Date().timeIntervalSince(start))) s"
       )
     }
-    try trainer.fit(
+    let history = try trainer.fit(
       train, epochs: epochs, batchSize: batchSize, dropLast: true, stoppingAfter: steps)
     let seconds = Date().timeIntervalSince(start)
     let trained = trainer.evaluate(test, batchSize: 64).loss / Foundation.log(2)
@@ -101,6 +116,47 @@ enum TransformerExample: Example {
       "attention of head \(head) in block \(layer) (row: a position; column: what it reads; shades \" .:-=+*#%@\" by the square root of the weight):"
     )
     print(heatMap(map, labels: Array(line)))
+
+    if let directory = arguments.string("plot") {
+      let plots = URL(fileURLWithPath: directory, isDirectory: true)
+      // Training loss per finished epoch (a last partial epoch has no record), the validation
+      // score after the last step, and the baselines, against characters read.
+      let charactersPerEpoch = Double(stepsPerEpoch * batchSize * context)
+      let read = Double(steps * batchSize * context)
+      try LineChart(
+        title: "Character transformer: loss", xAxis: Axis("millions of characters read"),
+        yAxis: Axis("bits per character"),
+        series: [
+          .init(
+            "training (epoch mean)",
+            x: history.epochs.map { Double($0.epoch) * charactersPerEpoch / 1e6 },
+            y: history.epochs.map { $0.trainingLoss / Foundation.log(2) }, showsMarkers: true),
+          .init("validation after training", x: [read / 1e6], y: [trained], showsMarkers: true),
+          .init(
+            "3-gram baseline", x: [0, read / 1e6], y: [baseline, baseline],
+            color: Color(hex: "888888"), style: .dashed),
+        ] + (quick
+          ? []
+          : [
+            .init(
+              "LSTM (charlm, quoted)", x: [0, read / 1e6],
+              y: [lstmBitsPerCharacter, lstmBitsPerCharacter], color: Color(hex: "444444"),
+              style: .dashed)
+          ])
+      ).write(to: plots.appendingPathComponent("transformer-loss.svg"))
+      // Every head of the last block over the line: row i is how position i reads 0…i.
+      let heads = try (0..<model.blocks[layer].attention.heads).map { h in
+        let weights = try attentionMap(model, vocabulary, line, layer: layer, head: h)
+        return PixelGrid.Image(
+          pixels: weights.flatMap { $0 }, width: weights.count, height: weights.count,
+          caption: "head \(h)")
+      }
+      try PixelGrid(
+        title: "Attention in block \(layer) over \(String(reflecting: line))", images: heads,
+        columns: heads.count, colorMap: .ink, range: 0...1, pixelSize: 8
+      ).write(to: plots.appendingPathComponent("transformer-attention.svg"))
+      print("figures written to \(plots.path)\n")
+    }
 
     let required = quick ? 4.0 : 2.55
     guard trained <= required && (quick || trained < baseline) else {

@@ -16,10 +16,16 @@ enum VAEExample: Example {
     var meanConfidence: Double
   }
 
+  static let options: [Option] = [
+    .epochs,
+    .seed,
+    .plot,
+  ]
+
   static func run(arguments: Arguments) throws {
     let quick = arguments.flag("quick")
     let epochs = try arguments.int("epochs", default: quick ? 60 : 400)
-    let seed = UInt64(try arguments.int("seed", default: 1))
+    let seed = try arguments.seed(default: 1)
     let requiredImprovement = quick ? 0.3 : 0.4
     let requiredRecognition = quick ? 0.75 : 0.9
     let criterion =
@@ -82,6 +88,27 @@ enum VAEExample: Example {
     let samples = vae.generatedImages(count: 100, using: &draws)
     print("16 images decoded from codes drawn from N(0, I):")
     print(asciiGrid(samples, rows: (0..<4).map { r in Array((r * 4)..<(r * 4 + 4)) }))
+    if let directory = arguments.string("plot") {
+      let plots = URL(fileURLWithPath: directory, isDirectory: true)
+      try LineChart(
+        title: "VAE: training loss (negative ELBO, nats per image)", xAxis: Axis("epoch"),
+        yAxis: Axis("nats per image"),
+        series: [.init("training", y: history.epochs.map(\.trainingLoss))]
+      ).write(to: plots.appendingPathComponent("vae-loss.svg"))
+      try PixelGrid(
+        title: "Images decoded from z ~ N(0, I)",
+        rows: Tensor(Array(samples.scalars.prefix(40 * 64)), shape: [40, 64]),
+        imageHeight: 8, imageWidth: 8, columns: 10, range: 0...1, pixelSize: 6
+      ).write(to: plots.appendingPathComponent("vae-samples.svg"))
+      let shownRows = Array(0..<10)
+      try PixelGrid(
+        title: "Test digits (top) and their reconstructions (bottom)",
+        images: [test.inputs, reconstructions].flatMap { t in
+          shownRows.map { PixelGrid.Image(pixels: t.rowScalars[$0], width: 8, height: 8) }
+        }, columns: 10, range: 0...1, pixelSize: 6
+      ).write(to: plots.appendingPathComponent("vae-reconstructions.svg"))
+      print("figures written to \(plots.path)")
+    }
     let trainedVerdict = judge(classifier, samples, criterion)
     let untrainedVerdict = judge(classifier, untrainedSamples, criterion)
     print("100 samples of the trained decoder: \(trainedVerdict.text)")

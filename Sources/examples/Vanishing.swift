@@ -8,6 +8,11 @@ enum VanishingExample: Example {
   static let name = "vanishing"
   static let summary = "gradient norm per layer: deep sigmoid vs ReLU vs batch norm"
 
+  static let options: [Option] = [
+    .int("depth", "number of hidden layers (default 10)"),
+    .plot,
+  ]
+
   static func run(arguments: Arguments) throws {
     let depth = try arguments.int("depth", default: 10)
     let width = 64
@@ -15,6 +20,7 @@ enum VanishingExample: Example {
     let x = Var.constant(Tensor.normal([128, width], dtype: .float64, using: &rng))
     let labels = (0..<128).map { _ in Int.random(in: 0..<10, using: &rng) }
     var ratios: [String: Double] = [:]
+    var curves: [LineChart.Series] = []
     print("gradient norm of each layer's weights, first layer to last:")
     for variant in ["sigmoid", "relu", "sigmoid + batch norm"] {
       var weights = SeededGenerator(seed: 2)
@@ -35,12 +41,21 @@ enum VanishingExample: Example {
       crossEntropy(logits: model(x), labels: labels).backward()
       let norms = linears.map { $0.weight.grad!.scalars.map { $0 * $0 }.reduce(0, +).squareRoot() }
       ratios[variant] = norms.first! / norms.last!
+      curves.append(.init(variant, x: (1...depth).map(Double.init), y: norms, showsMarkers: true))
       print(
         "\(variant.padding(toLength: 21, withPad: " ", startingAt: 0)) "
           + norms.map { String(format: "%.1e", $0) }.joined(separator: " "))
     }
     for (variant, ratio) in ratios.sorted(by: { $0.key < $1.key }) {
       print("\(variant): first/last = \(String(format: "%.2e", ratio))")
+    }
+    if let directory = arguments.string("plot") {
+      let plots = URL(fileURLWithPath: directory, isDirectory: true)
+      try LineChart(
+        title: "Gradient norm of each layer's weights", xAxis: Axis("layer (first to last)"),
+        yAxis: Axis("‖∇W‖", scale: .logarithmic), series: curves
+      ).write(to: plots.appendingPathComponent("vanishing-gradient-norms.svg"))
+      print("figures written to \(plots.path)")
     }
     guard ratios["sigmoid"]! < 1e-3 else {
       throw ExampleFailure("the sigmoid gradients should vanish")

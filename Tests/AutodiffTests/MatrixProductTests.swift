@@ -34,7 +34,7 @@ struct MatrixProductTests {
         let a = Tensor.normal(ta ? [k, m] : [m, k], dtype: dtype, using: &rng)
         let b = Tensor.normal(tb ? [n, k] : [k, n], dtype: dtype, using: &rng)
         let c = ComputeSettings.withKernelLevel(level) {
-          ComputeSettings.withThreads(threads) {
+          ComputeSettings.withThreads(threads, minimumWork: 0) {
             Var(a).matmul(Var(b), transposingSelf: ta, transposingOther: tb).value
           }
         }

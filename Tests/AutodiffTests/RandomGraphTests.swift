@@ -1,6 +1,7 @@
-import Autodiff
 import Foundation
 import Testing
+
+@testable import Autodiff
 
 /// A seeded random expression graph built from the registered ops.
 ///

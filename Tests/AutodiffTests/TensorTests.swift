@@ -1,5 +1,6 @@
-import Autodiff
 import Testing
+
+@testable import Autodiff
 
 @Suite("Tensor")
 struct TensorTests {
@@ -69,5 +70,52 @@ struct TensorTests {
       let text = String(decoding: result.standardErrorContent, as: UTF8.self)
       #expect(text.contains("matmul: [32, 784] × [256, 10]: inner dimensions 784 and 256 differ"))
     }
+  }
+}
+
+@Suite("Tensor arithmetic")
+struct TensorArithmeticTests {
+  @Test func broadcastingArithmeticMatchesTheOps() {
+    let a = Tensor([[1, 2], [3, 4]], dtype: .float64)
+    let b = Tensor([10, 20], dtype: .float64)
+    #expect((a + b).rowScalars == [[11, 22], [13, 24]])
+    #expect((a - b).rowScalars == [[-9, -18], [-7, -16]])
+    #expect((a * b).rowScalars == [[10, 40], [30, 80]])
+    #expect((b / a).rowScalars == [[10, 10], [10.0 / 3, 5]])
+    #expect((-a).scalars == [-1, -2, -3, -4])
+    #expect((2 * a + 1).scalars == [3, 5, 7, 9])
+    #expect((1 - a / 2).scalars == [0.5, 0, -0.5, -1])
+    #expect((12 / a).scalars == [12, 6, 4, 3])
+    var c = a
+    c += a
+    c *= 0.5
+    #expect(c == a)
+    #expect(a.scalars == [1, 2, 3, 4])  // value semantics: a is untouched
+  }
+
+  @Test func dtypeFollowsTheOperands() {
+    let f = Tensor([1, 2])
+    let d = Tensor([1, 2], dtype: .float64)
+    #expect((f + f).dtype == .float32)
+    #expect((f + d).dtype == .float64)
+    #expect((f * 2).dtype == .float32)
+  }
+
+  @Test func reductionsProductsAndConstructors() {
+    let a = Tensor([[1, 2, 3], [4, 5, 6]], dtype: .float64)
+    #expect(a.sum().scalar == 21)
+    #expect(a.sum(along: 0).scalars == [5, 7, 9])
+    #expect(a.mean(along: 1, keepingDimensions: true).shape == [2, 1])
+    #expect(a.mean().scalar == 3.5)
+    #expect(a.max(along: 1).scalars == [3, 6])
+    #expect(a.transposed().shape == [3, 2])
+    #expect(a.matmul(a, transposingOther: true).rowScalars == [[14, 32], [32, 77]])
+    #expect(a.matmul(.eye(3, dtype: .float64)) == a)
+    #expect(Tensor.eye(2).rowScalars == [[1, 0], [0, 1]])
+    #expect(Tensor.concatenated([a, a], along: 0).shape == [4, 3])
+    #expect(Tensor.concatenated([a, a], along: 1).rowScalars[1] == [4, 5, 6, 4, 5, 6])
+    #expect(Tensor.stacked([a, a]).shape == [2, 2, 3])
+    #expect(a.map { $0 * $0 }.scalars == [1, 4, 9, 16, 25, 36])
+    #expect(a.map { $0 * $0 }.dtype == .float64)
   }
 }

@@ -167,3 +167,61 @@ struct ModelsLearnTests {
     #expect(history.epochs.last!.validationMetric! > 0.85)
   }
 }
+
+/// Two runs with the same seed are the same run: same losses every epoch, same parameters
+/// bit for bit, with dropout, input noise, shuffling and two threads in play.
+@Suite("Reproducibility")
+struct ReproducibilityTests {
+  static func run(seed: UInt64) throws -> (Trainer.History, [[Double]]) {
+    var rng = SeededGenerator(seed: seed)
+    let inputs = Tensor.normal([96, 6], using: &rng)
+    let labels = (0..<96).map { i in inputs[i, 0] + inputs[i, 1] > 0 ? 1.0 : 0.0 }
+    let data = Dataset(inputs: inputs, targets: Tensor(labels))
+    let model = Sequential([
+      Linear(inputSize: 6, outputSize: 64, using: &rng), Activation(.relu),
+      Dropout(rate: 0.3, seed: seed), Linear(inputSize: 64, outputSize: 2, using: &rng),
+    ])
+    let trainer = Trainer(
+      model: model, optimizer: Adam(learningRate: 0.01),
+      loss: { crossEntropy(logits: $0, labels: $1) }, seed: seed)
+    trainer.inputNoise = 0.05
+    trainer.showsProgress = false
+    let history = try ComputeSettings.withThreads(2, minimumWork: 0) {
+      try trainer.fit(data, validation: data, epochs: 4, batchSize: 16)
+    }
+    return (history, model.parameters.map(\.value.scalars))
+  }
+
+  @Test func identicallySeededRunsAreIdentical() throws {
+    let (first, firstParameters) = try Self.run(seed: 7)
+    let (second, secondParameters) = try Self.run(seed: 7)
+    #expect(first.epochs.map(\.trainingLoss) == second.epochs.map(\.trainingLoss))
+    #expect(first.epochs.map(\.validationLoss) == second.epochs.map(\.validationLoss))
+    #expect(firstParameters == secondParameters)
+    // And the seed matters: another seed is another run.
+    let (other, _) = try Self.run(seed: 8)
+    #expect(first.epochs.map(\.trainingLoss) != other.epochs.map(\.trainingLoss))
+  }
+}
+
+@Suite("Progress")
+struct ProgressTests {
+  @Test(arguments: [1, 7, 20, 21, 60, 99, 1000, 5000])
+  func linesModePrintsAtMostTwentyLinesEndingWithTheLast(epochs: Int) {
+    let printed = (1...epochs).filter { Trainer.reportsLine(after: $0, of: epochs) }
+    #expect(printed.count <= 20 && printed.count >= min(epochs, 10))
+    #expect(printed.last == epochs)
+  }
+
+  @Test func showsProgressIsAShorthand() {
+    var rng = SeededGenerator(seed: 1)
+    let trainer = Trainer(
+      model: Linear(inputSize: 1, outputSize: 1, using: &rng), optimizer: SGD(learningRate: 0.1),
+      loss: { meanSquaredError(predicted: $0, target: $1) })
+    #expect(trainer.progress == .automatic)
+    trainer.showsProgress = false
+    #expect(trainer.progress == .none)
+    trainer.progress = .lines
+    #expect(trainer.showsProgress)
+  }
+}

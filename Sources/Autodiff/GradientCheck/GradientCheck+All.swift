@@ -7,7 +7,7 @@ extension GradientCheck {
     divide, negate, powConstant, powCube, powVariable, maximum, minimum,
     // Unary functions.
     exp, log, sqrt, abs, square, reciprocal, sin, cos, tan, tanh, sigmoid, relu, leakyRelu,
-    elu, softplus, clamp, sign,
+    elu, softplus, softsign, clamp, sign,
     // Matrix and shape.
     matmul, matmulLarge, matmulTransposedA, matmulTransposedB, matmulTransposedBoth, matmulRows,
     matmulRowsTransposed, matmulBatched, matmulBatchedTransposedA, matmulBatchedTransposedB,
@@ -32,11 +32,4 @@ extension GradientCheck {
     // Dtype promotion.
     convert,
   ]
-
-  public static let broadcast = GradientCheck("broadcast", inputs: [.init([3, 1])]) {
-    $0[0].broadcast(to: [2, 3, 4])
-  }
-  public static let sumToShape = GradientCheck("sumToShape", inputs: [.init([2, 3, 4])]) {
-    $0[0].sum(toShape: [3, 1])
-  }
 }

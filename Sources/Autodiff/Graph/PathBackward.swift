@@ -18,7 +18,7 @@
 /// ```
 public enum PathBackward {
   /// How often each node was visited.
-  public struct Visits {
+  public struct Visits: Sendable {
     public var counts: [ObjectIdentifier: Int] = [:]
     /// The number of visits over all nodes.
     public var total: Int { counts.values.reduce(0, +) }

@@ -80,7 +80,7 @@ public final class Var {
     backward: BackwardFunction? = nil
   ) {
     let args = DTypePromotion.promoted(args)
-    var value = Tensor(shape: [], buffer: emptyBuffer)
+    var value = Tensor.empty
     forward(args, &value)
     self.value = value
     self.version = Var.versionSum(args)
@@ -152,5 +152,5 @@ public final class Var {
   }
 }
 
-/// A shared empty buffer used as a placeholder before the first forward.
-nonisolated(unsafe) let emptyBuffer = TensorBuffer(count: 0, dtype: .float64)
+/// The storage of ``Tensor/empty``, shared by every placeholder.
+let emptyBuffer = TensorBuffer(count: 0, dtype: .float64)

@@ -9,7 +9,10 @@
 ///
 /// A rank-0 tensor (shape `[]`) holds one scalar. Element accessors speak `Double`, whatever
 /// the dtype; kernels work on the native type through ``withUnsafeBufferPointer(as:_:)``.
-public struct Tensor {
+///
+/// A tensor is a value (copy-on-write storage), and `Sendable`: hand one to another task or
+/// actor and each side keeps its own.
+public struct Tensor: Sendable {
   /// The extent of each dimension; `[]` for a scalar.
   public private(set) var shape: [Int]
   var buffer: TensorBuffer
@@ -92,6 +95,10 @@ public struct Tensor {
   }
 
   /// An uninitialized tensor: every element must be written before it is read.
+  /// A tensor with no elements (shape `[0]`), the placeholder a node's value holds before
+  /// its first forward computes it.
+  static var empty: Tensor { Tensor(shape: [0], buffer: emptyBuffer) }
+
   static func uninitialized(_ shape: [Int], dtype: DType) -> Tensor {
     Tensor(shape: shape, buffer: TensorBuffer(count: shape.reduce(1, *), dtype: dtype))
   }
@@ -323,9 +330,6 @@ private func equal<T: TensorScalar>(
 ) -> Bool {
   for i in 0..<n where a[i] != b[i] { return false }
   return true
-}
-
-extension Tensor {
 }
 
 extension Tensor: CustomStringConvertible {

@@ -1,7 +1,13 @@
 /// The heap storage behind a ``Tensor``: a 64-byte aligned block of `count` elements.
 ///
 /// Tensors share a buffer until one of them is mutated (copy-on-write).
-final class TensorBuffer {
+///
+/// Sendable because a buffer is never written while it is shared: every write in the
+/// library goes through ``Tensor/makeUnique()`` or ``Tensor/prepare(shape:dtype:)``, which
+/// copy (or replace) a buffer that another tensor also references. The reference count
+/// that decides it is atomic, as for `Array`; so two tasks that each hold a copy of one
+/// tensor each write their own storage.
+final class TensorBuffer: @unchecked Sendable {
   let pointer: UnsafeMutableRawPointer
   let count: Int
   let dtype: DType

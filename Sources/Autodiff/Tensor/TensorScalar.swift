@@ -4,7 +4,7 @@ import Foundation
 ///
 /// The protocol gives kernels the elementary functions generically, so that one generic
 /// loop serves both dtypes and the compiler specializes it for each.
-public protocol TensorScalar: BinaryFloatingPoint, SIMDScalar, Codable, Sendable
+public protocol TensorScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codable
 where Self.RawSignificand: FixedWidthInteger {
   /// The dtype that stores this scalar.
   static var dtype: DType { get }

@@ -13,7 +13,7 @@ import Foundation
 /// non-finite value would silently poison every number computed from it.
 public enum CSV {
   /// A parsed table.
-  public struct Table {
+  public struct Table: Sendable {
     public var header: [String]
     public var rows: [[Double]]
     /// The line on which each row starts, for error messages about its values.

@@ -14,7 +14,7 @@ import Foundation
 /// 0…19; any other letter (`X` for unknown, `B`, `Z`, `U`, …) is read as the spacer, the
 /// symbol that also stands for positions beyond either end of the chain. Anything else is
 /// refused with the line.
-public struct ProteinSecondaryStructure {
+public struct ProteinSecondaryStructure: Sendable {
   /// The 20 amino acids; index 20 is the spacer for positions past either end of a chain.
   public static let aminoAcids = Array("ACDEFGHIKLMNPQRSTVWY")
   public static let spacer = 20

@@ -232,7 +232,7 @@ public final class HopfieldNetwork: Module {
   // MARK: - Recall
 
   /// The result of recalling a batch of probes.
-  public struct Recall {
+  public struct Recall: Sendable {
     /// The final states `[n, N]`, every unit ±1.
     public var states: Tensor
     /// For each probe, the number of sweeps that changed its state.

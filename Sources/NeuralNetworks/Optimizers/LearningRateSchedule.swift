@@ -6,14 +6,14 @@ public protocol LearningRateSchedule: Sendable {
 }
 
 /// The course's decay: lr = lr₀ / (1 + decay · step).
-public struct InverseTimeDecay: LearningRateSchedule {
+public struct InverseTimeDecay: LearningRateSchedule, Sendable {
   public var decay: Double
   public init(decay: Double) { self.decay = decay }
   public func learningRate(base: Double, step: Int) -> Double { base / (1 + decay * Double(step)) }
 }
 
 /// Multiplies the rate by `factor` every `stepSize` steps.
-public struct StepDecay: LearningRateSchedule {
+public struct StepDecay: LearningRateSchedule, Sendable {
   public var stepSize: Int
   public var factor: Double
   public init(stepSize: Int, factor: Double) {
@@ -27,7 +27,7 @@ public struct StepDecay: LearningRateSchedule {
 }
 
 /// lr = lr₀ · rateᵗ.
-public struct ExponentialDecay: LearningRateSchedule {
+public struct ExponentialDecay: LearningRateSchedule, Sendable {
   public var rate: Double
   public init(rate: Double) { self.rate = rate }
   public func learningRate(base: Double, step: Int) -> Double {
@@ -36,7 +36,7 @@ public struct ExponentialDecay: LearningRateSchedule {
 }
 
 /// Cosine annealing from lr₀ down to `minimum` over `totalSteps`, then held.
-public struct CosineDecay: LearningRateSchedule {
+public struct CosineDecay: LearningRateSchedule, Sendable {
   public var totalSteps: Int
   public var minimum: Double
   public init(totalSteps: Int, minimum: Double = 0) {

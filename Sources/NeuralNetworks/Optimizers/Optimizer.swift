@@ -18,7 +18,7 @@ public protocol Optimizer: AnyObject {
 
 /// An optimizer's state between updates: tensors for each parameter (none before its
 /// first update) and counters such as the number of updates.
-public struct OptimizerState {
+public struct OptimizerState: Sendable {
   /// `tensors[i]` belongs to parameter i: Adam's two moments, SGD's velocity.
   public var tensors: [[Tensor]]
   public var counters: [String: Int]

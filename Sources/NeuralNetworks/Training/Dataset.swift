@@ -4,7 +4,7 @@ import Autodiff
 ///
 /// Targets are class labels stored as numbers (shape [n]) for classification, or rows of
 /// values (shape [n, k]) for regression and reconstruction.
-public struct Dataset {
+public struct Dataset: Sendable {
   public var inputs: Tensor
   public var targets: Tensor
 
@@ -100,7 +100,7 @@ extension Tensor {
 
 /// Per-column standardization: (x − mean) / standard deviation, with the statistics
 /// measured on training data and applied to any data.
-public struct Standardizer {
+public struct Standardizer: Sendable {
   public var means: [Double]
   public var standardDeviations: [Double]
 
@@ -141,7 +141,7 @@ public struct Standardizer {
 /// var loader = DataLoader(data, batchSize: 38, shuffle: true, seed: 1)
 /// for batch in loader.nextEpoch() { … }  // 300 samples: 7 batches of 38 and one of 34
 /// ```
-public struct DataLoader {
+public struct DataLoader: Sendable {
   public let dataset: Dataset
   public let batchSize: Int
   public let shuffle: Bool

@@ -132,9 +132,42 @@ public final class Trainer {
   public var gradientClipValue: Double?
   /// Called after every epoch.
   public var callbacks: [(EpochRecord) -> Void] = []
-  /// Whether to show a one-line progress display; by default only when standard output is
-  /// a terminal.
-  public var showsProgress = isatty(1) != 0
+  /// How `fit` reports its progress on standard output.
+  public enum Progress: Sendable, Equatable {
+    /// ``live`` when standard output is a terminal, ``lines`` otherwise (a pipe, a file, a
+    /// notebook). The environment variable `AUTODIFF_PROGRESS` (`live`, `lines` or `none`)
+    /// overrides the choice.
+    case automatic
+    /// One line rewritten in place after every epoch, with an estimate of the time left.
+    case live
+    /// At most 20 lines per `fit` (every ⌈epochs / 20⌉-th epoch and the last), without
+    /// clock times, so that the same run prints the same text: what logs and notebooks
+    /// keep.
+    case lines
+    /// Nothing.
+    case none
+
+    /// What ``automatic`` means here and now.
+    var resolved: Progress {
+      guard self == .automatic else { return self }
+      switch ProcessInfo.processInfo.environment["AUTODIFF_PROGRESS"] {
+      case "live": return .live
+      case "lines": return .lines
+      case "none": return .none
+      default: return isatty(1) != 0 ? .live : .lines
+      }
+    }
+  }
+
+  /// How `fit` reports its progress: by default ``Progress/automatic``.
+  public var progress = Progress.automatic
+
+  /// Whether `fit` reports progress at all: false is ``Progress/none``, true
+  /// ``Progress/automatic``.
+  public var showsProgress: Bool {
+    get { progress != .none }
+    set { progress = newValue ? .automatic : .none }
+  }
 
   var generator: SeededGenerator
   private var graphs: [[Int]: (input: Var, target: Var, loss: Var, output: Var, isFresh: Bool)] =
@@ -334,7 +367,8 @@ public final class Trainer {
         "the checkpoint was saved by a run over \(run.settings), this one is over \(settings)")
     }
     let start = Date()
-    defer { if showsProgress { FileHandle.standardOutput.write(Data("\n".utf8)) } }
+    let progress = self.progress.resolved
+    defer { if progress == .live { FileHandle.standardOutput.write(Data("\n".utf8)) } }
     while run.epoch <= epochs && !run.history.stoppedEarly {
       if run.order == nil {
         if let schedule {
@@ -371,8 +405,18 @@ public final class Trainer {
       }
       run.finishEpoch(record)
       for callback in callbacks { callback(record) }
-      if showsProgress {
-        showProgress(record, of: epochs, elapsed: Date().timeIntervalSince(start))
+      switch progress {
+      case .live:
+        let line = Self.progressLine(record, of: epochs)
+        let elapsed = Date().timeIntervalSince(start)
+        let left = elapsed / Double(record.epoch) * Double(epochs - record.epoch)
+        FileHandle.standardOutput.write(
+          Data(("\r" + line + "  \(Int(left.rounded()))s left   ").utf8))
+      case .lines:
+        if Self.reportsLine(after: record.epoch, of: epochs) {
+          print(Self.progressLine(record, of: epochs))
+        }
+      case .automatic, .none: break
       }
       if let earlyStopping, let loss = record.validationLoss {
         if run.best == nil || loss < run.best!.loss - earlyStopping.minimumImprovement {
@@ -390,14 +434,20 @@ public final class Trainer {
     return run.history
   }
 
-  private func showProgress(_ record: EpochRecord, of epochs: Int, elapsed: Double) {
-    let left = elapsed / Double(record.epoch) * Double(epochs - record.epoch)
+  /// Whether ``Progress/lines`` prints a line after `epoch`: every ⌈epochs / 20⌉-th epoch and
+  /// the last, at most 20 lines.
+  public static func reportsLine(after epoch: Int, of epochs: Int) -> Bool {
+    let every = Swift.max(1, (epochs + 19) / 20)
+    return epoch % every == 0 || epoch == epochs
+  }
+
+  /// An epoch's progress line: the numbers only, no clock.
+  static func progressLine(_ record: EpochRecord, of epochs: Int) -> String {
     var line = "epoch \(record.epoch)/\(epochs)  loss \(format(record.trainingLoss))"
     if let m = record.trainingMetric { line += "  metric \(format(m))" }
     if let v = record.validationLoss { line += "  validation \(format(v))" }
     if let m = record.validationMetric { line += " / \(format(m))" }
-    line += "  \(Int(left.rounded()))s left"
-    FileHandle.standardOutput.write(Data(("\r" + line + "   ").utf8))
+    return line
   }
 }
 

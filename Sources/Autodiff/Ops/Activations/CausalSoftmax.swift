@@ -148,11 +148,11 @@ extension Kernels {
 
 extension GradientCheck {
   /// Self-attention scores of two sequences: square, query i sees keys 0…i.
-  public static let causalSoftmax = GradientCheck(
+  static let causalSoftmax = GradientCheck(
     "causalSoftmax", inputs: [.init([2, 4, 4])]
   ) { $0[0].causalSoftmax(scale: 0.7) }
   /// Fewer queries than keys: the last query sees every key.
-  public static let causalSoftmaxRectangular = GradientCheck(
+  static let causalSoftmaxRectangular = GradientCheck(
     "causalSoftmax (2 queries, 5 keys)", inputs: [.init([2, 5])]
   ) { $0[0].causalSoftmax() }
 }

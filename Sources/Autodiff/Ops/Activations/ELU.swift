@@ -20,7 +20,7 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let elu = GradientCheck(
+  static let elu = GradientCheck(
     "elu", inputs: [.init([3, 4], in: 0.1...2, randomSign: true)]
   ) { $0[0].elu(alpha: 0.7) }
 }

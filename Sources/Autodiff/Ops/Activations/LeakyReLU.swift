@@ -19,7 +19,7 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let leakyRelu = GradientCheck(
+  static let leakyRelu = GradientCheck(
     "leakyRelu", inputs: [.init([3, 4], in: 0.1...2, randomSign: true)]
   ) { $0[0].leakyRelu(alpha: 0.1) }
 }

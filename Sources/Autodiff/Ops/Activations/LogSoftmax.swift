@@ -19,7 +19,7 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let logSoftmax = GradientCheck("logSoftmax", inputs: [.init([3, 5], in: -4...4)]) {
+  static let logSoftmax = GradientCheck("logSoftmax", inputs: [.init([3, 5], in: -4...4)]) {
     $0[0].logSoftmax()
   }
 }

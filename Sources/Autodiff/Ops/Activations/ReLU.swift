@@ -19,7 +19,7 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let relu = GradientCheck(
+  static let relu = GradientCheck(
     "relu", inputs: [.init([3, 4], in: 0.1...2, randomSign: true)]
   ) { $0[0].relu() }
 }

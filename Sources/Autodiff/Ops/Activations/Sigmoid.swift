@@ -28,7 +28,7 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let sigmoid = GradientCheck("sigmoid", inputs: [.init([3, 4], in: -4...4)]) {
+  static let sigmoid = GradientCheck("sigmoid", inputs: [.init([3, 4], in: -4...4)]) {
     $0[0].sigmoid()
   }
 }

@@ -116,10 +116,10 @@ extension Kernels {
 }
 
 extension GradientCheck {
-  public static let softmax = GradientCheck("softmax", inputs: [.init([3, 5])]) {
+  static let softmax = GradientCheck("softmax", inputs: [.init([3, 5])]) {
     $0[0].softmax()
   }
-  public static let softmaxAxis0 = GradientCheck("softmax (axis 0)", inputs: [.init([4, 3])]) {
+  static let softmaxAxis0 = GradientCheck("softmax (axis 0)", inputs: [.init([4, 3])]) {
     $0[0].softmax(along: 0)
   }
 }

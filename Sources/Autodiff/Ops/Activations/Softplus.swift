@@ -20,7 +20,7 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let softplus = GradientCheck("softplus", inputs: [.init([3, 4], in: -5...5)]) {
+  static let softplus = GradientCheck("softplus", inputs: [.init([3, 4], in: -5...5)]) {
     $0[0].softplus()
   }
 }

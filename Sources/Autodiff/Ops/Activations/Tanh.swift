@@ -23,7 +23,7 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let tanh = GradientCheck("tanh", inputs: [.init([3, 4], in: -3...3)]) {
+  static let tanh = GradientCheck("tanh", inputs: [.init([3, 4], in: -3...3)]) {
     $0[0].tanh()
   }
 }

@@ -28,13 +28,13 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let add = GradientCheck("add", inputs: [.init([3, 4]), .init([3, 4])]) {
+  static let add = GradientCheck("add", inputs: [.init([3, 4]), .init([3, 4])]) {
     $0[0] + $0[1]
   }
-  public static let addBroadcast = GradientCheck(
+  static let addBroadcast = GradientCheck(
     "add (broadcast bias)", inputs: [.init([5, 3]), .init([3])]
   ) { $0[0] + $0[1] }
-  public static let addBroadcastBoth = GradientCheck(
+  static let addBroadcastBoth = GradientCheck(
     "add (broadcast both)", inputs: [.init([4, 1]), .init([1, 3])]
   ) { $0[0] + $0[1] }
 }

@@ -20,7 +20,7 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let divide = GradientCheck(
+  static let divide = GradientCheck(
     "divide", inputs: [.init([3, 4]), .init([4], in: 0.5...2, randomSign: true)]
   ) { $0[0] / $0[1] }
 }

@@ -19,7 +19,7 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let maximum = GradientCheck(
+  static let maximum = GradientCheck(
     "maximum", inputs: [.init([3, 4]), .init([4])]
   ) { Var.maximum($0[0], $0[1]) }
 }

@@ -18,7 +18,7 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let minimum = GradientCheck(
+  static let minimum = GradientCheck(
     "minimum", inputs: [.init([3, 4]), .init([3, 4])]
   ) { Var.minimum($0[0], $0[1]) }
 }

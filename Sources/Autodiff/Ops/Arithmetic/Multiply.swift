@@ -20,13 +20,13 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let multiply = GradientCheck(
+  static let multiply = GradientCheck(
     "multiply", inputs: [.init([3, 4]), .init([3, 4])]
   ) { $0[0] * $0[1] }
-  public static let multiplyBroadcast = GradientCheck(
+  static let multiplyBroadcast = GradientCheck(
     "multiply (broadcast)", inputs: [.init([3, 4]), .init([])]
   ) { $0[0] * $0[1] }
-  public static let multiplySelf = GradientCheck("multiply (x · x)", inputs: [.init([5])]) {
+  static let multiplySelf = GradientCheck("multiply (x · x)", inputs: [.init([5])]) {
     $0[0] * $0[0]
   }
 }

@@ -17,5 +17,5 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let negate = GradientCheck("negate", inputs: [.init([3, 2])]) { -$0[0] }
+  static let negate = GradientCheck("negate", inputs: [.init([3, 2])]) { -$0[0] }
 }

@@ -35,11 +35,11 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let powConstant = GradientCheck(
+  static let powConstant = GradientCheck(
     "pow (constant exponent)", inputs: [.init([4], in: 0.5...2)]
   ) { $0[0].pow(2.5) }
-  public static let powCube = GradientCheck("pow (cube)", inputs: [.init([4])]) { $0[0].pow(3) }
-  public static let powVariable = GradientCheck(
+  static let powCube = GradientCheck("pow (cube)", inputs: [.init([4])]) { $0[0].pow(3) }
+  static let powVariable = GradientCheck(
     "pow (variable exponent)", inputs: [.init([3, 2], in: 0.5...2), .init([3, 2])]
   ) { $0[0].pow($0[1]) }
 }

@@ -20,7 +20,7 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let subtract = GradientCheck(
+  static let subtract = GradientCheck(
     "subtract", inputs: [.init([2, 3, 4]), .init([3, 1])]
   ) { $0[0] - $0[1] }
 }

@@ -54,19 +54,19 @@ func composedVectorJacobianProduct(_ body: @escaping ([Var]) -> Var) -> VectorJa
 }
 
 extension GradientCheck {
-  public static let composite = GradientCheck("composite", inputs: [.init([3, 2]), .init([2])]) {
+  static let composite = GradientCheck("composite", inputs: [.init([3, 2]), .init([2])]) {
     Var.composite(name: "affineTanh", args: [$0[0], $0[1]]) { a in (a[0] * a[1]).tanh() + a[1] }
   }
   /// A composite whose second argument is computed from its first: the rule must stop at
   /// its arguments, or the path through the first would be counted twice.
-  public static let compositeChain = GradientCheck(
+  static let compositeChain = GradientCheck(
     "composite (dependent arguments)", inputs: [.init([3])]
   ) {
     let y = Var.composite(name: "sin", args: [$0[0]]) { $0[0].sin() }
     return Var.composite(name: "product", args: [$0[0], y]) { $0[0] * $0[1] }
   }
   /// A composite given the same node twice: its gradient is that of all uses, counted once.
-  public static let compositeRepeated = GradientCheck(
+  static let compositeRepeated = GradientCheck(
     "composite (repeated argument)", inputs: [.init([3])]
   ) { Var.composite(name: "product", args: [$0[0], $0[0]]) { $0[0] * $0[1].sin() } }
 }

@@ -61,7 +61,7 @@ extension Kernels {
 extension GradientCheck {
   /// A round trip through `Float` rounds to 7 digits, so this check takes larger steps and
   /// wider tolerances than the others, and checks no second derivative.
-  public static let convert = GradientCheck(
+  static let convert = GradientCheck(
     "convert (through Float)", inputs: [.init([3, 4])], secondOrder: false,
     tolerance: .init(epsilon: 1e-2, absolute: 1e-3, relative: 1e-3)
   ) { x in

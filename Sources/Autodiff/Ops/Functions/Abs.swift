@@ -17,7 +17,7 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let abs = GradientCheck(
+  static let abs = GradientCheck(
     "abs", inputs: [.init([3, 4], in: 0.2...2, randomSign: true)]
   ) { $0[0].abs() }
 }

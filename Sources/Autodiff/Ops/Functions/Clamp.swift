@@ -20,7 +20,7 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let clamp = GradientCheck("clamp", inputs: [.init([4, 4], in: -2...2)]) {
+  static let clamp = GradientCheck("clamp", inputs: [.init([4, 4], in: -2...2)]) {
     $0[0].clamped(to: -1.03...0.97)
   }
 }

@@ -17,5 +17,5 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let cos = GradientCheck("cos", inputs: [.init([3, 4], in: -4...4)]) { $0[0].cos() }
+  static let cos = GradientCheck("cos", inputs: [.init([3, 4], in: -4...4)]) { $0[0].cos() }
 }

@@ -23,5 +23,5 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let exp = GradientCheck("exp", inputs: [.init([3, 4])]) { $0[0].exp() }
+  static let exp = GradientCheck("exp", inputs: [.init([3, 4])]) { $0[0].exp() }
 }

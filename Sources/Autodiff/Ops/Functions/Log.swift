@@ -17,7 +17,7 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let log = GradientCheck("log", inputs: [.init([3, 4], in: 0.2...3)]) {
+  static let log = GradientCheck("log", inputs: [.init([3, 4], in: 0.2...3)]) {
     $0[0].log()
   }
 }

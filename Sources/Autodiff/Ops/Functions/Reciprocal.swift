@@ -17,7 +17,7 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let reciprocal = GradientCheck(
+  static let reciprocal = GradientCheck(
     "reciprocal", inputs: [.init([3, 4], in: 0.5...2, randomSign: true)]
   ) { $0[0].reciprocal() }
 }

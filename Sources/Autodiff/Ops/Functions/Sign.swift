@@ -21,7 +21,7 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let sign = GradientCheck(
+  static let sign = GradientCheck(
     "sign (zero gradient)", inputs: [.init([3, 4], in: 0.1...2, randomSign: true)]
   ) { $0[0].sign() * $0[0] }
 }

@@ -17,5 +17,5 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let sin = GradientCheck("sin", inputs: [.init([3, 4], in: -4...4)]) { $0[0].sin() }
+  static let sin = GradientCheck("sin", inputs: [.init([3, 4], in: -4...4)]) { $0[0].sin() }
 }

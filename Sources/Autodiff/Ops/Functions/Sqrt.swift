@@ -19,7 +19,7 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let sqrt = GradientCheck("sqrt", inputs: [.init([3, 4], in: 0.2...3)]) {
+  static let sqrt = GradientCheck("sqrt", inputs: [.init([3, 4], in: 0.2...3)]) {
     $0[0].sqrt()
   }
 }

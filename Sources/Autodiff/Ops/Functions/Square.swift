@@ -17,5 +17,5 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let square = GradientCheck("square", inputs: [.init([3, 4])]) { $0[0].squared() }
+  static let square = GradientCheck("square", inputs: [.init([3, 4])]) { $0[0].squared() }
 }

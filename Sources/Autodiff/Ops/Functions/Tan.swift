@@ -17,7 +17,7 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let tan = GradientCheck("tan", inputs: [.init([3, 4], in: -1.2...1.2)]) {
+  static let tan = GradientCheck("tan", inputs: [.init([3, 4], in: -1.2...1.2)]) {
     $0[0].tan()
   }
 }

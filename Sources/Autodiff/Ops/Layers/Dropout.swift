@@ -43,7 +43,7 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let dropout = GradientCheck("dropout", inputs: [.init([4, 5])]) {
+  static let dropout = GradientCheck("dropout", inputs: [.init([4, 5])]) {
     let source = RandomSource(seed: 3, replaysEachDraw: true)
     return $0[0].dropout(rate: 0.4, source: source) { true }
   }

@@ -229,13 +229,13 @@ extension Kernels {
 }
 
 extension GradientCheck {
-  public static let lstmCellState = GradientCheck(
+  static let lstmCellState = GradientCheck(
     "lstmCellState", inputs: [.init([3, 8]), .init([3, 2])]
   ) { Var.lstmCellState(preactivations: $0[0], cell: $0[1]) }
-  public static let lstmHiddenState = GradientCheck(
+  static let lstmHiddenState = GradientCheck(
     "lstmHiddenState", inputs: [.init([3, 8]), .init([3, 2])]
   ) { Var.lstmHiddenState(preactivations: $0[0], cell: $0[1]) }
-  public static let lstmStep = GradientCheck(
+  static let lstmStep = GradientCheck(
     "LSTM step (fused cell)",
     inputs: [.init([2, 3]), .init([2, 2]), .init([2, 2]), .init([5, 8])]
   ) { a in

@@ -70,9 +70,9 @@ extension Var {
 /// keeps for its backward: the activated gates [f i g o] and the cell states and their
 /// tanh, of every step.
 final class LSTMSequenceState {
-  var gates = Tensor(shape: [], buffer: emptyBuffer)
-  var cells = Tensor(shape: [], buffer: emptyBuffer)
-  var tanhCells = Tensor(shape: [], buffer: emptyBuffer)
+  var gates = Tensor.empty
+  var cells = Tensor.empty
+  var tanhCells = Tensor.empty
 }
 
 extension Kernels {
@@ -228,7 +228,7 @@ extension Kernels {
 }
 
 extension GradientCheck {
-  public static let lstmSequence = GradientCheck(
+  static let lstmSequence = GradientCheck(
     "lstmSequence", inputs: [.init([6, 8]), .init([2, 8]), .init([2, 2]), .init([2, 2])]
   ) {
     Var.lstmSequence(inputProjections: $0[0], recurrentWeight: $0[1], hidden: $0[2], cell: $0[3])

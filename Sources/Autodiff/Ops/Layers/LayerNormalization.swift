@@ -166,7 +166,7 @@ extension Kernels {
 
 extension GradientCheck {
   /// Layer normalization of three rows of five, with γ and β.
-  public static let layerNormalization = GradientCheck(
+  static let layerNormalization = GradientCheck(
     "layerNormalized", inputs: [.init([3, 5]), .init([5]), .init([5])]
   ) { $0[0].layerNormalized(gamma: $0[1], beta: $0[2]) }
 }

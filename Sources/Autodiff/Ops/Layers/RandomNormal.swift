@@ -18,7 +18,7 @@ extension Var {
 
 extension GradientCheck {
   /// The reparameterized sample z = μ + ε·exp(½ ln σ²) with replayed noise.
-  public static let standardNormal = GradientCheck(
+  static let standardNormal = GradientCheck(
     "standardNormal (reparameterized sample)", inputs: [.init([3, 2]), .init([3, 2], in: -1...1)]
   ) {
     let noise = Var.standardNormal(

@@ -129,7 +129,7 @@ struct UnfoldGeometry {
 }
 
 extension GradientCheck {
-  public static let unfold = GradientCheck("unfold (im2col)", inputs: [.init([2, 2, 5, 4])]) {
+  static let unfold = GradientCheck("unfold (im2col)", inputs: [.init([2, 2, 5, 4])]) {
     $0[0].unfolded(kernelSize: 3, stride: 2, padding: 1)
   }
 }

@@ -215,60 +215,60 @@ extension Kernels {
 }
 
 extension GradientCheck {
-  public static let matmul = GradientCheck("matmul", inputs: [.init([3, 4]), .init([4, 5])]) {
+  static let matmul = GradientCheck("matmul", inputs: [.init([3, 4]), .init([4, 5])]) {
     $0[0].matmul($0[1])
   }
-  public static let matmulLarge = GradientCheck(
+  static let matmulLarge = GradientCheck(
     "matmul (blocked kernel)", inputs: [.init([13, 70]), .init([70, 9])], secondOrder: false
   ) { $0[0].matmul($0[1]) }
-  public static let matmulTransposedA = GradientCheck(
+  static let matmulTransposedA = GradientCheck(
     "matmul (Aᵀ·B)", inputs: [.init([4, 3]), .init([4, 5])]
   ) { $0[0].matmul($0[1], transposingSelf: true) }
-  public static let matmulTransposedB = GradientCheck(
+  static let matmulTransposedB = GradientCheck(
     "matmul (A·Bᵀ)", inputs: [.init([3, 4]), .init([5, 4])]
   ) { $0[0].matmul($0[1], transposingOther: true) }
-  public static let matmulRows = GradientCheck(
+  static let matmulRows = GradientCheck(
     "matmul (rows [b, t, k] × [k, n])", inputs: [.init([2, 3, 4]), .init([4, 5])]
   ) { $0[0].matmul($0[1]) }
-  public static let matmulRowsTransposed = GradientCheck(
+  static let matmulRowsTransposed = GradientCheck(
     "matmul (rows [b, t, k] × [n, k]ᵀ)", inputs: [.init([2, 3, 4]), .init([5, 4])]
   ) { $0[0].matmul($0[1], transposingOther: true) }
-  public static let matmulBatched = GradientCheck(
+  static let matmulBatched = GradientCheck(
     "matmul (batched [b, h, t, d] × [b, h, d, s])",
     inputs: [.init([2, 2, 3, 4]), .init([2, 2, 4, 3])]
   ) { $0[0].matmul($0[1]) }
-  public static let matmulBatchedTransposedB = GradientCheck(
+  static let matmulBatchedTransposedB = GradientCheck(
     "matmul (batched A·Bᵀ)", inputs: [.init([2, 3, 4]), .init([2, 5, 4])]
   ) { $0[0].matmul($0[1], transposingOther: true) }
-  public static let matmulBatchedTransposedA = GradientCheck(
+  static let matmulBatchedTransposedA = GradientCheck(
     "matmul (batched Aᵀ·B)", inputs: [.init([2, 4, 3]), .init([2, 4, 5])]
   ) { $0[0].matmul($0[1], transposingSelf: true) }
-  public static let matmulBatchedTransposedBoth = GradientCheck(
+  static let matmulBatchedTransposedBoth = GradientCheck(
     "matmul (batched Aᵀ·Bᵀ)", inputs: [.init([2, 4, 3]), .init([2, 5, 4])]
   ) { $0[0].matmul($0[1], transposingSelf: true, transposingOther: true) }
   /// Both operands repeated along a broadcast axis: [2, 1, 3, 4] × [3, 4, 2] → [2, 3, 3, 2].
-  public static let matmulBatchedBroadcast = GradientCheck(
+  static let matmulBatchedBroadcast = GradientCheck(
     "matmul (batched, broadcast [2, 1, m, k] × [3, k, n])",
     inputs: [.init([2, 1, 3, 4]), .init([3, 4, 2])]
   ) { $0[0].matmul($0[1]) }
   /// A matrix times a stack: the matrix's gradient is summed over the stack.
-  public static let matmulMatrixTimesStack = GradientCheck(
+  static let matmulMatrixTimesStack = GradientCheck(
     "matmul (batched [m, k] × [b, k, n])", inputs: [.init([3, 4]), .init([2, 4, 5])]
   ) { $0[0].matmul($0[1]) }
   /// A transposed stack times a matrix: batched, the matrix's gradient summed over it.
-  public static let matmulStackTransposedTimesMatrix = GradientCheck(
+  static let matmulStackTransposedTimesMatrix = GradientCheck(
     "matmul (batched [b, k, m]ᵀ × [k, n])", inputs: [.init([2, 4, 3]), .init([4, 5])]
   ) { $0[0].matmul($0[1], transposingSelf: true) }
   /// A matrix times a transposed stack: the matrix's gradient is summed over the stack.
-  public static let matmulMatrixTimesStackTransposed = GradientCheck(
+  static let matmulMatrixTimesStackTransposed = GradientCheck(
     "matmul (batched [m, k] × [b, n, k]ᵀ)", inputs: [.init([3, 4]), .init([2, 5, 4])]
   ) { $0[0].matmul($0[1], transposingOther: true) }
   /// Broadcast leading axes with both operands transposed: [2, 1, k, m]ᵀ × [3, n, k]ᵀ.
-  public static let matmulBatchedBroadcastTransposedBoth = GradientCheck(
+  static let matmulBatchedBroadcastTransposedBoth = GradientCheck(
     "matmul (batched, broadcast [2, 1, k, m]ᵀ × [3, n, k]ᵀ)",
     inputs: [.init([2, 1, 4, 3]), .init([3, 2, 4])]
   ) { $0[0].matmul($0[1], transposingSelf: true, transposingOther: true) }
-  public static let matmulTransposedBoth = GradientCheck(
+  static let matmulTransposedBoth = GradientCheck(
     "matmul (Aᵀ·Bᵀ)", inputs: [.init([4, 3]), .init([5, 4])]
   ) { $0[0].matmul($0[1], transposingSelf: true, transposingOther: true) }
 }

@@ -309,14 +309,14 @@ extension Kernels {
 
 extension GradientCheck {
   /// Two sequences of three queries attending to four keys with two heads.
-  public static let attention = GradientCheck(
+  static let attention = GradientCheck(
     "attention (2 heads)", inputs: [.init([2, 3, 4]), .init([2, 4, 4]), .init([2, 4, 6])]
   ) {
     Var.scaledDotProductAttention(
       queries: $0[0], keys: $0[1], values: $0[2], heads: 2, scale: 0.5)
   }
   /// Causal self-attention of one sequence of four steps, two heads.
-  public static let attentionCausal = GradientCheck(
+  static let attentionCausal = GradientCheck(
     "attention (causal, 2 heads)", inputs: [.init([4, 4]), .init([4, 4]), .init([4, 2])]
   ) {
     Var.scaledDotProductAttention(

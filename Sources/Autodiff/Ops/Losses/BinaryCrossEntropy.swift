@@ -113,13 +113,13 @@ public func binaryCrossEntropy(logits: Var, target: Var, reduction: LossReductio
 }
 
 extension GradientCheck {
-  public static let binaryCrossEntropy = GradientCheck(
+  static let binaryCrossEntropy = GradientCheck(
     "binaryCrossEntropy", inputs: [.init([3, 4], in: 0.05...0.95), .init([3, 4], in: 0...1)]
   ) { Autodiff.binaryCrossEntropy(predicted: $0[0], target: $0[1]) }
-  public static let binaryCrossEntropySum = GradientCheck(
+  static let binaryCrossEntropySum = GradientCheck(
     "binaryCrossEntropy (sum)", inputs: [.init([5], in: 0.05...0.95), .init([5], in: 0...1)]
   ) { Autodiff.binaryCrossEntropy(predicted: $0[0], target: $0[1], reduction: .sum) }
-  public static let binaryCrossEntropyLogits = GradientCheck(
+  static let binaryCrossEntropyLogits = GradientCheck(
     "binaryCrossEntropy (logits)", inputs: [.init([3, 4], in: -5...5), .init([3, 4], in: 0...1)]
   ) { Autodiff.binaryCrossEntropy(logits: $0[0], target: $0[1]) }
 }

@@ -54,6 +54,10 @@ public func crossEntropy(
 /// A row of zeros is no target: it adds nothing and is left out of the mean. That is how a
 /// padded step of a sequence, labelled −1 (see ``Var/oneHot(classes:dtype:)``), is ignored.
 ///
+/// One fused op, which saves log softmax(x) in the forward;
+/// ``composedCrossEntropy(logits:target:reduction:)`` is the same loss built from
+/// `logSoftmax` and arithmetic, and serves as its oracle (and as its differentiable rule).
+///
 /// Backward, fused: ∂L/∂x = (softmax(x) Σₖ tₖ − t) / n, which is (softmax − t) / n when each
 /// target row sums to one; ∂L/∂t = −logSoftmax(x) / n.
 public func crossEntropy(logits: Var, target targets: Var, reduction: LossReduction = .mean)
@@ -64,22 +68,13 @@ public func crossEntropy(logits: Var, target targets: Var, reduction: LossReduct
     "crossEntropy: logits \(logits.shape) and targets \(targets.shape) differ")
   let saved = SavedTensor()
   let mean = reduction == .mean
-  return Var(
-    op: "crossEntropy", args: [logits, targets],
+  return Var.fused(
+    name: "crossEntropy", args: [logits, targets],
     forward: { args, value in
       Kernels.softmax(args[0].value, 1, log: true, into: &saved.tensor)
       value.assign(
         Kernels.crossEntropy(
           logProbabilities: saved.tensor, targets: args[1].value, mean: mean))
-    },
-    vectorJacobianProduct: { args, _, s in
-      let (x, t) = (args[0], args[1])
-      let rowSums = t.sum(along: 1, keepingDimensions: true)
-      let scaled = mean ? s / t.targetRowCount() : s
-      return [
-        scaled * (x.softmax() * rowSums - t),
-        scaled * (-x.logSoftmax()),
-      ]
     },
     backward: { args, _, s in
       let (x, t) = (args[0], args[1])
@@ -94,7 +89,20 @@ public func crossEntropy(logits: Var, target targets: Var, reduction: LossReduct
         for i in 0..<logP.count { logP[flat: i] *= -scale }
         t.accumulateGradient(logP)
       }
+    },
+    composed: { args in
+      composedCrossEntropy(logits: args[0], target: args[1], reduction: reduction)
     })
+}
+
+/// Softmax cross-entropy built from primitive ops: the oracle of the fused
+/// ``crossEntropy(logits:target:reduction:)``. The mean divides by the number of rows that
+/// have a target, a count recomputed on every evaluation.
+public func composedCrossEntropy(
+  logits: Var, target: Var, reduction: LossReduction = .mean
+) -> Var {
+  let total = -(target * logits.logSoftmax()).sum()
+  return reduction == .mean ? total / target.targetRowCount() : total
 }
 
 extension Var {
@@ -109,31 +117,26 @@ extension Var {
   }
 }
 
-/// Storage that a forward writes and the matching backward reads: a value saved for the
-/// backward that is refreshed on every evaluation.
-public final class SavedTensor {
-  public var tensor = Tensor(shape: [], buffer: emptyBuffer)
-  public init() {}
-}
-
 extension Kernels {
   static func crossEntropy(logProbabilities logP: Tensor, targets t: Tensor, mean: Bool) -> Tensor {
-    var total = 0.0
+    let total: Double
     switch logP.dtype {
-    case .float32:
-      let lp = logP.pointer(as: Float.self)
-      let tp = t.pointer(as: Float.self)
-      var acc: Float = 0
-      for i in 0..<logP.count where tp[i] != 0 { acc -= tp[i] * lp[i] }
-      total = Double(acc)
-    case .float64:
-      let lp = logP.pointer(as: Double.self)
-      let tp = t.pointer(as: Double.self)
-      for i in 0..<logP.count where tp[i] != 0 { total -= tp[i] * lp[i] }
+    case .float32: total = crossEntropyTotal(Float.self, logP, t)
+    case .float64: total = crossEntropyTotal(Double.self, logP, t)
     }
-    withExtendedLifetime((logP, t)) {}
     let rows = Double(rowsWithTargets(t))
     return Tensor(scalar: mean ? total / rows : total, dtype: logP.dtype)
+  }
+
+  /// −Σ t ln p over the entries with a target, accumulated in `T`.
+  private static func crossEntropyTotal<T: TensorScalar>(_: T.Type, _ logP: Tensor, _ t: Tensor)
+    -> Double
+  {
+    let lp = logP.pointer(as: T.self)
+    let tp = t.pointer(as: T.self)
+    var total: T = 0
+    for i in 0..<logP.count where tp[i] != 0 { total -= tp[i] * lp[i] }
+    return Double(total)
   }
 
   /// The number of rows of `t` with a nonzero entry (at least 1, so that a batch of padding
@@ -193,22 +196,22 @@ extension Kernels {
 }
 
 extension GradientCheck {
-  public static let crossEntropy = GradientCheck("crossEntropy (labels)", inputs: [.init([4, 5])]) {
+  static let crossEntropy = GradientCheck("crossEntropy (labels)", inputs: [.init([4, 5])]) {
     Autodiff.crossEntropy(logits: $0[0], labels: Var.labels([1, 0, 4, 1], dtype: .float64))
   }
-  public static let crossEntropySmoothed = GradientCheck(
+  static let crossEntropySmoothed = GradientCheck(
     "crossEntropy (label smoothing, sum)", inputs: [.init([3, 4])]
   ) {
     Autodiff.crossEntropy(
       logits: $0[0], labels: Var.labels([3, 0, 2], dtype: .float64), labelSmoothing: 0.1,
       reduction: .sum)
   }
-  public static let crossEntropyIgnoringPadding = GradientCheck(
+  static let crossEntropyIgnoringPadding = GradientCheck(
     "crossEntropy (labels with padding)", inputs: [.init([4, 3])]
   ) {
     Autodiff.crossEntropy(logits: $0[0], labels: Var.labels([2, -1, 0, -1], dtype: .float64))
   }
-  public static let crossEntropySoft = GradientCheck(
+  static let crossEntropySoft = GradientCheck(
     "crossEntropy (soft targets)", inputs: [.init([3, 4]), .init([3, 4], in: 0...1)]
   ) { Autodiff.crossEntropy(logits: $0[0], target: $0[1]) }
 }

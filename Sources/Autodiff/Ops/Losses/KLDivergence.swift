@@ -16,7 +16,7 @@ public func gaussianKLDivergence(mean mu: Var, logVariance: Var, reduction: Loss
 }
 
 extension GradientCheck {
-  public static let gaussianKLDivergence = GradientCheck(
+  static let gaussianKLDivergence = GradientCheck(
     "gaussianKLDivergence", inputs: [.init([3, 2]), .init([3, 2], in: -1...1)]
   ) { Autodiff.gaussianKLDivergence(mean: $0[0], logVariance: $0[1]) }
 }

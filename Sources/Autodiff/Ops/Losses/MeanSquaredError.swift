@@ -14,7 +14,7 @@ public func meanSquaredError(predicted: Var, target: Var, reduction: LossReducti
 }
 
 extension GradientCheck {
-  public static let meanSquaredError = GradientCheck(
+  static let meanSquaredError = GradientCheck(
     "meanSquaredError", inputs: [.init([4, 3]), .init([4, 3])]
   ) { Autodiff.meanSquaredError(predicted: $0[0], target: $0[1]) }
 }

@@ -17,7 +17,7 @@ public func negativeLogLikelihood(
 }
 
 extension GradientCheck {
-  public static let negativeLogLikelihood = GradientCheck(
+  static let negativeLogLikelihood = GradientCheck(
     "negativeLogLikelihood", inputs: [.init([4, 3])]
   ) {
     Autodiff.negativeLogLikelihood(

@@ -52,7 +52,7 @@ extension Kernels {
 }
 
 extension GradientCheck {
-  public static let logSumExp = GradientCheck("logSumExp", inputs: [.init([3, 5])]) {
+  static let logSumExp = GradientCheck("logSumExp", inputs: [.init([3, 5])]) {
     $0[0].logSumExp(along: 1)
   }
 }

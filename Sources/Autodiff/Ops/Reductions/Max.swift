@@ -44,11 +44,6 @@ extension Var {
   }
 }
 
-/// Positions that a forward saves for its backward (the argmax of a max reduction).
-final class SavedPositions {
-  var positions: [Int] = []
-}
-
 extension Kernels {
   /// The maxima along `axis` (kept with length 1) and the first position of each.
   static func maxAlongAxis(_ x: Tensor, _ axis: Int) -> (Tensor, [Int]) {
@@ -118,8 +113,8 @@ extension Kernels {
 }
 
 extension GradientCheck {
-  public static let max = GradientCheck("max", inputs: [.init([3, 4])]) { $0[0].max() }
-  public static let maxAlongAxis = GradientCheck("max (axis)", inputs: [.init([3, 4])]) {
+  static let max = GradientCheck("max", inputs: [.init([3, 4])]) { $0[0].max() }
+  static let maxAlongAxis = GradientCheck("max (axis)", inputs: [.init([3, 4])]) {
     $0[0].max(along: 1)
   }
 }

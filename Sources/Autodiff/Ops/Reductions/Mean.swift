@@ -17,8 +17,8 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let mean = GradientCheck("mean", inputs: [.init([3, 4])]) { $0[0].mean() }
-  public static let meanAlongAxis = GradientCheck("mean (axis)", inputs: [.init([3, 4])]) {
+  static let mean = GradientCheck("mean", inputs: [.init([3, 4])]) { $0[0].mean() }
+  static let meanAlongAxis = GradientCheck("mean (axis)", inputs: [.init([3, 4])]) {
     $0[0].mean(along: 0)
   }
 }

@@ -115,13 +115,13 @@ extension Kernels {
 }
 
 extension GradientCheck {
-  public static let sum = GradientCheck("sum", inputs: [.init([3, 4])]) {
+  static let sum = GradientCheck("sum", inputs: [.init([3, 4])]) {
     $0[0].sum() * $0[0]
   }
-  public static let sumAlongAxis = GradientCheck("sum (axis)", inputs: [.init([2, 3, 4])]) {
+  static let sumAlongAxis = GradientCheck("sum (axis)", inputs: [.init([2, 3, 4])]) {
     $0[0].sum(along: 1)
   }
-  public static let sumKeepingDimensions = GradientCheck(
+  static let sumKeepingDimensions = GradientCheck(
     "sum (axis, keeping dimensions)", inputs: [.init([3, 4])]
   ) { $0[0].sum(along: 1, keepingDimensions: true) * $0[0] }
 }

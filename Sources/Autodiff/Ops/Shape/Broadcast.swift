@@ -109,3 +109,12 @@ extension Var {
   @available(*, deprecated, renamed: "sum(toShape:)")
   public func summed(toShape shape: [Int]) -> Var { sum(toShape: shape) }
 }
+
+extension GradientCheck {
+  static let broadcast = GradientCheck("broadcast", inputs: [.init([3, 1])]) {
+    $0[0].broadcast(to: [2, 3, 4])
+  }
+  static let sumToShape = GradientCheck("sumToShape", inputs: [.init([2, 3, 4])]) {
+    $0[0].sum(toShape: [3, 1])
+  }
+}

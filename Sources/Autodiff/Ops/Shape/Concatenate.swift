@@ -89,14 +89,14 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let concatenate = GradientCheck(
+  static let concatenate = GradientCheck(
     "concatenate", inputs: [.init([2, 3]), .init([2, 2]), .init([2, 1])]
   ) { Var.concatenate([$0[0], $0[1], $0[2]], along: 1) }
-  public static let split = GradientCheck("split", inputs: [.init([5, 2])]) {
+  static let split = GradientCheck("split", inputs: [.init([5, 2])]) {
     let parts = $0[0].split(along: 0, sizes: [2, 3])
     return parts[0].sum() * parts[1]
   }
-  public static let stack = GradientCheck("stack", inputs: [.init([3]), .init([3])]) {
+  static let stack = GradientCheck("stack", inputs: [.init([3]), .init([3])]) {
     Var.stack([$0[0], $0[1]], along: 1)
   }
 }

@@ -155,15 +155,15 @@ extension Kernels {
 }
 
 extension GradientCheck {
-  public static let gatherRows = GradientCheck(
+  static let gatherRows = GradientCheck(
     "gather (rows at a Var of indices)", inputs: [.init([4, 3])]
   ) {
     $0[0].gathered(rowsAt: Var.constant(Tensor([[2, 0], [2, 3]])))
   }
-  public static let gather = GradientCheck("gather", inputs: [.init([4, 3])]) {
+  static let gather = GradientCheck("gather", inputs: [.init([4, 3])]) {
     $0[0].gathered([2, 0, 2, 3])
   }
-  public static let gatherColumns = GradientCheck("gather (columns)", inputs: [.init([2, 4])]) {
+  static let gatherColumns = GradientCheck("gather (columns)", inputs: [.init([2, 4])]) {
     $0[0].gathered([3, 1, 1], along: 1)
   }
 }

@@ -32,7 +32,7 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let oneHot = GradientCheck("oneHot (as a mask)", inputs: [.init([3, 4])]) {
+  static let oneHot = GradientCheck("oneHot (as a mask)", inputs: [.init([3, 4])]) {
     $0[0] * Var.labels([2, 0, 3], dtype: .float64).oneHot(classes: 4)
   }
 }

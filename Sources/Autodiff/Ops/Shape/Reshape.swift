@@ -43,7 +43,7 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let reshape = GradientCheck("reshape", inputs: [.init([2, 6])]) {
+  static let reshape = GradientCheck("reshape", inputs: [.init([2, 6])]) {
     $0[0].reshaped([3, -1]).matmul($0[0].reshaped([4, 3]))
   }
 }

@@ -25,7 +25,7 @@ extension Var {
 }
 
 extension GradientCheck {
-  public static let shapeGuard = GradientCheck("shapeGuard", inputs: [.init([2, 3])]) {
+  static let shapeGuard = GradientCheck("shapeGuard", inputs: [.init([2, 3])]) {
     $0[0].guardingShape(for: "a layer").squared()
   }
 }

@@ -94,13 +94,6 @@ extension Var {
       },
       vectorJacobianProduct: { _, _, s in [s.sliced(along: axis, before..<(before + count))] })
   }
-
-  /// `axis` counted from the end when negative, checked against the rank.
-  func normalizedAxis(_ axis: Int, op: String) -> Int {
-    let a = axis < 0 ? axis + rank : axis
-    require(a >= 0 && a < rank, "\(op): axis \(axis) out of range for shape \(shape)")
-    return a
-  }
 }
 
 extension Kernels {
@@ -148,13 +141,13 @@ extension Kernels {
 }
 
 extension GradientCheck {
-  public static let slice = GradientCheck("slice", inputs: [.init([4, 5])]) {
+  static let slice = GradientCheck("slice", inputs: [.init([4, 5])]) {
     $0[0].sliced(along: 1, 1..<4) * $0[0].rows(0..<4).columns(2..<5)
   }
-  public static let last = GradientCheck("last (axis)", inputs: [.init([2, 3, 4])]) {
+  static let last = GradientCheck("last (axis)", inputs: [.init([2, 3, 4])]) {
     $0[0].last(along: 1)
   }
-  public static let pad = GradientCheck("pad", inputs: [.init([2, 3])]) {
+  static let pad = GradientCheck("pad", inputs: [.init([2, 3])]) {
     $0[0].padded(along: 0, before: 1, toLength: 4)
   }
 }

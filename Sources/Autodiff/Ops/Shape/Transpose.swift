@@ -24,14 +24,11 @@ extension Var {
       forward: { args, value in Kernels.permute(args[0].value, axes, into: &value) },
       vectorJacobianProduct: { _, _, s in [s.permuted(inverseAxes)] },
       backward: { args, _, s in
-        var g = Tensor(shape: [], buffer: emptyBuffer)
+        var g = Tensor.empty
         Kernels.permute(s, inverseAxes, into: &g)
         args[0].accumulateGradient(g)
       })
   }
-
-  /// The number of axes.
-  public var rank: Int { value.rank }
 }
 
 extension Kernels {
@@ -66,10 +63,10 @@ extension Kernels {
 }
 
 extension GradientCheck {
-  public static let transpose = GradientCheck("transpose", inputs: [.init([3, 5])]) {
+  static let transpose = GradientCheck("transpose", inputs: [.init([3, 5])]) {
     $0[0].transposed().matmul($0[0])
   }
-  public static let permute = GradientCheck("permute", inputs: [.init([2, 3, 4])]) {
+  static let permute = GradientCheck("permute", inputs: [.init([2, 3, 4])]) {
     $0[0].permuted([2, 0, 1])
   }
 }
