@@ -135,14 +135,15 @@ enum TransformerExample: Example {
           .init(
             "3-gram baseline", x: [0, read / 1e6], y: [baseline, baseline],
             color: Color(hex: "888888"), style: .dashed),
-        ] + (quick
-          ? []
-          : [
-            .init(
-              "LSTM (charlm, quoted)", x: [0, read / 1e6],
-              y: [lstmBitsPerCharacter, lstmBitsPerCharacter], color: Color(hex: "444444"),
-              style: .dashed)
-          ])
+        ]
+          + (quick
+            ? []
+            : [
+              .init(
+                "LSTM (charlm, quoted)", x: [0, read / 1e6],
+                y: [lstmBitsPerCharacter, lstmBitsPerCharacter], color: Color(hex: "444444"),
+                style: .dashed)
+            ])
       ).write(to: plots.appendingPathComponent("transformer-loss.svg"))
       // Every head of the last block over the line: row i is how position i reads 0…i.
       let heads = try (0..<model.blocks[layer].attention.heads).map { h in
