@@ -1,7 +1,7 @@
 # Short wrappers around swift commands. `make check` is what CI runs.
 SWIFT ?= swift
 
-.PHONY: build test examples notebooks bench docs format lint check
+.PHONY: build test examples notebooks bench docs format lint check mutants
 
 build:
 	$(SWIFT) build -c release
@@ -42,6 +42,12 @@ format:
 
 lint:
 	swift format lint --recursive Sources Tests
+
+# Mutation testing: about 60 realistic bugs, one at a time, each built and tested in a
+# scratch copy (about an hour; not part of `check`). `make mutants MUTANTS="3 adam-*"` runs
+# a subset; see scripts/mutants.sh --help.
+mutants:
+	scripts/mutants.sh $(MUTANTS)
 
 check: test examples notebooks
 	$(SWIFT) run -c release benchmarks --quick
