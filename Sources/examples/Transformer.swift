@@ -74,6 +74,8 @@ enum TransformerExample: Example {
         epsilonPlacement: .outsideSquareRoot),
       loss: { crossEntropy(logits: $0, labels: $1) }, seed: seed)
     trainer.gradientClipNorm = 1
+    // The epochs are reported below in bits per character, with the time.
+    trainer.progress = .none
     let stepsPerEpoch = train.count / batchSize
     let epochs = (steps + stepsPerEpoch - 1) / stepsPerEpoch
     let start = Date()
