@@ -77,12 +77,14 @@ enum CharLMExample: Example {
         title: "Character model: training loss per epoch", xAxis: Axis("epoch"),
         yAxis: Axis("bits per character"),
         series: [
-          .init("training", x: history.epochs.map { Double($0.epoch) }, y: bits, showsMarkers: true),
+          .init(
+            "training", x: history.epochs.map { Double($0.epoch) }, y: bits, showsMarkers: true),
           .init(
             "validation after training", x: [Double(history.epochs.count)], y: [trained],
             showsMarkers: true),
           .init(
-            "3-gram baseline", x: [1, Double(max(history.epochs.count, 2))], y: [baseline, baseline],
+            "3-gram baseline", x: [1, Double(max(history.epochs.count, 2))],
+            y: [baseline, baseline],
             color: Color(hex: "888888"), style: .dashed),
         ]
       ).write(to: plots.appendingPathComponent("charlm-loss.svg"))

@@ -235,8 +235,10 @@ enum HopfieldExample: Example {
         series: [
           .init("Hebbian: fixed", x: loads, y: table.map(\.hebbianFixedPoints), showsMarkers: true),
           .init("Hebbian: recalled", x: loads, y: table.map(\.hebbianRecalled), showsMarkers: true),
-          .init("margin rule: fixed", x: loads, y: table.map(\.learnedFixedPoints), showsMarkers: true),
-          .init("margin rule: recalled", x: loads, y: table.map(\.learnedRecalled), showsMarkers: true),
+          .init(
+            "margin rule: fixed", x: loads, y: table.map(\.learnedFixedPoints), showsMarkers: true),
+          .init(
+            "margin rule: recalled", x: loads, y: table.map(\.learnedRecalled), showsMarkers: true),
         ]
       ).write(to: plots.appendingPathComponent("hopfield-capacity.svg"))
     }

@@ -51,7 +51,8 @@ enum IrisExample: Example {
         ]
       ).write(to: plots.appendingPathComponent("iris-loss.svg"))
       try LineChart(
-        title: "Iris: accuracy per epoch", xAxis: Axis("epoch"), yAxis: Axis("accuracy", range: 0...1),
+        title: "Iris: accuracy per epoch", xAxis: Axis("epoch"),
+        yAxis: Axis("accuracy", range: 0...1),
         series: [
           .init("training", y: history.epochs.map { $0.trainingMetric! }),
           .init("test", y: history.epochs.map { $0.validationMetric! }, style: .dashed),
