@@ -64,5 +64,11 @@ format:
 lint:
 	swift format lint --recursive Sources Tests
 
+# Mutation testing: about 60 realistic bugs, one at a time, each built and tested in a
+# scratch copy (about an hour; not part of `check`). `make mutants MUTANTS="3 adam-*"` runs
+# a subset; see scripts/mutants.sh --help.
+mutants:
+	scripts/mutants.sh $(MUTANTS)
+
 check: test examples notebooks
 	$(SWIFT) run -c release benchmarks --quick

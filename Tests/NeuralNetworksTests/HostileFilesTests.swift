@@ -53,6 +53,12 @@ struct HostileFilesTests {
     Case("only a byte-order mark", "\u{FEFF}", "t.csv: expected at least one data row, found none"),
     Case("CRLF line endings", "a,b\r\n1,2\r\n3,4\r\n", #"["a", "b"] [[1.0, 2.0], [3.0, 4.0]]"#),
     Case("CR line endings", "a,b\r1,2\r3,4", #"["a", "b"] [[1.0, 2.0], [3.0, 4.0]]"#),
+    Case(
+      "an error after CRLF line endings names its line", "a,b\r\n1,2\r\n3,x\r\n",
+      "t.csv:3: expected a finite number in column 2 (b), found 'x'"),
+    Case(
+      "an error after CR line endings names its line", "a,b\r1,2\r3,x\r",
+      "t.csv:3: expected a finite number in column 2 (b), found 'x'"),
     Case("no final line break", "a,b\n1,2", #"["a", "b"] [[1.0, 2.0]]"#),
     Case("trailing blank lines", "a,b\n1,2\n\n  \n\r\n", #"["a", "b"] [[1.0, 2.0]]"#),
     Case(
@@ -556,6 +562,9 @@ struct HostileFilesTests {
     Case("lower-case residues", "<>\na _\nw h\n<end>\n", "0_ 18h"),
     Case("CRLF line endings", "<>\r\nA h\r\nC e\r\n<end>\r\n", "0h 1e"),
     Case("CR line endings", "<>\rA h\rC e\r<end>\r", "0h 1e"),
+    Case(
+      "an error after CRLF line endings names its line", "<>\r\nA h\r\nC\r\n<end>\r\n",
+      "p:3: expected 'RESIDUE LABEL', '<>', '<end>' or 'end', found 'C'"),
     Case("byte-order mark", "\u{FEFF}<>\nA h\n<end>\n", "0h"),
     Case("tabs, spaces and comments", "# UCI\n\n<>\n  A\th  \n\tC   e\n<end>\n\n\n", "0h 1e"),
     Case(

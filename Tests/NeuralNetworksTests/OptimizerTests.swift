@@ -58,9 +58,22 @@ struct OptimizerTests {
 
   @Test func nesterov() {
     let p = parameter()
-    SGD(learningRate: 0.1, momentum: 0.9, nesterov: true).update([p])
+    let sgd = SGD(learningRate: 0.1, momentum: 0.9, nesterov: true)
+    sgd.update([p])
     // V = g; W ← W − κ(g + βV)
     expect(p, [1 - 0.1 * (0.5 + 0.9 * 0.5), -2 - 0.1 * (0.25 + 0.9 * 0.25)])
+    // On the second step V is no longer g: V = βg₁ + g₂, W ← W − κ(g₂ + βV).
+    p.grad = Tensor([-1, 0.5], dtype: .float64)
+    sgd.update([p])
+    var w = [1.0, -2.0]
+    var v = [0.0, 0.0]
+    for g in [[0.5, 0.25], [-1, 0.5]] {
+      for i in 0..<2 {
+        v[i] = 0.9 * v[i] + g[i]
+        w[i] -= 0.1 * (g[i] + 0.9 * v[i])
+      }
+    }
+    expect(p, w)
   }
 
   @Test func adamAsTheCourseWritesIt() {
@@ -82,6 +95,17 @@ struct OptimizerTests {
       }
     }
     expect(p, w)
+  }
+
+  @Test func adamL2WeightDecayIsAddedToTheGradient() {
+    // With λ = 0.5 the gradient becomes g + λθ = [0.5 + 0.5, 0.25 − 1] = [1, −0.75]; on the
+    // first step m̂ = g′ and v̂ = g′², so each weight moves by lr · g′ / √(g′² + ε).
+    let p = parameter()
+    Adam(learningRate: 0.01, weightDecay: 0.5).update([p])
+    let expected = [(1.0, 1.0), (-2.0, -0.75)].map { w, g in
+      w - 0.01 * g / (g * g + 1e-8).squareRoot()
+    }
+    expect(p, expected, 1e-10)
   }
 
   @Test func adamWDecouplesDecay() {
@@ -148,5 +172,9 @@ struct OptimizerTests {
     #expect(abs(b.grad![0] - 0.8) < 1e-15)
     clipGradients([a, b], maxValue: 0.7)
     #expect(b.grad == Tensor([0.7], dtype: .float64))
+    // Both ends of the range.
+    a.grad = Tensor([-3, 0.2], dtype: .float64)
+    clipGradients([a], maxValue: 0.7)
+    #expect(a.grad == Tensor([-0.7, 0.2], dtype: .float64))
   }
 }
