@@ -14,9 +14,15 @@ extension Var {
   ///   gradient of what is wanted (their sum, say) must be said.
   public func backward(_ seed: Tensor? = nil) {
     let below = nodesBelow()
-    evaluateIfOutOfDate(below)
-    for node in below where !node.isLeaf { node.isGradStale = true }
-    if !isLeaf { isGradStale = true }
+    let plan = currentReplayPlan(below)
+    if let plan {
+      if plan.isOutOfDate { plan.evaluate() }
+      plan.beginBackward()
+    } else {
+      evaluateIfOutOfDate(below)
+      for node in below where !node.isLeaf { node.markGradientStale() }
+      if !isLeaf { markGradientStale() }
+    }
     if let seed {
       require(
         seed.shape == value.shape,
@@ -29,33 +35,43 @@ extension Var {
       )
       accumulateGradient(Tensor(repeating: 1, shape: value.shape, dtype: value.dtype))
     }
-    propagate(from: self)
-    for node in below.reversed() { propagate(from: node) }
+    if let plan {
+      plan.seeded()
+      plan.propagate()
+      return
+    }
+    propagate()
+    for node in below.reversed() { node.propagate() }
   }
 
-  /// Passes `node`'s gradient on to its creator's arguments.
+  /// Passes this node's gradient on to its creator's arguments; false when there was none
+  /// to pass.
   @inline(__always)
-  private func propagate(from node: Var) {
-    guard let op = node.creator, node.requiresGrad, let upstream = node.grad,
-      !node.isGradStale
-    else { return }
+  @discardableResult
+  func propagate() -> Bool {
+    guard let op = creator, requiresGrad, let upstream = grad, !isGradStale else { return false }
     if let backward = op.backward {
-      backward(op.args, node, upstream)
+      backward(op.args, self, upstream)
     } else {
       let grads = noGrad {
-        op.vectorJacobianProduct(op.args, node, Var.constant(upstream))
+        op.vectorJacobianProduct(op.args, self, Var.constant(upstream))
       }
       for (arg, g) in zip(op.args, grads) where arg.requiresGrad {
         if let g { arg.accumulateGradient(g.value) }
       }
     }
+    return true
   }
 
   /// Sets the gradient of every node in this graph to zero, keeping the storage.
   public func zeroGradients() {
-    for node in nodesBelow() + [self] where node.grad != nil {
-      node.grad!.fill(with: 0)
-      node.isGradStale = false
+    for node in nodesBelow() + [self] {
+      if let slot = node.scalarSlot {
+        slot.arena.zeroGradient(slot.index)
+      } else if node.storedGrad != nil {
+        node.storedGrad!.fill(with: 0)
+        node.isGradStale = false
+      }
     }
   }
 
@@ -67,19 +83,23 @@ extension Var {
   public func accumulateGradient(_ contribution: Tensor) {
     guard requiresGrad else { return }
     require(
-      contribution.shape == value.shape,
-      "backward: gradient of shape \(contribution.shape) for a node of shape \(value.shape)")
-    if contribution.dtype != value.dtype {
-      accumulateGradient(contribution.converted(to: value.dtype))
+      contribution.shape == shape,
+      "backward: gradient of shape \(contribution.shape) for a node of shape \(shape)")
+    if let slot = scalarSlot {
+      slot.arena.addGradient(contribution.scalar, at: slot.index, dtype: dtype)
       return
     }
-    if grad == nil || grad!.shape != value.shape || grad!.dtype != value.dtype {
-      grad = contribution
+    if contribution.dtype != storedValue.dtype {
+      accumulateGradient(contribution.converted(to: storedValue.dtype))
+      return
+    }
+    if storedGrad == nil || storedGrad!.shape != storedValue.shape || storedGrad!.dtype != storedValue.dtype {
+      storedGrad = contribution
     } else if isGradStale {
-      grad!.assign(contribution)
+      storedGrad!.assign(contribution)
     } else {
-      grad!.makeUnique()
-      Kernels.addInPlace(contribution, into: grad!.buffer.pointer)
+      storedGrad!.makeUnique()
+      Kernels.addInPlace(contribution, into: storedGrad!.buffer.pointer)
     }
     isGradStale = false
   }
@@ -87,15 +107,31 @@ extension Var {
   /// Calls `body` with this node's gradient storage ready for in-place accumulation:
   /// allocated, unshared, and zeroed if it held a stale value. Fast backward rules add into it.
   public func withGradientBuffer<R>(_ body: (UnsafeMutableRawPointer) throws -> R) rethrows -> R {
-    if grad == nil || grad!.shape != value.shape || grad!.dtype != value.dtype {
-      grad = Tensor.zeros(value.shape, dtype: value.dtype)
+    if let slot = scalarSlot {
+      slot.arena.reached[Int(slot.index)] = true
+      return try withExtendedLifetime(slot.arena) { try body(slot.arena.gradient(slot.index)) }
+    }
+    if storedGrad == nil || storedGrad!.shape != storedValue.shape || storedGrad!.dtype != storedValue.dtype {
+      storedGrad = Tensor.zeros(storedValue.shape, dtype: storedValue.dtype)
     } else if isGradStale {
-      grad!.fill(with: 0)
+      storedGrad!.fill(with: 0)
     } else {
-      grad!.makeUnique()
+      storedGrad!.makeUnique()
     }
     isGradStale = false
-    return try withExtendedLifetime(grad!.buffer) { try body(grad!.buffer.pointer) }
+    return try withExtendedLifetime(storedGrad!.buffer) { try body(storedGrad!.buffer.pointer) }
+  }
+
+  /// Marks the gradient as stale at the start of a backward pass: the next contribution
+  /// replaces it. (A node held in a scalar arena starts again from zero instead.)
+  @inline(__always)
+  func markGradientStale() {
+    if let slot = scalarSlot {
+      slot.arena.zeroGradient(slot.index)
+      slot.arena.reached[Int(slot.index)] = false
+    } else {
+      isGradStale = true
+    }
   }
 
   /// The gradient storage for fast rules, or nil when this node takes no gradient.

@@ -19,7 +19,12 @@ extension Var {
   /// A backward pass re-evaluates by itself when a leaf changed since the last evaluation,
   /// so its gradients always belong to the current values.
   public func evaluate() {
-    for node in nodesBelow() { node.recompute() }
+    let below = nodesBelow()
+    if let plan = currentReplayPlan(below) {
+      plan.evaluate()
+      return
+    }
+    for node in below { node.recompute() }
     recompute()
   }
 

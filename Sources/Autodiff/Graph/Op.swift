@@ -28,6 +28,8 @@ public final class Op: CustomStringConvertible {
   let forward: ForwardFunction
   let vectorJacobianProduct: VectorJacobianProduct
   let backward: BackwardFunction?
+  /// The op's function on single numbers, for elementwise ops (see ``CompiledReplay``).
+  var scalarRule: ScalarRule?
 
   init(
     name: String, args: [Var], infixSymbol: String?, forward: @escaping ForwardFunction,

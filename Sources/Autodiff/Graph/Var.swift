@@ -18,9 +18,41 @@ public final class Var {
   // with dynamic exclusivity checks on), so those checks are disabled on the properties
   // every sweep touches (value, grad, creator, the stale flag, and Op.args): they cost
   // about a quarter of a step on graphs of scalar nodes.
-  @exclusivity(unchecked) public internal(set) var value: Tensor
+  public internal(set) var value: Tensor {
+    @inline(__always) get {
+      if let slot = scalarSlot { return slot.value(dtype: storedValue.dtype) }
+      return storedValue
+    }
+    set {
+      if scalarSlot != nil { leaveScalarArena() }
+      storedValue = newValue
+    }
+    _modify {
+      if scalarSlot != nil { leaveScalarArena() }
+      yield &storedValue
+    }
+  }
   /// ∂L/∂self after ``backward(_:)``, with the shape of ``value``; nil until a gradient flows.
-  @exclusivity(unchecked) public var grad: Tensor?
+  public var grad: Tensor? {
+    @inline(__always) get {
+      if let slot = scalarSlot { return slot.gradient(dtype: storedValue.dtype) }
+      return storedGrad
+    }
+    set {
+      if scalarSlot != nil { leaveScalarArena() }
+      storedGrad = newValue
+    }
+    _modify {
+      if scalarSlot != nil { leaveScalarArena() }
+      yield &storedGrad
+    }
+  }
+  /// The storage of ``value`` and ``grad``, except for a node of one number whose value
+  /// and gradient a replay plan keeps in a ``ScalarArena`` (then `storedValue` only keeps
+  /// the dtype and the shape `[]`).
+  @exclusivity(unchecked) var storedValue: Tensor
+  @exclusivity(unchecked) var storedGrad: Tensor?
+  @exclusivity(unchecked) var scalarSlot: ScalarSlot?
   /// The op that computed this node, or nil for a leaf.
   @exclusivity(unchecked) public internal(set) var creator: Op?
   /// A name used when printing the graph.
@@ -34,6 +66,10 @@ public final class Var {
 
   /// The graph's nodes in topological order, cached by ``topologicalOrder()``.
   var cachedOrder: [Var]?
+  /// The compiled replay of the graph below this node, and the number of evaluations and
+  /// backward passes before it was made (see ``CompiledReplay``).
+  var replayPlan: ReplayPlan?
+  var replayCalls = 0
   /// Set at the start of a backward pass on intermediate nodes: the next contribution
   /// overwrites `grad` instead of adding to it.
   @exclusivity(unchecked) var isGradStale = false
@@ -48,7 +84,7 @@ public final class Var {
 
   /// A leaf holding `value`.
   public init(_ value: Tensor, name: String? = nil, requiresGrad: Bool = true) {
-    self.value = value
+    self.storedValue = value
     self.name = name
     self.requiresGrad = requiresGrad
   }
@@ -82,7 +118,7 @@ public final class Var {
     let args = DTypePromotion.promoted(args)
     var value = Tensor.empty
     forward(args, &value)
-    self.value = value
+    self.storedValue = value
     self.version = Var.versionSum(args)
     if GradientMode.isEnabled {
       var requires = false
@@ -124,9 +160,9 @@ public final class Var {
   }
 
   /// The value's shape.
-  public var shape: [Int] { value.shape }
+  public var shape: [Int] { storedValue.shape }
   /// The value's dtype.
-  public var dtype: DType { value.dtype }
+  public var dtype: DType { storedValue.dtype }
 
   /// A constant leaf sharing this node's current value: gradients stop here.
   public func detached() -> Var { Var(value, name: name, requiresGrad: false) }
@@ -135,6 +171,7 @@ public final class Var {
     // Tear the graph down iteratively: dropping a long chain recursively would overflow the
     // stack. Detach the creators of arguments that nothing else holds and free them from a
     // worklist instead.
+    replayPlan = nil
     cachedOrder = nil
     guard var op = creator else { return }
     creator = nil
@@ -145,6 +182,7 @@ public final class Var {
         if let inner = op.args[i].creator {
           op.args[i].creator = nil
           op.args[i].cachedOrder = nil
+          op.args[i].replayPlan = nil
           pending.append(inner)
         }
       }

@@ -5,7 +5,7 @@ extension Var {
   func elementwise<F: UnaryFunction>(
     _ f: F.Type, name: String, p: Double = 0, q: Double = 0
   ) -> Var {
-    Var(
+    let result = Var(
       op: name, args: [self],
       forward: { args, value in Kernels.unary(f, args[0].value, p, q, into: &value) },
       vectorJacobianProduct: { args, y, s in
@@ -18,6 +18,8 @@ extension Var {
         Kernels.unaryBackward(
           f, x: args[0].value, y: output.value, upstream: upstream, p, q, into: g)
       })
+    result.creator?.scalarRule = .unary(F.self, p: p, q: q)
+    return result
   }
 
   /// Makes an elementwise op y = f(a, b) with NumPy broadcasting, from its function alone,
@@ -27,7 +29,7 @@ extension Var {
     _ f: F.Type, _ other: Var, name: String, infix: String? = nil,
     backward: BackwardFunction? = nil
   ) -> Var {
-    Var(
+    let result = Var(
       op: name, args: [self, other], infix: infix,
       forward: { args, value in
         Kernels.binary(f, args[0].value, args[1].value, into: &value, op: name)
@@ -47,6 +49,8 @@ extension Var {
           f, a: args[0].value, b: args[1].value, y: output.value, upstream: upstream,
           ga: ga, gb: gb)
       })
+    result.creator?.scalarRule = .binary(F.self)
+    return result
   }
 
   /// A constant of this node's dtype holding `value`, for mixing literals with `Var`s.
