@@ -93,7 +93,9 @@ extension Var {
       accumulateGradient(contribution.converted(to: storedValue.dtype))
       return
     }
-    if storedGrad == nil || storedGrad!.shape != storedValue.shape || storedGrad!.dtype != storedValue.dtype {
+    if storedGrad == nil || storedGrad!.shape != storedValue.shape
+      || storedGrad!.dtype != storedValue.dtype
+    {
       storedGrad = contribution
     } else if isGradStale {
       storedGrad!.assign(contribution)
@@ -111,7 +113,9 @@ extension Var {
       slot.arena.reached[Int(slot.index)] = true
       return try withExtendedLifetime(slot.arena) { try body(slot.arena.gradient(slot.index)) }
     }
-    if storedGrad == nil || storedGrad!.shape != storedValue.shape || storedGrad!.dtype != storedValue.dtype {
+    if storedGrad == nil || storedGrad!.shape != storedValue.shape
+      || storedGrad!.dtype != storedValue.dtype
+    {
       storedGrad = Tensor.zeros(storedValue.shape, dtype: storedValue.dtype)
     } else if isGradStale {
       storedGrad!.fill(with: 0)

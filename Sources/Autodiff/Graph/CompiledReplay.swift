@@ -3,7 +3,7 @@ import Foundation
 /// The compiled replay of re-evaluated graphs, and the switch that turns it off.
 ///
 /// A training loop that builds its graph once runs the same nodes in the same order at
-/// every step. From the second ``Var/evaluate()`` or ``Var/backward(_:)`` of an output on,
+/// every step. From the third ``Var/evaluate()`` or ``Var/backward(_:)`` of an output on,
 /// the output keeps a *replay plan*: its nodes in topological order, flattened once, with
 ///
 /// - the leaves' shapes and dtypes, which key the plan: when a leaf changes shape or dtype,
@@ -107,9 +107,9 @@ final class ReplayPlan {
       (references + i).initialize(to: NodeReference(node: i < below.count ? below[i] : output))
     }
     self.references = references
-    var index: [ObjectIdentifier: Int32] = [:]
-    index.reserveCapacity(count)
-    for i in 0..<count { index[ObjectIdentifier(references[i].node)] = Int32(i) }
+    // Each node's position, held on the node while the plan is made.
+    for i in 0..<count { references[i].node.planIndex = Int32(i) }
+    defer { for i in 0..<count { references[i].node.planIndex = -1 } }
 
     var steps: [Step] = []
     var rules: [ScalarRule] = []
@@ -123,7 +123,7 @@ final class ReplayPlan {
         leaves.append(Int32(i))
         continue
       }
-      let args = op.args.map { index[ObjectIdentifier($0)]! }
+      let args = op.args.map(\.planIndex)
       if let rule = op.scalarRule, node.shape.isEmpty,
         op.args.allSatisfy({ $0.shape.isEmpty && $0.dtype == node.dtype })
       {
@@ -169,7 +169,9 @@ final class ReplayPlan {
 
     // Scalar nodes already in an arena (another plan's) stay there; the others move into
     // a new one.
-    let newcomers = steps.filter { $0.kind != .op && references[Int($0.node)].node.scalarSlot == nil }
+    let newcomers = steps.filter {
+      $0.kind != .op && references[Int($0.node)].node.scalarSlot == nil
+    }
     var arenas: [ScalarArena] = []
     if !newcomers.isEmpty {
       let arena = ScalarArena(count: newcomers.count)
@@ -377,8 +379,9 @@ final class ReplayPlan {
 }
 
 extension Var {
-  /// The replay plan of the graph below this node, made on the second call of
-  /// ``evaluate()`` or ``backward(_:)``, or nil when the replay is off or does not apply.
+  /// The replay plan of the graph below this node, made on the third call of
+  /// ``evaluate()`` or ``backward(_:)`` (a graph built for one step is evaluated and
+  /// differentiated once each), or nil when the replay is off or does not apply.
   func currentReplayPlan(_ below: [Var]) -> ReplayPlan? {
     guard CompiledReplay.isEnabled, creator != nil else { return nil }
     if let plan = replayPlan {
@@ -388,7 +391,7 @@ extension Var {
       return nil
     }
     replayCalls += 1
-    guard replayCalls >= 2 else { return nil }
+    guard replayCalls >= 3 else { return nil }
     evaluateIfOutOfDate(below)
     let plan = ReplayPlan(output: self, below: below)
     replayPlan = plan

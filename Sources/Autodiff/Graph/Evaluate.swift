@@ -24,6 +24,11 @@ extension Var {
       plan.evaluate()
       return
     }
+    evaluateNodeByNode(below)
+  }
+
+  /// Runs every op below this node and its own, in topological order.
+  func evaluateNodeByNode(_ below: [Var]) {
     for node in below { node.recompute() }
     recompute()
   }
@@ -38,6 +43,6 @@ extension Var {
 
   /// Re-evaluates the graph below this node if any leaf changed since it was computed.
   func evaluateIfOutOfDate(_ below: [Var]) {
-    if isOutOfDate || below.contains(where: \.isOutOfDate) { evaluate() }
+    if isOutOfDate || below.contains(where: \.isOutOfDate) { evaluateNodeByNode(below) }
   }
 }

@@ -70,6 +70,8 @@ public final class Var {
   /// backward passes before it was made (see ``CompiledReplay``).
   var replayPlan: ReplayPlan?
   var replayCalls = 0
+  /// The node's position in a replay plan while the plan is being made, else −1.
+  var planIndex: Int32 = -1
   /// Set at the start of a backward pass on intermediate nodes: the next contribution
   /// overwrites `grad` instead of adding to it.
   @exclusivity(unchecked) var isGradStale = false
