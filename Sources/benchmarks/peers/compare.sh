@@ -85,7 +85,7 @@ load() { cut -d' ' -f1-3 /proc/loadavg 2> /dev/null || uptime; }
   echo "start: $(date -u +"%Y-%m-%d %H:%M:%S UTC")"
   echo "rounds: $rounds"
   echo "threads: $thread_counts"
-  echo "quick: ${quick:+yes}${quick:-no}"
+  echo "quick: $([ -n "$quick" ] && echo yes || echo no)"
   echo "workloads: ${workloads[*]:-all}"
   echo "commit: $(git rev-parse --short HEAD 2> /dev/null || echo unknown)$(git diff --quiet HEAD -- Sources 2> /dev/null || echo ' (with uncommitted changes)')"
   echo "cpu: $(grep -m1 'model name' /proc/cpuinfo 2> /dev/null | cut -d: -f2- | sed 's/^ *//') × $(nproc 2> /dev/null || echo '?')"

@@ -163,6 +163,12 @@ def verdict(target, ours_median, ratio_best, ratio_torch_like):
 
 
 def main_table(values, order, rounds):
+    missing = []
+    for key, by_threads in TARGETS.items():
+        for threads in by_threads:
+            if not values.get(key, {}).get(threads, {}).get("autodiff"):
+                workload, n, metric = key
+                missing.append(f"{workload}{f' n={n}' if n else ''} {metric} at {threads} thread(s)")
     print("| workload | threads | Autodiff | PyTorch | JAX | NumPy | other | Autodiff / best peer | target | met |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for key in row_keys(values, order):
@@ -195,6 +201,9 @@ def main_table(values, order, rounds):
                 target_text, met = verdict(target, ours_median, ratio_best, ratio_ref)
             print(f"| {label(key)} | {threads} | {fmt(metric, ours_median)} | {' | '.join(cells)} | "
                   f"{other or '–'} | {ratio_text} | {target_text} | {met} |")
+    if missing:
+        print()
+        print("Targets without a measurement of the project in this run: " + "; ".join(missing) + ".")
 
 
 def rounds_table(values, order, rounds):
