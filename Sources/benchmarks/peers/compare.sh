@@ -11,6 +11,11 @@
 #   --no-build       do not run `swift build` first
 #   --no-scaling     skip the batch and sequence scaling runs
 #   --no-memory      skip the peak-memory run
+#   --torch-wait W   how PyTorch's OpenMP threads wait when it runs on more than one thread:
+#                    "both" (default) runs it twice per round, with the library's default
+#                    (spinning) and with OMP_WAIT_POLICY=PASSIVE, and table.py keeps the faster
+#                    of the two in each round; "default" or "passive" runs only that form.
+#                    On a busy machine spinning threads can make a step a hundred times slower.
 #
 # PYTHON is an interpreter with torch, jax and numpy installed (default: python3); a framework
 # it lacks is skipped. WORKLOAD names restrict the run (default: every workload).
@@ -21,18 +26,20 @@
 # per round at 1 thread: mlp-mnist at batch 32, 64, 128 and lstm at sequence 14, 28, 56, and
 # `/usr/bin/time -v benchmarks mlp-mnist` for the peak resident memory. Files:
 #
-#   DIR/R/ours-T.jsonl, DIR/R/torch-T.jsonl, …   round R at T threads
+#   DIR/R/ours-T.jsonl, DIR/R/torch-T.jsonl, …   round R at T threads (torch-passive-T.jsonl:
+#                                                PyTorch with passive OpenMP waiting)
 #   DIR/R/scaling.jsonl, DIR/R/time-mlp-mnist.txt
 #   DIR/R/load.txt                               load average at the start and end of the round
 #   DIR/run.txt, DIR/versions.txt                settings, dates, machine and framework versions
 set -euo pipefail
-usage="usage: Sources/benchmarks/peers/compare.sh [--rounds R] [--quick] [--threads \"1 2\"] [--no-build] [--no-scaling] [--no-memory] DIR [PYTHON] [WORKLOAD ...]"
+usage="usage: Sources/benchmarks/peers/compare.sh [--rounds R] [--quick] [--threads \"1 2\"] [--no-build] [--no-scaling] [--no-memory] [--torch-wait both|default|passive] DIR [PYTHON] [WORKLOAD ...]"
 rounds=3
 quick=""
 thread_counts="1 2"
 build=1
 scaling=1
 memory=1
+torch_wait=both
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=${2:?$usage}; shift 2 ;;
@@ -41,6 +48,7 @@ while [ $# -gt 0 ]; do
     --no-build) build=0; shift ;;
     --no-scaling) scaling=0; shift ;;
     --no-memory) memory=0; shift ;;
+    --torch-wait) torch_wait=${2:?$usage}; shift 2 ;;
     -h | --help) echo "$usage"; exit 0 ;;
     --) shift; break ;;
     -*) echo "$usage" >&2; exit 2 ;;
@@ -55,6 +63,7 @@ if ! command -v "$python" > /dev/null; then
   echo "compare.sh: no interpreter '$python' (to name workloads, give PYTHON first)" >&2
   exit 2
 fi
+case "$torch_wait" in both | default | passive) ;; *) echo "--torch-wait expects both, default or passive" >&2; exit 2 ;; esac
 case "$rounds" in '' | *[!0-9]* | 0) echo "--rounds expects a positive whole number" >&2; exit 2 ;; esac
 
 mkdir -p "$out"
@@ -87,6 +96,7 @@ load() { cut -d' ' -f1-3 /proc/loadavg 2> /dev/null || uptime; }
   echo "threads: $thread_counts"
   echo "quick: $([ -n "$quick" ] && echo yes || echo no)"
   echo "workloads: ${workloads[*]:-all}"
+  echo "torch-wait: $torch_wait"
   echo "commit: $(git rev-parse --short HEAD 2> /dev/null || echo unknown)$(git diff --quiet HEAD -- Sources 2> /dev/null || echo ' (with uncommitted changes)')"
   echo "cpu: $(grep -m1 'model name' /proc/cpuinfo 2> /dev/null | cut -d: -f2- | sed 's/^ *//') × $(nproc 2> /dev/null || echo '?')"
 } > "$out/run.txt"
@@ -106,12 +116,23 @@ for round in $(seq 1 "$rounds"); do
     echo "round $round/$rounds, $threads thread(s): benchmarks" >&2
     $pin "$bench" ${workloads[@]+"${workloads[@]}"} --threads "$threads" $quick > "$dir/ours-$threads.jsonl" \
       || echo "compare.sh: benchmarks failed in round $round at $threads thread(s)" >&2
-    for framework in torch jax numpy scalar; do
-      echo "round $round/$rounds, $threads thread(s): $framework" >&2
+    runs="torch jax numpy scalar"
+    if [ "$threads" != 1 ]; then
+      case "$torch_wait" in
+        both) runs="torch torch-passive jax numpy scalar" ;;
+        passive) runs="torch-passive jax numpy scalar" ;;
+      esac
+    fi
+    for run in $runs; do
+      framework=${run%-passive}
+      wait=default
+      if [ "$run" != "$framework" ]; then wait=passive; fi
+      echo "round $round/$rounds, $threads thread(s): $run" >&2
       # OPENBLAS_CORETYPE (set on some machines) slows current NumPy builds: unset it here only.
       env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $pin "$python" "$peers" --threads "$threads" $quick \
-        --frameworks "$framework" ${workloads[@]+"${workloads[@]}"} > "$dir/$framework-$threads.jsonl" \
-        || echo "compare.sh: the $framework peers failed in round $round at $threads thread(s)" >&2
+        --frameworks "$framework" --omp-wait "$wait" ${workloads[@]+"${workloads[@]}"} \
+        > "$dir/$run-$threads.jsonl" \
+        || echo "compare.sh: the $run peers failed in round $round at $threads thread(s)" >&2
     done
   done
   if [ "$scaling" = 1 ]; then

@@ -2,7 +2,8 @@
 """The workloads of docs/benchmarks.md on PyTorch (eager), JAX (jit) and NumPy
 (hand-written backprop), printing the same JSON lines as `swift run -c release benchmarks`.
 
-    python3 peers.py [--threads N] [--quick] [--frameworks torch,jax,numpy,scalar] [WORKLOAD ...]
+    python3 peers.py [--threads N] [--quick] [--frameworks torch,jax,numpy,scalar]
+                     [--omp-wait default|active|passive] [WORKLOAD ...]
 
 Install the peers with `pip install torch jax jaxlib numpy`. Thread counts are fixed through
 environment variables before the frameworks load. On machines where OPENBLAS_CORETYPE is set,
@@ -22,8 +23,13 @@ parser.add_argument("workloads", nargs="*")
 parser.add_argument("--threads", type=int, default=os.cpu_count())
 parser.add_argument("--quick", action="store_true")
 parser.add_argument("--frameworks", default="torch,jax,numpy,scalar")
+parser.add_argument("--omp-wait", choices=["default", "active", "passive"], default="default",
+                    help="OMP_WAIT_POLICY for PyTorch's OpenMP threads: on a busy machine, threads that spin "
+                         "at every barrier can slow a two-thread step a hundredfold; passive ones sleep")
 args = parser.parse_args()
 T = str(args.threads)
+if args.omp_wait != "default":
+    os.environ["OMP_WAIT_POLICY"] = args.omp_wait.upper()
 for var in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"]:
     os.environ[var] = T
 os.environ["XLA_FLAGS"] = (
@@ -50,6 +56,8 @@ def median_seconds(fn, warmup, timed):
 
 def emit(**fields):
     fields.setdefault("threads", args.threads)
+    if args.omp_wait != "default":
+        fields.setdefault("omp_wait", args.omp_wait)
     print(json.dumps(fields), flush=True)
 
 

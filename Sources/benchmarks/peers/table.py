@@ -75,9 +75,22 @@ def read_jsonl(path):
     return rows
 
 
+# Which form of a peer won a round when it ran in two (PyTorch with spinning and with passive
+# OpenMP waiting): wins[(framework, threads)][form] = number of (row, round) pairs.
+wins = {}
+# The form of each kept value that did not come from a peer's default form:
+# chosen[(key, threads, framework, round)] = form.
+chosen = {}
+
+
+def better(metric, a, b):
+    return (a >= b) if metric in HIGHER_IS_BETTER else (a <= b)
+
+
 def load(out):
-    """values[(workload, n, metric)][threads][framework][round] = value, and the workload order."""
-    values, order = {}, []
+    """values[(workload, n, metric)][threads][framework][round] = value, and the workload order.
+    When a framework ran in two forms in a round, the better value is kept."""
+    values, order, forms = {}, [], {}
     rounds = sorted((p for p in out.iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: int(p.name))
     for rdir in rounds:
         r = int(rdir.name)
@@ -95,10 +108,27 @@ def load(out):
                 metrics = [(row["metric"], row["value"])]
                 if framework == "autodiff":
                     metrics += [(k, row[k]) for k in EXTRA_METRICS if k in row and k != row["metric"]]
+                form = row.get("omp_wait", "default")
                 for metric, value in metrics:
                     key = (workload, row.get("n"), metric)
                     cell = values.setdefault(key, {}).setdefault(threads_run, {}).setdefault(framework, {})
+                    form_cell = forms.setdefault((key, threads_run, framework), {})
+                    if r in cell and form_cell.get(r) != form:
+                        form_cell.setdefault(("both", r), True)
+                        if value is None or (cell[r] is not None and better(metric, cell[r], value)):
+                            continue
                     cell[r] = value
+                    form_cell[r] = form
+                    if form != "default":
+                        chosen[(key, threads_run, framework, r)] = form
+                    else:
+                        chosen.pop((key, threads_run, framework, r), None)
+    for (key, threads, framework), form_cell in forms.items():
+        if key[2] in NOT_SPEED:
+            continue
+        for r in [k[1] for k in form_cell if isinstance(k, tuple)]:
+            counts = wins.setdefault((framework, threads), {})
+            counts[form_cell[r]] = counts.get(form_cell[r], 0) + 1
     return values, order, [int(p.name) for p in rounds]
 
 
@@ -201,6 +231,11 @@ def main_table(values, order, rounds):
                 target_text, met = verdict(target, ours_median, ratio_best, ratio_ref)
             print(f"| {label(key)} | {threads} | {fmt(metric, ours_median)} | {' | '.join(cells)} | "
                   f"{other or '–'} | {ratio_text} | {target_text} | {met} |")
+    for (framework, threads), counts in sorted(wins.items()):
+        print()
+        print(f"{NAMES.get(framework, framework)} at {threads} threads ran with its OpenMP threads spinning "
+              f"(the default) and sleeping (OMP_WAIT_POLICY=PASSIVE); the faster of each round is shown. "
+              f"Passive was faster in {counts.get('passive', 0)} of {sum(counts.values())} (row, round) pairs.")
     if missing:
         print()
         print("Targets without a measurement of the project in this run: " + "; ".join(missing) + ".")
@@ -212,7 +247,9 @@ def rounds_table(values, order, rounds):
     for key in row_keys(values, order):
         for threads in sorted(values[key]):
             for framework, by_round in sorted(values[key][threads].items(), key=lambda x: x[0] != "autodiff"):
-                cells = [fmt(key[2], by_round.get(r)) for r in rounds]
+                cells = [fmt(key[2], by_round.get(r))
+                         + (f" ({chosen[key, threads, framework, r]})" if (key, threads, framework, r) in chosen else "")
+                         for r in rounds]
                 print(f"| {label(key)} | {threads} | {NAMES.get(framework, framework)} | {' | '.join(cells)} |")
 
 
