@@ -32,9 +32,10 @@ if args.omp_wait != "default":
     os.environ["OMP_WAIT_POLICY"] = args.omp_wait.upper()
 for var in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"]:
     os.environ[var] = T
-os.environ["XLA_FLAGS"] = (
-    "--xla_cpu_multi_thread_eigen=%s intra_op_parallelism_threads=%s"
-    % ("true" if args.threads > 1 else "false", T))
+# XLA has no flag for a thread count (an `intra_op_parallelism_threads=N` word in XLA_FLAGS is
+# ignored): at one thread this turns off Eigen's thread pool, and compare.sh pins the process
+# to one core; at more threads JAX uses every core the process may run on.
+os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=%s" % ("true" if args.threads > 1 else "false")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 frameworks = args.frameworks.split(",")
 
