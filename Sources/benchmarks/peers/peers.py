@@ -2,7 +2,8 @@
 """The workloads of docs/benchmarks.md on PyTorch (eager), JAX (jit) and NumPy
 (hand-written backprop), printing the same JSON lines as `swift run -c release benchmarks`.
 
-    python3 peers.py [--threads N] [--quick] [--frameworks torch,jax,numpy,scalar] [WORKLOAD ...]
+    python3 peers.py [--threads N] [--quick] [--frameworks torch,jax,numpy,scalar]
+                     [--omp-wait default|active|passive] [WORKLOAD ...]
 
 Install the peers with `pip install torch jax jaxlib numpy`. Thread counts are fixed through
 environment variables before the frameworks load. On machines where OPENBLAS_CORETYPE is set,
@@ -22,13 +23,19 @@ parser.add_argument("workloads", nargs="*")
 parser.add_argument("--threads", type=int, default=os.cpu_count())
 parser.add_argument("--quick", action="store_true")
 parser.add_argument("--frameworks", default="torch,jax,numpy,scalar")
+parser.add_argument("--omp-wait", choices=["default", "active", "passive"], default="default",
+                    help="OMP_WAIT_POLICY for PyTorch's OpenMP threads: on a busy machine, threads that spin "
+                         "at every barrier can slow a two-thread step a hundredfold; passive ones sleep")
 args = parser.parse_args()
 T = str(args.threads)
+if args.omp_wait != "default":
+    os.environ["OMP_WAIT_POLICY"] = args.omp_wait.upper()
 for var in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"]:
     os.environ[var] = T
-os.environ["XLA_FLAGS"] = (
-    "--xla_cpu_multi_thread_eigen=%s intra_op_parallelism_threads=%s"
-    % ("true" if args.threads > 1 else "false", T))
+# XLA has no flag for a thread count (an `intra_op_parallelism_threads=N` word in XLA_FLAGS is
+# ignored): at one thread this turns off Eigen's thread pool, and compare.sh pins the process
+# to one core; at more threads JAX uses every core the process may run on.
+os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=%s" % ("true" if args.threads > 1 else "false")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 frameworks = args.frameworks.split(",")
 
@@ -50,6 +57,8 @@ def median_seconds(fn, warmup, timed):
 
 def emit(**fields):
     fields.setdefault("threads", args.threads)
+    if args.omp_wait != "default":
+        fields.setdefault("omp_wait", args.omp_wait)
     print(json.dumps(fields), flush=True)
 
 
@@ -69,6 +78,13 @@ def torch_workloads():
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
     out = {}
+
+    def adam(params, lr):
+        """Adam in its fastest form on this build: fused, else one multi-tensor (foreach) update."""
+        try:
+            return torch.optim.Adam(params, lr=lr, fused=True)
+        except (RuntimeError, TypeError):
+            return torch.optim.Adam(params, lr=lr, foreach=True)
 
     def gemm():
         for n in ([128, 256] if args.quick else [128, 256, 512, 1024]):
@@ -101,7 +117,7 @@ def torch_workloads():
     def lstm():
         model = torch.nn.LSTM(28, 128, batch_first=True)
         head = torch.nn.Linear(128, 10)
-        opt = torch.optim.Adam(list(model.parameters()) + list(head.parameters()), lr=1e-3)
+        opt = adam(list(model.parameters()) + list(head.parameters()), lr=1e-3)
         x = torch.randn(32, 28, 28)
         y = torch.randint(0, 10, (32,))
         lossf = torch.nn.CrossEntropyLoss()
@@ -146,10 +162,10 @@ def torch_workloads():
 
         def run():
             torch.manual_seed(1)
-            model = torch.nn.Sequential(torch.nn.Linear(8, 3), torch.nn.Sigmoid(), torch.nn.Linear(3, 8),
-                                        torch.nn.Sigmoid())
+            # The output sigmoid is folded into the loss: binary cross-entropy from the logits.
+            model = torch.nn.Sequential(torch.nn.Linear(8, 3), torch.nn.Sigmoid(), torch.nn.Linear(3, 8))
             opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-            lossf = torch.nn.BCELoss()
+            lossf = torch.nn.BCEWithLogitsLoss()
             for _ in range(epochs):
                 opt.zero_grad()
                 loss = lossf(model(x), x)
@@ -166,10 +182,7 @@ def torch_workloads():
         mean_head, logvar_head = torch.nn.Linear(128, 8), torch.nn.Linear(128, 8)
         dec = torch.nn.Sequential(torch.nn.Linear(8, 128), torch.nn.ReLU(), torch.nn.Linear(128, 64))
         params = [p for m in (enc, mean_head, logvar_head, dec) for p in m.parameters()]
-        try:
-            opt = torch.optim.Adam(params, lr=1e-3, fused=True)
-        except (RuntimeError, TypeError):
-            opt = torch.optim.Adam(params, lr=1e-3, foreach=True)
+        opt = adam(params, lr=1e-3)
         x = torch.rand(64, 64)
         losses = []
 
@@ -196,10 +209,7 @@ def torch_workloads():
         lstm = torch.nn.LSTM(CHARLM["embedding"], CHARLM["hidden"], batch_first=True)
         head = torch.nn.Linear(CHARLM["hidden"], CHARLM["symbols"])
         params = [p for m in (embed, lstm, head) for p in m.parameters()]
-        try:
-            opt = torch.optim.Adam(params, lr=2e-3, fused=True)
-        except (RuntimeError, TypeError):
-            opt = torch.optim.Adam(params, lr=2e-3, foreach=True)
+        opt = adam(params, lr=2e-3)
         losses = []
 
         def step():
@@ -226,10 +236,7 @@ def torch_workloads():
         norm = torch.nn.LayerNorm(c["width"])
         head = torch.nn.Linear(c["width"], c["symbols"])
         params = [positions] + [p for m in (embed, encoder, norm, head) for p in m.parameters()]
-        try:
-            opt = torch.optim.Adam(params, lr=1e-3, fused=True)
-        except (RuntimeError, TypeError):
-            opt = torch.optim.Adam(params, lr=1e-3, foreach=True)
+        opt = adam(params, lr=1e-3)
         mask = torch.nn.Transformer.generate_square_subsequent_mask(c["context"])
         losses = []
 
@@ -288,7 +295,7 @@ def jax_workloads():
             logits = h @ p[2] + p[3]
             return -jnp.mean(jax.nn.log_softmax(logits)[jnp.arange(batch), y])
 
-        @jax.jit
+        @partial(jax.jit, donate_argnums=0)
         def step(p):
             loss, g = jax.value_and_grad(loss_fn)(p)
             return [a - 0.1 * b for a, b in zip(p, g)], loss
@@ -327,7 +334,7 @@ def jax_workloads():
             logits = h @ p["wo"] + p["bo"]
             return -jnp.mean(jax.nn.log_softmax(logits)[jnp.arange(B), y])
 
-        @jax.jit
+        @partial(jax.jit, donate_argnums=(0, 1, 2))
         def step(p, m, v, t):
             loss, g = jax.value_and_grad(loss_fn)(p)
             m = jax.tree_util.tree_map(lambda m, g: 0.9 * m + 0.1 * g, m, g)
@@ -336,8 +343,8 @@ def jax_workloads():
                 lambda p, m, v: p - 1e-3 * (m / (1 - 0.9 ** t)) / (jnp.sqrt(v / (1 - 0.999 ** t)) + 1e-8),
                 p, m, v)
             return p, m, v, loss
-        zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
-        state = {"p": params, "m": zeros, "v": zeros, "t": 0, "losses": []}
+        state = {"p": params, "m": jax.tree_util.tree_map(jnp.zeros_like, params),
+                 "v": jax.tree_util.tree_map(jnp.zeros_like, params), "t": 0, "losses": []}
 
         def run():
             state["t"] += 1
@@ -367,7 +374,7 @@ def jax_workloads():
             kl = 0.5 * jnp.sum(jnp.exp(logvar) + mu * mu - logvar - 1)
             return (rec + kl) / x.shape[0]
 
-        @jax.jit
+        @partial(jax.jit, donate_argnums=(0, 1, 2))
         def step(p, m, v, t, key):
             key, noise = jax.random.split(key)
             loss, g = jax.value_and_grad(loss_fn)(p, noise)
@@ -377,8 +384,9 @@ def jax_workloads():
                 lambda p, m, v: p - 1e-3 * (m / (1 - 0.9 ** t)) / (jnp.sqrt(v / (1 - 0.999 ** t)) + 1e-8),
                 p, m, v)
             return p, m, v, loss, key
-        zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
-        state = {"p": params, "m": zeros, "v": zeros, "t": 0, "key": jax.random.PRNGKey(2), "losses": []}
+        state = {"p": params, "m": jax.tree_util.tree_map(jnp.zeros_like, params),
+                 "v": jax.tree_util.tree_map(jnp.zeros_like, params), "t": 0, "key": jax.random.PRNGKey(2),
+                 "losses": []}
 
         def run():
             state["t"] += 1
@@ -510,10 +518,81 @@ def jax_workloads():
         s = median_seconds(run, w, t)
         transformer_emit("jax", s, t, state["losses"])
 
+    def hopfield():
+        x, probes = hopfield_data()
+        X, P = jnp.asarray(x), jnp.asarray(probes)
+        W = X.T @ X / X.shape[0] - jnp.eye(X.shape[1])
+
+        @jax.jit
+        def recall(s, W):
+            """Synchronous sweeps until nothing changes, at most 20, as one compiled loop."""
+            def sweep(state):
+                i, s, _ = state
+                n = jnp.where(s @ W >= 0, 1.0, -1.0).astype(s.dtype)
+                return i + 1, n, jnp.any(n != s)
+            return jax.lax.while_loop(lambda state: (state[0] < 20) & state[2], sweep, (0, s, True))[1]
+        result = {}
+
+        def run():
+            result["s"] = recall(P, W).block_until_ready()
+        w, t = reps(2, 10)
+        sec = median_seconds(run, w, t)
+        emit(workload="hopfield", framework="jax", metric="recall_ms", value=sec * 1e3, dtype="f32", reps=t)
+        acc = float(jnp.mean(jnp.all(result["s"] == X, axis=1)))
+        emit(workload="hopfield", framework="jax", metric="recall_accuracy", value=acc, dtype="f32")
+
+    def autoencoder():
+        """The whole training run as one jitted `lax.fori_loop` (framework "jax"), and the same
+        epochs as a jitted step called from Python (framework "jax-step")."""
+        x = jnp.asarray(PATTERNS)
+        epochs = 500 if args.quick else 5000
+        r = np.random.default_rng(1)
+        init = (jnp.asarray(r.standard_normal((8, 3)) / math.sqrt(8), jnp.float32), jnp.zeros(3),
+                jnp.asarray(r.standard_normal((3, 8)) / math.sqrt(3), jnp.float32), jnp.zeros(8))
+
+        def loss_fn(p):
+            # Binary cross-entropy of sigmoid(z) against x, written from the logits z.
+            z = jax.nn.sigmoid(x @ p[0] + p[1]) @ p[2] + p[3]
+            return jnp.mean(jax.nn.softplus(z) - x * z)
+
+        def epoch(p, v):
+            loss, g = jax.value_and_grad(loss_fn)(p)
+            v = tuple(0.9 * a + b for a, b in zip(v, g))
+            return tuple(a - 0.1 * b for a, b in zip(p, v)), v, loss
+
+        @jax.jit
+        def train(p):
+            zeros = tuple(jnp.zeros_like(a) for a in p)
+            return jax.lax.fori_loop(0, epochs, lambda _, s: epoch(s[0], s[1]), (p, zeros, jnp.float32(0)))[2]
+
+        step = jax.jit(epoch, donate_argnums=(0, 1))
+        train = train.lower(init).compile()  # compiled once, outside the timing
+        result = {}
+
+        def run_loop():
+            result["loop"] = float(train(init).block_until_ready())
+
+        def run_steps():
+            p, v = tuple(jnp.array(a) for a in init), tuple(jnp.zeros_like(a) for a in init)
+            for _ in range(epochs):
+                p, v, loss = step(p, v)
+            result["step"] = float(loss.block_until_ready())
+        w, t = (0, 1) if args.quick else (1, 5)
+        s = median_seconds(run_loop, w, t)
+        emit(workload="autoencoder", framework="jax", metric="run_ms", value=s * 1e3, dtype="f32", reps=t,
+             final_loss=result["loop"], epochs=epochs, form="fori_loop")
+        run_steps()  # compiles the step
+        w, t = (0, 1) if args.quick else (1, 3)
+        s = median_seconds(run_steps, w, t)
+        emit(workload="autoencoder", framework="jax-step", metric="run_ms", value=s * 1e3, dtype="f32",
+             reps=t, final_loss=result["step"], epochs=epochs, form="jitted step per epoch")
+
     out["gemm"] = gemm
     out["mlp-mnist"] = lambda: mlp("mlp-mnist", [784, 256, 10], jax.nn.relu, 64, 20, 200)
     out["mlp-qs"] = lambda: mlp("mlp-qs", [273, 40, 3], jax.nn.sigmoid, 32, 50, 1000)
     out["lstm"] = lstm
+    out["hopfield"] = hopfield
+    out["autoencoder"] = autoencoder
     out["vae"] = vae
     out["charlm"] = charlm
     out["transformer"] = transformer
