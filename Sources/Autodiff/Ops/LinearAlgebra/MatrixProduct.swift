@@ -163,7 +163,8 @@ extension Kernels {
 
   /// Stops with a message naming both shapes unless op(a) · op(b) is defined.
   static func checkMatrixProduct(_ a: [Int], _ b: [Int], _ ta: Bool, _ tb: Bool, op: String) {
-    let shapes = "\(a)\(ta ? "ᵀ" : "") × \(b)\(tb ? "ᵀ" : "")"
+    // Only formed for a message: this check runs on every product.
+    var shapes: String { "\(a)\(ta ? "ᵀ" : "") × \(b)\(tb ? "ᵀ" : "")" }
     require(
       a.count >= 2 && b.count >= 2,
       "\(op): \(shapes): the operands must be matrices or stacks of matrices [..., rows, columns]"
