@@ -79,7 +79,7 @@ final class ReplayPlan {
   let leaves: [Int32]
   let leafShapes: [[Int]]
   let leafTypes: [DType]
-  var leafVersions: [Int]
+  @exclusivity(unchecked) var leafVersions: [Int]
   /// The arenas holding the scalar nodes, and their departures when the plan was made.
   let arenas: [ScalarArena]
   let arenaDepartures: [Int]

@@ -15,7 +15,7 @@ final class ScalarArena {
   /// Whether a gradient reached the slot's node in the current backward pass.
   let reached: UnsafeMutablePointer<Bool>
   /// The number of nodes that moved their storage back out of this arena.
-  var departures = 0
+  @exclusivity(unchecked) var departures = 0
 
   init(count: Int) {
     self.count = count

@@ -1,6 +1,7 @@
 /// NumPy broadcasting: shapes are aligned at their last dimension, and a dimension of 1
 /// (or a missing one) stretches to match the other.
 func broadcastShape(_ a: [Int], _ b: [Int], op: String) -> [Int] {
+  if a == b { return a }
   let rank = max(a.count, b.count)
   var out = [Int](repeating: 1, count: rank)
   for i in 0..<rank {
