@@ -219,8 +219,12 @@ final class ReplayPlan {
     return true
   }
 
+  /// Whether the values were already behind the leaves when the plan was made.
+  var isBehind = false
+
   /// Whether a leaf changed since the plan last evaluated the graph.
   var isOutOfDate: Bool {
+    if isBehind { return true }
     for (k, i) in leaves.enumerated() where node(Int(i)).version != leafVersions[k] {
       return true
     }
@@ -246,6 +250,7 @@ final class ReplayPlan {
       }
     }
     for (k, i) in leaves.enumerated() { leafVersions[k] = node(Int(i)).version }
+    isBehind = false
   }
 
   @inline(__always)
@@ -392,8 +397,11 @@ extension Var {
     }
     replayCalls += 1
     guard replayCalls >= 3 else { return nil }
-    evaluateIfOutOfDate(below)
+    // Whether the values are behind the leaves is known node by node only now; the plan's
+    // first run evaluates if they are (once: random ops draw once per evaluation).
+    let isBehind = isOutOfDate || below.contains(where: \.isOutOfDate)
     let plan = ReplayPlan(output: self, below: below)
+    plan.isBehind = isBehind
     replayPlan = plan
     return plan
   }

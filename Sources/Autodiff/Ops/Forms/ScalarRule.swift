@@ -27,7 +27,15 @@ struct ScalarRule {
     return ScalarRule(
       value64: { x, _ in F.value(x, p, q) },
       partials64: { x, _, y in (F.derivative(x, y, p, q), 0) },
-      value32: { x, _ in F.value(x, p32, q32) },
+      value32: { x, _ in
+        // As the tensor kernel computes it: with the vectorized approximation, if any.
+        guard let kernel = F.floatKernel, ComputeSettings.kernelLevel > .portable else {
+          return F.value(x, p32, q32)
+        }
+        var (input, output) = (x, Float(0))
+        kernel(&input, &output, 1)
+        return output
+      },
       partials32: { x, _, y in (F.derivative(x, y, p32, q32), 0) },
       code: code)
   }
