@@ -34,6 +34,9 @@ public enum ComputeSettings {
   /// Work of fewer multiply-adds than this runs on one thread: below it, handing work to
   /// another thread costs more than it saves.
   @TaskLocal static var minimumParallelWork = 1 << 22
+  /// Whether products keep packed copies of a B operand they use unchanged
+  /// (``PackedPanels``); tests turn it off to compare against packing every time.
+  @TaskLocal static var reusesPackedPanels = true
 
   /// The number of threads large matrix products may use.
   public static var threadCount: Int { threads }
