@@ -101,21 +101,22 @@ struct PackedPanelsTests {
   }
 
   /// B computed by an op whose forward rewrites its storage in place (through `prepare`)
-  /// when the graph is re-evaluated.
+  /// when the graph is re-evaluated, read by two products (the second keeps its panels).
   @Test func recomputedOperandsAreSeen() {
     var rng = SeededGenerator(seed: 14)
     let x = Var.constant(Tensor.normal([100, 128], dtype: .float32, using: &rng))
     let p = Var(Tensor.normal([128, 144], dtype: .float32, using: &rng))
     let b = p * 2
-    let y = x.matmul(b)
-    y.evaluate()
-    y.evaluate()
-    #expect(panels(b.value) != nil)
-    let storage = b.value.buffer
-    p.updateValue { $0.fill(with: 0.25) }
-    y.evaluate()
-    #expect(b.value.buffer === storage)
-    #expect(y.value == product(x.value, b.value, reusing: false))
+    let (y, z) = (x.matmul(b), (x * 3).matmul(b))
+    let total = y + z
+    for step in 0..<3 {
+      let version = b.value.buffer.version
+      p.updateValue { $0.fill(with: 0.25 * Double(step)) }
+      total.evaluate()
+      #expect(b.value.buffer.version != version)
+      #expect(y.value == product(x.value, b.value, reusing: false), "step \(step)")
+      #expect(z.value == product((x * 3).value, b.value, reusing: false), "step \(step)")
+    }
   }
 
   /// A copy written after sharing storage gets its own storage and no packed copy.
