@@ -11,7 +11,12 @@ extension Benchmarks {
       let b = Var.constant(Tensor.normal([n, n], dtype: .float32, using: &rng))
       let c = a.matmul(b)
       let timed = options.quick ? 2 : max(10, Int(2e10 / Double(2 * n * n * n)))
-      let seconds = median(warmup: options.quick ? 1 : 3, timed: timed) { c.evaluate() }
+      // One element of B is rewritten before each product, so that every product packs B
+      // as a product with a new B does (a B used unchanged is packed only once).
+      let seconds = median(warmup: options.quick ? 1 : 3, timed: timed) {
+        b.updateValue { $0[0, 0] = $0[0, 0] }
+        c.evaluate()
+      }
       report([
         ("workload", "gemm"), ("n", n), ("metric", "gflops"),
         ("value", 2 * Double(n * n * n) / seconds / 1e9), ("threads", options.threads),

@@ -105,11 +105,10 @@ extension Kernels {
         hidden: out.pointer(as: T.self)
       ))
     // The sequences of a batch are independent: each thread runs the whole recurrence for
-    // its own rows, so the small per-step products and the gate arithmetic both split.
-    forEachPart(units: n, work: steps * n * h * 4 * h) { part, parts in
+    // ranges of rows, so the small per-step products and the gate arithmetic both split.
+    forEachChunk(units: n, chunk: batchChunk(n), work: steps * n * h * 4 * h) { range in
       let x = pointers.pointer
-      let (first, last) = (n * part / parts, n * (part + 1) / parts)
-      let rows = last - first
+      let (first, rows) = (range.lowerBound, range.count)
       for t in 0..<steps {
         let z = x.gates + (t * n + first) * 4 * h
         z.update(from: x.p + (t * n + first) * 4 * h, count: rows * 4 * h)
@@ -134,6 +133,14 @@ extension Kernels {
       }
     }
     withExtendedLifetime((p, w, h0, c0, saved)) {}
+  }
+
+  /// The rows of the batch one thread takes at a time in the recurrence: whole register
+  /// blocks of 6 rows, at least 12, about a quarter of each thread's share (so that a
+  /// thread on a busy core holds up the others by at most a small range).
+  static func batchChunk(_ n: Int) -> Int {
+    let share = (n + 4 * ComputeSettings.threads - 1) / (4 * ComputeSettings.threads)
+    return max(12, (share + 5) / 6 * 6)
   }
 
   /// The fast rule, from the op's output H: `gradients` are the storage of ∂P, ∂W, ∂h₀,
@@ -171,10 +178,10 @@ extension Kernels {
         tanhCells: saved.tanhCells.pointer(as: T.self), c0: c0.pointer(as: T.self),
         upstream: s.pointer(as: T.self), dz: dz, wT: wT, dh: dh, dc: dc
       ))
-    // Backpropagation through time, each thread over its own rows of the batch.
-    forEachPart(units: n, work: steps * n * h * 4 * h) { part, parts in
+    // Backpropagation through time, each thread over ranges of rows of the batch.
+    forEachChunk(units: n, chunk: batchChunk(n), work: steps * n * h * 4 * h) { range in
       let x = pointers.pointer
-      let (first, last) = (n * part / parts, n * (part + 1) / parts)
+      let (first, last) = (range.lowerBound, range.upperBound)
       for t in stride(from: steps - 1, through: 0, by: -1) {
         for r in first..<last {
           let row = t * n + r
