@@ -147,6 +147,31 @@ struct PackedPanelsTests {
     #expect(kept == nil)
   }
 
+  /// Products with few rows of A read a small B in place but use a copy already kept, and
+  /// keep one of a large B.
+  @Test func fewRowsUseAKeptCopy() {
+    var rng = SeededGenerator(seed: 15)
+    let b = Tensor.normal([200, 300], dtype: .float32, using: &rng)
+    let tall = Tensor.normal([120, 200], dtype: .float32, using: &rng)
+    for rows in [1, 5, 40] {
+      let a = Tensor.normal([rows, 200], dtype: .float32, using: &rng)
+      #expect(product(a, b) == product(a, b, reusing: false))
+      #expect(panels(b) == nil)
+    }
+    _ = product(tall, b)
+    _ = product(tall, b)
+    #expect(panels(b) != nil)
+    for rows in [1, 5, 7, 40] {
+      let a = Tensor.normal([rows, 200], dtype: .float32, using: &rng)
+      #expect(product(a, b) == product(a, b, reusing: false), "\(rows) rows")
+    }
+    let large = Tensor.normal([512, 512], dtype: .float32, using: &rng)
+    let a = Tensor.normal([3, 512], dtype: .float32, using: &rng)
+    let expected = product(a, large, reusing: false)
+    for _ in 0..<3 { #expect(product(a, large) == expected) }
+    #expect(panels(large) != nil)
+  }
+
   /// Small operands and operands over the budget are packed every time, correctly.
   @Test func smallOperandsAreNotKept() {
     var rng = SeededGenerator(seed: 13)

@@ -37,13 +37,17 @@ extension Kernels {
       T.self == Float.self
       ? (config.mr_f32, config.nr_f32) : (config.mr_f64, config.nr_f64)
     var panels: PackedPanels?
-    if let bStorage, ComputeSettings.reusesPackedPanels, transB || m > readsBInPlaceBelow,
-      k * n >= PackedPanels.minimumElements, blockN % nr == 0
+    if let bStorage, ComputeSettings.reusesPackedPanels, k * n >= PackedPanels.minimumElements,
+      blockN % nr == 0
     {
       let key = PackedPanels.Key(
         version: bStorage.version, transposed: transB, k: k, n: n, rowStride: ldb,
         panelWidth: nr, level: ComputeSettings.kernelLevel)
-      panels = PackedPanels.panels(of: bStorage, key: key) { storage in
+      // A product that reads B in place packs nothing, and keeps a packed copy only of a
+      // large B (its rows then lie in different pages, which costs more than packing once);
+      // it uses a copy that is already there.
+      let packs = transB || m > readsBInPlaceBelow || k * n >= PackedPanels.largeElements
+      panels = PackedPanels.panels(of: bStorage, key: key, mayPack: packs) { storage in
         packAllOfB(
           config, transB: transB, b: b, ldb: ldb, k: k, n: n, nr: nr,
           into: storage.bindMemory(to: T.self, capacity: key.k * ((n + nr - 1) / nr * nr)))

@@ -19,8 +19,11 @@ import Foundation
 /// **Bounded memory.** A B operand is packed into persistent storage only on its second
 /// product with the same key (one product per update, as a weight in training, keeps
 /// packing into the shared scratch memory), only when it has at least
-/// ``minimumElements`` elements, and only while all packed copies together stay under
-/// ``budget`` bytes. A buffer keeps at most one packed copy, freed with the buffer.
+/// ``minimumElements`` elements, only by a product that packs B anyway (or when B has at
+/// least ``largeElements``), and only while all packed copies together stay under
+/// ``budget`` bytes. A buffer keeps at most one packed copy, freed with the buffer. Any
+/// product with the same key uses a copy that is there, even one that would have read B
+/// in place.
 ///
 /// **Threads.** The slot on each buffer is read and written under one lock. A packed copy
 /// is filled before it is installed and never written afterwards (a new key gets a new
@@ -47,6 +50,9 @@ final class PackedPanels: @unchecked Sendable {
   static let lock = NSLock()
   /// B operands with fewer elements are never kept packed.
   static let minimumElements = 1 << 14
+  /// B operands with at least this many elements are kept packed even by products that
+  /// would read them in place (few rows of A).
+  static let largeElements = 1 << 18
   /// The most bytes all packed copies may hold together.
   nonisolated(unsafe) static var budget = 64 << 20
   /// The bytes all packed copies hold now (read under ``lock``).
@@ -76,15 +82,20 @@ final class PackedPanels: @unchecked Sendable {
 
   /// The packed copy of `buffer` for `key`, if there is one or this product should make
   /// one; `pack` fills new storage (called without the lock held). Nil means: pack into
-  /// scratch memory as for any product.
+  /// scratch memory as for any product (or read B in place). With `mayPack` false, only
+  /// a copy already there is returned.
   static func panels(
-    of buffer: TensorBuffer, key: Key, pack: (UnsafeMutableRawPointer) -> Void
+    of buffer: TensorBuffer, key: Key, mayPack: Bool, pack: (UnsafeMutableRawPointer) -> Void
   ) -> PackedPanels? {
     let bytes = byteCount(key, elementSize: buffer.dtype.byteCount)
     lock.lock()
     if let panels = buffer.panelCache.panels, panels.key == key {
       lock.unlock()
       return panels
+    }
+    guard mayPack else {
+      lock.unlock()
+      return nil
     }
     guard buffer.panelCache.lastKey == key else {
       // The first product with this key: remember it, pack as usual.
