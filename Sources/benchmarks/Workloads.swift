@@ -121,8 +121,9 @@ extension Benchmarks {
   /// Hopfield recall: 1024 bipolar units, 100 Hebbian patterns (W = XᵀX/P − I, no bias),
   /// 100 probes with 20% of the bits flipped, synchronous updates x ← sign(x·W) by
   /// `HopfieldNetwork.recallSynchronously` until nothing changes (≤ 20 sweeps), with the
-  /// tie rule sign(0) = 1. The time includes reading W from the network's parameters once
-  /// per recall (a copy of the upper triangle, a few percent of the total).
+  /// tie rule sign(0) = 1. W is built from the network's parameters at the first recall and
+  /// kept while they are unchanged (`weightValue`), as the peers build W once outside the
+  /// timed loop; the product keeps W's packed panels across sweeps and recalls.
   static func hopfield(_ options: Options) throws {
     let (n, p) = (1024, 100)
     var rng = SeededGenerator(seed: 1)

@@ -130,6 +130,36 @@ struct HopfieldTests {
     }
   }
 
+  /// W is built once while A is unchanged, and again after every way of writing A.
+  @Test func weightValueIsKeptUntilTheParametersChange() {
+    var rng = SeededGenerator(seed: 22)
+    let network = HopfieldNetwork(unitCount: 12, dtype: .float64)
+    network.storeHebbian(randomPatterns(3, 12, using: &rng))
+    let first = network.weightValue
+    #expect(network.weightValue.sharesStorage(with: first))
+    #expect(first == network.weight.value)
+    let updates: [(String, () -> Void)] = [
+      ("updateValue", { network.rawWeight.updateValue { $0[0, 5] += 1 } }),
+      ("set", { network.rawWeight.set(Tensor.normal([12, 12], dtype: .float64, using: &rng)) }),
+      ("storeHebbian", { network.storeHebbian(randomPatterns(4, 12, using: &rng)) }),
+      (
+        "mutable buffer",
+        {
+          network.rawWeight.updateValue { a in
+            a.withUnsafeMutableBufferPointer(as: Double.self) { $0[7] = -3 }
+          }
+        }
+      ),
+    ]
+    for (name, update) in updates {
+      let before = network.weightValue
+      update()
+      let after = network.weightValue
+      #expect(!after.sharesStorage(with: before), "\(name)")
+      #expect(after == network.weight.value, "\(name)")
+    }
+  }
+
   @Test func erasedUnitsAreNeutralAndBecomeBipolar() {
     let x = Datasets.orthogonalPatterns().inputs
     let network = HopfieldNetwork(unitCount: 16)

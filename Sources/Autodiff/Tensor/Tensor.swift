@@ -262,6 +262,16 @@ extension Tensor {
     return (0..<shape[0]).map { Array(all[($0 * shape[1])..<(($0 + 1) * shape[1])]) }
   }
 
+  /// Whether this tensor and `other` share their storage: one is a copy (or a reshaped
+  /// view) of the other that neither has written since.
+  ///
+  /// Shared storage is never written in place (a write copies it first), so while two
+  /// tensors share storage they hold the same elements: a cache may keep a tensor it was
+  /// computed from and know, by this test, that the input has not changed.
+  public func sharesStorage(with other: Tensor) -> Bool {
+    buffer === other.buffer
+  }
+
   /// The same elements with another shape of equal element count (no copy).
   public func reshaped(_ newShape: [Int]) -> Tensor {
     require(

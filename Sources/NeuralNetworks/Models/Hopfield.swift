@@ -96,18 +96,31 @@ public final class HopfieldNetwork: Module {
   /// places; through the graph, the transpose costs more than the rest (for N = 1024,
   /// 12–15 ms through the graph against 6–7 ms this way, measured on a busy 2-core
   /// machine). A test checks that both give the same W.
+  ///
+  /// W is kept with the A it was built from and reused while A's storage is unchanged
+  /// (``Tensor/sharesStorage(with:)``): repeated recalls with the same parameters build W
+  /// once, and the matrix product keeps W's packed panels across them. Writing A (an
+  /// optimizer step, `set`) gives it new storage, and the next read builds W again.
   public var weightValue: Tensor {
+    let a = rawWeight.value
+    if let kept = keptWeight, kept.source.sharesStorage(with: a) { return kept.weight }
+    let w: Tensor
     switch dtype {
-    case .float32: return symmetrized(Float.self)
-    case .float64: return symmetrized(Double.self)
+    case .float32: w = symmetrized(a, Float.self)
+    case .float64: w = symmetrized(a, Double.self)
     }
+    keptWeight = (a, w)
+    return w
   }
 
-  private func symmetrized<T: TensorScalar>(_: T.Type) -> Tensor {
+  /// The last W read by ``weightValue`` and the value of A it was built from.
+  private var keptWeight: (source: Tensor, weight: Tensor)?
+
+  private func symmetrized<T: TensorScalar>(_ source: Tensor, _: T.Type) -> Tensor {
     let n = unitCount
     var w = Tensor.zeros([n, n], dtype: dtype)
     let block = 32  // a 32 × 32 tile of the rows read and of the columns written fits in cache
-    rawWeight.value.withUnsafeBufferPointer(as: T.self) { a in
+    source.withUnsafeBufferPointer(as: T.self) { a in
       w.withUnsafeMutableBufferPointer(as: T.self) { w in
         for i0 in stride(from: 0, to: n, by: block) {
           for j0 in stride(from: i0, to: n, by: block) {
