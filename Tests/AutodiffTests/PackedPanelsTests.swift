@@ -16,7 +16,7 @@ struct PackedPanelsTests {
   func panels(_ b: Tensor) -> PackedPanels? {
     PackedPanels.lock.lock()
     defer { PackedPanels.lock.unlock() }
-    return b.buffer.panelCache.panels
+    return b.buffer.panelCache?.panels
   }
 
   @Test(arguments: [DType.float32, .float64], [false, true])

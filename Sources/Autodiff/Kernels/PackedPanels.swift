@@ -41,7 +41,8 @@ final class PackedPanels: @unchecked Sendable {
   }
 
   /// The cache entry of one buffer: the key of its last product, and its packed copy.
-  struct Slot {
+  /// Made at the first product that looks a buffer up (other buffers hold only nil).
+  final class Slot {
     var lastKey: Key?
     var panels: PackedPanels?
   }
@@ -54,7 +55,7 @@ final class PackedPanels: @unchecked Sendable {
   /// would read them in place (few rows of A).
   static let largeElements = 1 << 18
   /// The most bytes all packed copies may hold together.
-  nonisolated(unsafe) static var budget = 64 << 20
+  static let budget = 64 << 20
   /// The bytes all packed copies hold now (read under ``lock``).
   nonisolated(unsafe) private(set) static var bytesInUse = 0
 
@@ -89,7 +90,12 @@ final class PackedPanels: @unchecked Sendable {
   ) -> PackedPanels? {
     let bytes = byteCount(key, elementSize: buffer.dtype.byteCount)
     lock.lock()
-    if let panels = buffer.panelCache.panels, panels.key == key {
+    guard let slot = buffer.panelCache ?? (mayPack ? Slot() : nil) else {
+      lock.unlock()
+      return nil
+    }
+    buffer.panelCache = slot
+    if let panels = slot.panels, panels.key == key {
       lock.unlock()
       return panels
     }
@@ -97,17 +103,17 @@ final class PackedPanels: @unchecked Sendable {
       lock.unlock()
       return nil
     }
-    guard buffer.panelCache.lastKey == key else {
+    guard slot.lastKey == key else {
       // The first product with this key: remember it, pack as usual.
-      buffer.panelCache.lastKey = key
+      slot.lastKey = key
       lock.unlock()
       return nil
     }
     // The second product with an unchanged B: keep a packed copy. The old copy's storage
     // is reused when nobody else reads it.
     // (A copy let go of is released after unlocking: its deinit takes the lock.)
-    var old = buffer.panelCache.panels
-    buffer.panelCache.panels = nil
+    var old = slot.panels
+    slot.panels = nil
     var reused: PackedPanels?
     if old?.bytes == bytes && isKnownUniquelyReferenced(&old) { swap(&reused, &old) }
     if reused == nil {
@@ -123,15 +129,8 @@ final class PackedPanels: @unchecked Sendable {
     panels.key = key
     pack(panels.pointer)
     lock.lock()
-    if buffer.panelCache.panels == nil { buffer.panelCache.panels = panels }
+    if slot.panels == nil { slot.panels = panels }
     lock.unlock()
     return panels
-  }
-
-  /// The bytes held by packed copies now.
-  static var currentBytes: Int {
-    lock.lock()
-    defer { lock.unlock() }
-    return bytesInUse
   }
 }

@@ -24,7 +24,7 @@ final class TensorBuffer: @unchecked Sendable {
   var version: UInt64 = 0
   /// The packed panels made from this storage, if any: read and written only under
   /// ``PackedPanels/lock``, freed with the buffer.
-  var panelCache = PackedPanels.Slot()
+  var panelCache: PackedPanels.Slot?
 
   init(count: Int, dtype: DType) {
     self.count = count
