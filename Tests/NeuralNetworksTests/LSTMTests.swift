@@ -71,7 +71,7 @@ struct LSTMTests {
   @Test func fusedSequenceSplitsTheBatchOverThreads() {
     var rng = SeededGenerator(seed: 7)
     let lstm = LSTM(inputSize: 3, hiddenSize: 4, dtype: .float64, using: &rng)
-    // 26 sequences: ranges of 12, 12 and 2 rows (Kernels.batchChunk).
+    // 26 sequences: ranges of 18 and 8 rows on two threads (Kernels.batchChunk).
     let x = Var(Tensor.normal([26, 6, 3], dtype: .float64, using: &rng))
     let weights = Var.constant(Tensor.normal([26, 6, 4], dtype: .float64, using: &rng))
     func run(threads: Int) -> [Tensor] {

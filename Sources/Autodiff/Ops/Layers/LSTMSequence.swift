@@ -136,11 +136,16 @@ extension Kernels {
   }
 
   /// The rows of the batch one thread takes at a time in the recurrence: whole register
-  /// blocks of 6 rows, at least 12, about a quarter of each thread's share (so that a
-  /// thread on a busy core holds up the others by at most a small range).
+  /// blocks of 6 rows, one range per thread, or two per thread when each still has at
+  /// least 4 blocks (a thread that starts late then holds the others up by a smaller
+  /// range). Batch 32 on two threads is 18 + 14 rows, 3 blocks each: ranges of 12 would
+  /// leave one thread 4 blocks, and halves of 16 need 3 blocks each as well but waste a
+  /// partial one.
   static func batchChunk(_ n: Int) -> Int {
-    let share = (n + 4 * ComputeSettings.threads - 1) / (4 * ComputeSettings.threads)
-    return max(12, (share + 5) / 6 * 6)
+    let blocks = (n + 5) / 6
+    let threads = ComputeSettings.threads
+    let ranges = blocks >= 8 * threads ? 2 * threads : threads
+    return max(1, (blocks + ranges - 1) / ranges) * 6
   }
 
   /// The fast rule, from the op's output H: `gradients` are the storage of ∂P, ∂W, ∂h₀,
