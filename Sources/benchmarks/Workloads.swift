@@ -11,7 +11,12 @@ extension Benchmarks {
       let b = Var.constant(Tensor.normal([n, n], dtype: .float32, using: &rng))
       let c = a.matmul(b)
       let timed = options.quick ? 2 : max(10, Int(2e10 / Double(2 * n * n * n)))
-      let seconds = median(warmup: options.quick ? 1 : 3, timed: timed) { c.evaluate() }
+      // One element of B is rewritten before each product, so that every product packs B
+      // as a product with a new B does (a B used unchanged is packed only once).
+      let seconds = median(warmup: options.quick ? 1 : 3, timed: timed) {
+        b.updateValue { $0[0, 0] = $0[0, 0] }
+        c.evaluate()
+      }
       report([
         ("workload", "gemm"), ("n", n), ("metric", "gflops"),
         ("value", 2 * Double(n * n * n) / seconds / 1e9), ("threads", options.threads),
@@ -116,8 +121,9 @@ extension Benchmarks {
   /// Hopfield recall: 1024 bipolar units, 100 Hebbian patterns (W = XᵀX/P − I, no bias),
   /// 100 probes with 20% of the bits flipped, synchronous updates x ← sign(x·W) by
   /// `HopfieldNetwork.recallSynchronously` until nothing changes (≤ 20 sweeps), with the
-  /// tie rule sign(0) = 1. The time includes reading W from the network's parameters once
-  /// per recall (a copy of the upper triangle, a few percent of the total).
+  /// tie rule sign(0) = 1. W is built from the network's parameters at the first recall and
+  /// kept while they are unchanged (`weightValue`), as the peers build W once outside the
+  /// timed loop; the product keeps W's packed panels across sweeps and recalls.
   static func hopfield(_ options: Options) throws {
     let (n, p) = (1024, 100)
     var rng = SeededGenerator(seed: 1)

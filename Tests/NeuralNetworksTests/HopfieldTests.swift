@@ -96,6 +96,70 @@ struct HopfieldTests {
     #expect(asynchronous.isFixedPoint == [true])
   }
 
+  /// Settled probes leave the batch; the recall equals updating every probe every sweep
+  /// (probes settling after different numbers of sweeps, some cycling, a few with erased
+  /// units), in both dtypes, with W large enough that its packed panels are kept.
+  @Test(arguments: [DType.float32, .float64])
+  func synchronousRecallEqualsUpdatingEveryProbe(dtype: DType) {
+    var rng = SeededGenerator(seed: 21)
+    let (units, stored) = (160, 24)
+    let patterns = randomPatterns(stored, units, dtype: dtype, using: &rng)
+    let network = HopfieldNetwork(unitCount: units, dtype: dtype)
+    network.storeHebbian(patterns, meanBias: false)
+    var probes = HopfieldNetwork.redrawingBits(of: patterns, probability: 0.6, using: &rng)
+    for j in 0..<40 { probes[3, j] = 0 }
+    for maxSweeps in [1, 2, 5, 30] {
+      let recall = network.recallSynchronously(probes, maxSweeps: maxSweeps)
+      // The same dynamics on the whole batch, sweep after sweep.
+      let w = Var.constant(network.weightValue)
+      var state = probes
+      var sweeps = [Int](repeating: 0, count: stored)
+      var settled = [Bool](repeating: false, count: stored)
+      for _ in 0..<maxSweeps {
+        let next = (Var.constant(state).matmul(w) + network.bias.detached()).sign(atZero: 1)
+        let (old, new) = (state.rowScalars, next.value.rowScalars)
+        for i in 0..<stored where !settled[i] {
+          if old[i] == new[i] { settled[i] = true } else { sweeps[i] += 1 }
+        }
+        state = next.value
+        if settled.allSatisfy({ $0 }) { break }
+      }
+      #expect(recall.states == state, "maxSweeps \(maxSweeps)")
+      #expect(recall.sweeps == sweeps, "maxSweeps \(maxSweeps)")
+      #expect(recall.isFixedPoint == settled, "maxSweeps \(maxSweeps)")
+    }
+  }
+
+  /// W is built once while A is unchanged, and again after every way of writing A.
+  @Test func weightValueIsKeptUntilTheParametersChange() {
+    var rng = SeededGenerator(seed: 22)
+    let network = HopfieldNetwork(unitCount: 12, dtype: .float64)
+    network.storeHebbian(randomPatterns(3, 12, using: &rng))
+    let first = network.weightValue
+    #expect(network.weightValue.sharesStorage(with: first))
+    #expect(first == network.weight.value)
+    let updates: [(String, () -> Void)] = [
+      ("updateValue", { network.rawWeight.updateValue { $0[0, 5] += 1 } }),
+      ("set", { network.rawWeight.set(Tensor.normal([12, 12], dtype: .float64, using: &rng)) }),
+      ("storeHebbian", { network.storeHebbian(randomPatterns(4, 12, using: &rng)) }),
+      (
+        "mutable buffer",
+        {
+          network.rawWeight.updateValue { a in
+            a.withUnsafeMutableBufferPointer(as: Double.self) { $0[7] = -3 }
+          }
+        }
+      ),
+    ]
+    for (name, update) in updates {
+      let before = network.weightValue
+      update()
+      let after = network.weightValue
+      #expect(!after.sharesStorage(with: before), "\(name)")
+      #expect(after == network.weight.value, "\(name)")
+    }
+  }
+
   @Test func erasedUnitsAreNeutralAndBecomeBipolar() {
     let x = Datasets.orthogonalPatterns().inputs
     let network = HopfieldNetwork(unitCount: 16)

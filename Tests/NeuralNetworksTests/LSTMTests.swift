@@ -71,8 +71,9 @@ struct LSTMTests {
   @Test func fusedSequenceSplitsTheBatchOverThreads() {
     var rng = SeededGenerator(seed: 7)
     let lstm = LSTM(inputSize: 3, hiddenSize: 4, dtype: .float64, using: &rng)
-    let x = Var(Tensor.normal([5, 6, 3], dtype: .float64, using: &rng))
-    let weights = Var.constant(Tensor.normal([5, 6, 4], dtype: .float64, using: &rng))
+    // 26 sequences: ranges of 18 and 8 rows on two threads (Kernels.batchChunk).
+    let x = Var(Tensor.normal([26, 6, 3], dtype: .float64, using: &rng))
+    let weights = Var.constant(Tensor.normal([26, 6, 4], dtype: .float64, using: &rng))
     func run(threads: Int) -> [Tensor] {
       ComputeSettings.withThreads(threads, minimumWork: 0) {
         let loss = (lstm(x) * weights).sum()

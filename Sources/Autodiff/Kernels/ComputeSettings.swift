@@ -34,6 +34,9 @@ public enum ComputeSettings {
   /// Work of fewer multiply-adds than this runs on one thread: below it, handing work to
   /// another thread costs more than it saves.
   @TaskLocal static var minimumParallelWork = 1 << 22
+  /// Whether products keep packed copies of a B operand they use unchanged
+  /// (``PackedPanels``); tests turn it off to compare against packing every time.
+  @TaskLocal static var reusesPackedPanels = true
 
   /// The number of threads large matrix products may use.
   public static var threadCount: Int { threads }
@@ -87,6 +90,36 @@ extension Kernels {
     DispatchQueue.concurrentPerform(iterations: parts) { part in
       ComputeSettings.$kernelLevel.withValue(level) {
         ComputeSettings.$threads.withValue(1) { body(part, parts) }
+      }
+    }
+  }
+}
+
+extension Kernels {
+  /// Runs `body` on consecutive ranges of `units` units, each of `chunk` units (the last
+  /// may be shorter), over up to ``ComputeSettings/threadCount`` threads that take the
+  /// next range as they become free; one thread for the products inside a range. Work
+  /// below the threading threshold runs as one range, on the calling thread.
+  ///
+  /// Taking ranges as threads become free, rather than one fixed part per thread, keeps a
+  /// thread that starts late or runs on a busy core from holding up the others: the
+  /// calling thread takes the ranges nobody has started, so two threads cost at most about
+  /// one range more than one thread. Choose `chunk` so that a range is still efficient
+  /// work on its own (whole register blocks of the matrix product: a multiple of 6 rows).
+  static func forEachChunk(
+    units: Int, chunk: Int, work: Int, _ body: @Sendable (Range<Int>) -> Void
+  ) {
+    let chunks = (units + chunk - 1) / max(chunk, 1)
+    if ComputeSettings.threads == 1 || chunks < 2 || work < ComputeSettings.minimumParallelWork {
+      body(0..<units)
+      return
+    }
+    let level = ComputeSettings.kernelLevel
+    DispatchQueue.concurrentPerform(iterations: chunks) { index in
+      ComputeSettings.$kernelLevel.withValue(level) {
+        ComputeSettings.$threads.withValue(1) {
+          body((index * chunk)..<min(units, (index + 1) * chunk))
+        }
       }
     }
   }

@@ -16,10 +16,14 @@ extension Kernels {
   ///
   /// Row-major with leading dimensions lda, ldb, ldc. When `accumulate` is false, C is
   /// overwritten.
+  ///
+  /// - Parameter bStorage: The buffer `b` points to the start of, when it is a tensor's
+  ///   storage: a B used unchanged by several products is then packed once and kept
+  ///   (``PackedPanels``).
   static func gemm<T: TensorScalar>(
     _: T.Type, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
     a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
-    c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool
+    c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool, bStorage: TensorBuffer? = nil
   ) {
     if m == 0 || n == 0 { return }
     if k == 0 || m * n * k <= smallProduct {
@@ -32,6 +36,25 @@ extension Kernels {
     let (mr, nr) =
       T.self == Float.self
       ? (config.mr_f32, config.nr_f32) : (config.mr_f64, config.nr_f64)
+    var panels: PackedPanels?
+    if let bStorage, ComputeSettings.reusesPackedPanels, k * n >= PackedPanels.minimumElements,
+      blockN % nr == 0
+    {
+      let key = PackedPanels.Key(
+        version: bStorage.version, transposed: transB, k: k, n: n, rowStride: ldb,
+        panelWidth: nr, level: ComputeSettings.kernelLevel)
+      // A product that reads B in place packs nothing, and keeps a packed copy only of a
+      // large B (its rows then lie in different pages, which costs more than packing once);
+      // it uses a copy that is already there.
+      let packs = transB || m > readsBInPlaceBelow || k * n >= PackedPanels.largeElements
+      panels = PackedPanels.panels(of: bStorage, key: key, mayPack: packs) { storage in
+        packAllOfB(
+          config, transB: transB, b: b, ldb: ldb, k: k, n: n, nr: nr,
+          into: storage.bindMemory(to: T.self, capacity: key.k * ((n + nr - 1) / nr * nr)))
+      }
+    }
+    let prepacked = UnsafeSendable(panels.map { $0.pointer.assumingMemoryBound(to: T.self) })
+    let packedWidth = (n + nr - 1) / nr * nr
     let threads = m * n * k < ComputeSettings.minimumParallelWork ? 1 : ComputeSettings.threads
     // Split the larger output dimension into one slice per thread, in whole register blocks.
     let splitColumns = n >= m
@@ -53,13 +76,15 @@ extension Kernels {
           T.self, config: sendableConfig.pointer, mr: mr, nr: nr, transA: transA, transB: transB,
           m: m,
           n: last - first, k: k, a: a.pointer, lda: lda, b: b.pointer + bOffset, ldb: ldb,
-          c: c.pointer + first, ldc: ldc, accumulate: accumulate)
+          c: c.pointer + first, ldc: ldc, accumulate: accumulate,
+          prepacked: prepacked.pointer, packedWidth: packedWidth, firstPanel: first / nr)
       } else {
         let aOffset = transA ? first : first * lda
         blockedGemm(
           T.self, config: sendableConfig.pointer, mr: mr, nr: nr, transA: transA, transB: transB,
           m: last - first, n: n, k: k, a: a.pointer + aOffset, lda: lda, b: b.pointer, ldb: ldb,
-          c: c.pointer + first * ldc, ldc: ldc, accumulate: accumulate)
+          c: c.pointer + first * ldc, ldc: ldc, accumulate: accumulate,
+          prepacked: prepacked.pointer, packedWidth: packedWidth, firstPanel: 0)
       }
     }
     if parts == 1 {
@@ -69,6 +94,23 @@ extension Kernels {
       DispatchQueue.concurrentPerform(iterations: parts) { part in
         ComputeSettings.$kernelLevel.withValue(level) { runPart(part) }
       }
+    }
+    withExtendedLifetime(panels) {}
+  }
+
+  /// Packs all of op(B), k × n, in the layout of ``PackedPanels``.
+  private static func packAllOfB<T: TensorScalar>(
+    _ config: ad_gemm_config, transB: Bool, b: UnsafePointer<T>, ldb: Int, k: Int, n: Int,
+    nr: Int, into packed: UnsafeMutablePointer<T>
+  ) {
+    let width = (n + nr - 1) / nr * nr
+    var pc = 0
+    while pc < k {
+      let kc = min(blockK, k - pc)
+      packB(
+        config, transB: transB, b: b, ldb: ldb, p0: pc, j0: 0, kc: kc, nc: n, nr: nr,
+        into: packed + pc * width)
+      pc += kc
     }
   }
 
@@ -95,7 +137,8 @@ extension Kernels {
   private static func blockedGemm<T: TensorScalar>(
     _: T.Type, config: ad_gemm_config, mr: Int, nr: Int, transA: Bool, transB: Bool,
     m: Int, n: Int, k: Int, a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
-    c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool
+    c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool,
+    prepacked: UnsafeMutablePointer<T>?, packedWidth: Int, firstPanel: Int
   ) {
     let size = MemoryLayout<T>.stride
     let mcMax = min(blockM, (m + mr - 1) / mr * mr)
@@ -121,8 +164,14 @@ extension Kernels {
         // With few rows of A, each B panel is used only a few times and packing it costs as
         // much as the product: a non-transposed B is then read in place by the micro-kernel
         // (its rows are contiguous), and only a last partial panel is packed.
-        let packsAllOfB = transB || m > readsBInPlaceBelow
-        if packsAllOfB {
+        let packsAllOfB = transB || m > readsBInPlaceBelow || prepacked != nil
+        // This block's panels, already packed (PackedPanels), or packed now.
+        let blockPanels =
+          prepacked.map { $0 + pc * packedWidth + (firstPanel + jc / nr) * kc * nr }
+          ?? packedB
+        if prepacked != nil {
+          // Packed once for every product with this B.
+        } else if packsAllOfB {
           packB(
             config, transB: transB, b: b, ldb: ldb, p0: pc, j0: jc, kc: kc, nc: nc, nr: nr,
             into: packedB)
@@ -145,7 +194,7 @@ extension Kernels {
             let bPanel =
               inPlace
               ? UnsafeMutablePointer(mutating: b + pc * ldb + jc + jr)
-              : packedB + (jr / nr) * kc * nr
+              : blockPanels + (jr / nr) * kc * nr
             let bStride = inPlace ? ldb : nr
             var ir = 0
             while ir < mc {

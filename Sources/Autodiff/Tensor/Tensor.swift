@@ -126,6 +126,8 @@ extension Tensor {
   ) rethrows -> R {
     require(T.dtype == dtype, "Tensor: element type \(T.self) does not match \(dtype)")
     makeUnique()
+    // Bumped again afterwards: a packed copy made from inside `body` is stale too.
+    defer { buffer.version &+= 1 }
     return try withExtendedLifetime(buffer) {
       try body(
         UnsafeMutableBufferPointer(
@@ -141,10 +143,12 @@ extension Tensor {
     return buffer.pointer.assumingMemoryBound(to: T.self)
   }
 
-  /// Makes the storage unique so that it can be written in place.
+  /// Makes the storage unique so that it can be written in place, and bumps its version
+  /// (every write goes through here or ``prepare(shape:dtype:)``).
   @inline(__always)
   mutating func makeUnique() {
     if !isKnownUniquelyReferenced(&buffer) { buffer = buffer.copy() }
+    buffer.version &+= 1
   }
 
   /// Makes this tensor ready to be overwritten with the given shape and dtype, keeping the
@@ -154,6 +158,8 @@ extension Tensor {
     let count = newShape.reduce(1, *)
     if count != buffer.count || newType != buffer.dtype || !isKnownUniquelyReferenced(&buffer) {
       buffer = TensorBuffer(count: count, dtype: newType)
+    } else {
+      buffer.version &+= 1
     }
     if shape != newShape { shape = newShape }
   }
@@ -176,6 +182,7 @@ extension Tensor {
     if count == other.count, dtype == other.dtype, isKnownUniquelyReferenced(&buffer),
       buffer !== other.buffer
     {
+      buffer.version &+= 1
       buffer.pointer.copyMemory(from: other.buffer.pointer, byteCount: count * dtype.byteCount)
       if shape != other.shape { shape = other.shape }
     } else {
@@ -253,6 +260,16 @@ extension Tensor {
     require(rank == 2, "Tensor: rows of a tensor of shape \(shape)")
     let all = scalars
     return (0..<shape[0]).map { Array(all[($0 * shape[1])..<(($0 + 1) * shape[1])]) }
+  }
+
+  /// Whether this tensor and `other` share their storage: one is a copy (or a reshaped
+  /// view) of the other that neither has written since.
+  ///
+  /// Shared storage is never written in place (a write copies it first), so while two
+  /// tensors share storage they hold the same elements: a cache may keep a tensor it was
+  /// computed from and know, by this test, that the input has not changed.
+  public func sharesStorage(with other: Tensor) -> Bool {
+    buffer === other.buffer
   }
 
   /// The same elements with another shape of equal element count (no copy).

@@ -7,10 +7,24 @@
 /// copy (or replace) a buffer that another tensor also references. The reference count
 /// that decides it is atomic, as for `Array`; so two tasks that each hold a copy of one
 /// tensor each write their own storage.
+///
+/// **Version.** Every path that may write the storage bumps ``version`` first:
+/// ``Tensor/makeUnique()`` (behind `withUnsafeMutableBufferPointer`, the subscript setters,
+/// `fill`, and the gradient buffers), ``Tensor/prepare(shape:dtype:)`` (behind every kernel
+/// that writes an op's value) and ``Tensor/assign(_:)``. A packed copy of the storage made
+/// for the matrix product (``PackedPanels``) records the version it was made from and is
+/// used only while the version is unchanged, so it can never be stale. The version is a
+/// plain counter: it is written only by the holder of the only reference (the same rule
+/// that makes writing the storage safe), and read by any number of readers otherwise.
 final class TensorBuffer: @unchecked Sendable {
   let pointer: UnsafeMutableRawPointer
   let count: Int
   let dtype: DType
+  /// Bumped before every write of the storage (see above).
+  var version: UInt64 = 0
+  /// The packed panels made from this storage, if any: read and written only under
+  /// ``PackedPanels/lock``, freed with the buffer.
+  var panelCache: PackedPanels.Slot?
 
   init(count: Int, dtype: DType) {
     self.count = count

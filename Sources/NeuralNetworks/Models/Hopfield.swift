@@ -96,18 +96,31 @@ public final class HopfieldNetwork: Module {
   /// places; through the graph, the transpose costs more than the rest (for N = 1024,
   /// 12–15 ms through the graph against 6–7 ms this way, measured on a busy 2-core
   /// machine). A test checks that both give the same W.
+  ///
+  /// W is kept with the A it was built from and reused while A's storage is unchanged
+  /// (``Tensor/sharesStorage(with:)``): repeated recalls with the same parameters build W
+  /// once, and the matrix product keeps W's packed panels across them. Writing A (an
+  /// optimizer step, `set`) gives it new storage, and the next read builds W again.
   public var weightValue: Tensor {
+    let a = rawWeight.value
+    if let kept = keptWeight, kept.source.sharesStorage(with: a) { return kept.weight }
+    let w: Tensor
     switch dtype {
-    case .float32: return symmetrized(Float.self)
-    case .float64: return symmetrized(Double.self)
+    case .float32: w = symmetrized(a, Float.self)
+    case .float64: w = symmetrized(a, Double.self)
     }
+    keptWeight = (a, w)
+    return w
   }
 
-  private func symmetrized<T: TensorScalar>(_: T.Type) -> Tensor {
+  /// The last W read by ``weightValue`` and the value of A it was built from.
+  private var keptWeight: (source: Tensor, weight: Tensor)?
+
+  private func symmetrized<T: TensorScalar>(_ source: Tensor, _: T.Type) -> Tensor {
     let n = unitCount
     var w = Tensor.zeros([n, n], dtype: dtype)
     let block = 32  // a 32 × 32 tile of the rows read and of the columns written fits in cache
-    rawWeight.value.withUnsafeBufferPointer(as: T.self) { a in
+    source.withUnsafeBufferPointer(as: T.self) { a in
       w.withUnsafeMutableBufferPointer(as: T.self) { w in
         for i0 in stride(from: 0, to: n, by: block) {
           for j0 in stride(from: i0, to: n, by: block) {
@@ -246,40 +259,55 @@ public final class HopfieldNetwork: Module {
   /// once, until no probe changes or `maxSweeps` sweeps have run.
   ///
   /// The update is a graph built once, `field = state·W + b`, `next = field.sign(atZero: 1)`,
-  /// on constants holding W and b, and re-evaluated sweep after sweep. Probes may hold 0 for
-  /// unknown units: a 0 contributes nothing to the fields, and after the first sweep every
-  /// unit is ±1. Synchronous updates can end in a cycle of two states; such probes are
-  /// reported as not settled.
+  /// on constants holding W and b, and re-evaluated sweep after sweep. A probe that a sweep
+  /// leaves unchanged is a fixed point and stays one, so it leaves the batch: later sweeps
+  /// update only the probes still changing (the graph is rebuilt on the smaller state when
+  /// the batch shrinks; the rows of a product do not depend on each other, so the states
+  /// are the same as updating every probe every sweep). Probes may hold 0 for unknown
+  /// units: a 0 contributes nothing to the fields, and after the first sweep every unit is
+  /// ±1. Synchronous updates can end in a cycle of two states; such probes are reported as
+  /// not settled.
   ///
   /// - Parameters:
   ///   - probes: `[n, N]`, entries −1, 0 or 1.
   ///   - maxSweeps: The largest number of updates (each a sweep over every unit).
-  /// - Complexity: O(n · N²) per sweep.
+  /// - Complexity: O(n · N²) per sweep, n the number of probes not yet settled.
   public func recallSynchronously(_ probes: Tensor, maxSweeps: Int = 100) -> Recall {
     checkStates(probes.shape, "recallSynchronously")
     require(maxSweeps > 0, "HopfieldNetwork.recallSynchronously: maxSweeps \(maxSweeps) < 1")
     let count = probes.shape[0]
     let (w, b) = (Var.constant(weightValue, name: "W"), bias.detached())
-    let state = Var.constant(probes.converted(to: dtype), name: "x")
-    let next = (state.matmul(w) + b).sign(atZero: 1)
+    var states = probes.converted(to: dtype)
+    // The probes still changing: their indices, and their states as one batch.
+    var active = Array(0..<count)
+    let state = Var.constant(states, name: "x")
+    var next = (state.matmul(w) + b).sign(atZero: 1)
     var sweeps = [Int](repeating: 0, count: count)
     var isFixedPoint = [Bool](repeating: false, count: count)
-    var unsettled = count
     for sweep in 0..<maxSweeps {
       if sweep > 0 { next.evaluate() }
       let unchanged = equalRows(next.value, state.value)
-      for i in 0..<count where !isFixedPoint[i] {
-        if unchanged[i] {
-          isFixedPoint[i] = true
-          unsettled -= 1
+      var changing: [Int] = []
+      for (row, probe) in active.enumerated() {
+        if unchanged[row] {
+          isFixedPoint[probe] = true
         } else {
-          sweeps[i] += 1
+          sweeps[probe] += 1
+          changing.append(row)
         }
       }
-      if unsettled == 0 { break }
-      state.updateValue { $0.assign(next.value) }
+      // Every active probe's state is now its row of `next` (a settled one's is unchanged).
+      scatterRows(of: next.value, to: active, in: &states)
+      if changing.isEmpty { break }
+      if changing.count == active.count {
+        state.updateValue { $0.assign(next.value) }
+      } else {
+        state.set(next.value.gatheringRows(changing))
+        next = (state.matmul(w) + b).sign(atZero: 1)
+        active = changing.map { active[$0] }
+      }
     }
-    return Recall(states: state.value, sweeps: sweeps, isFixedPoint: isFixedPoint)
+    return Recall(states: states, sweeps: sweeps, isFixedPoint: isFixedPoint)
   }
 
   /// Recalls each probe by asynchronous updates: a sweep visits the units one at a time in
@@ -397,6 +425,28 @@ public final class HopfieldNetwork: Module {
     require(
       shape.count == 2 && shape[1] == unitCount,
       "HopfieldNetwork.\(function): states of shape \(shape) are not [n, \(unitCount)]")
+  }
+
+  /// Writes row r of `rows` to row `indices[r]` of `states` (same dtype and width).
+  private func scatterRows(of rows: Tensor, to indices: [Int], in states: inout Tensor) {
+    switch dtype {
+    case .float32: Self.scatterRows(of: rows, to: indices, in: &states, Float.self)
+    case .float64: Self.scatterRows(of: rows, to: indices, in: &states, Double.self)
+    }
+  }
+
+  private static func scatterRows<T: TensorScalar>(
+    of rows: Tensor, to indices: [Int], in states: inout Tensor, _: T.Type
+  ) {
+    let width = rows.shape[1]
+    rows.withUnsafeBufferPointer(as: T.self) { source in
+      states.withUnsafeMutableBufferPointer(as: T.self) { target in
+        for (row, index) in indices.enumerated() {
+          UnsafeMutableRawPointer(target.baseAddress! + index * width).copyMemory(
+            from: source.baseAddress! + row * width, byteCount: width * MemoryLayout<T>.stride)
+        }
+      }
+    }
   }
 
   /// Whether row i of `a` equals row i of `b`, for each row (same shape and dtype).

@@ -105,11 +105,10 @@ extension Kernels {
         hidden: out.pointer(as: T.self)
       ))
     // The sequences of a batch are independent: each thread runs the whole recurrence for
-    // its own rows, so the small per-step products and the gate arithmetic both split.
-    forEachPart(units: n, work: steps * n * h * 4 * h) { part, parts in
+    // ranges of rows, so the small per-step products and the gate arithmetic both split.
+    forEachChunk(units: n, chunk: batchChunk(n), work: steps * n * h * 4 * h) { range in
       let x = pointers.pointer
-      let (first, last) = (n * part / parts, n * (part + 1) / parts)
-      let rows = last - first
+      let (first, rows) = (range.lowerBound, range.count)
       for t in 0..<steps {
         let z = x.gates + (t * n + first) * 4 * h
         z.update(from: x.p + (t * n + first) * 4 * h, count: rows * 4 * h)
@@ -134,6 +133,19 @@ extension Kernels {
       }
     }
     withExtendedLifetime((p, w, h0, c0, saved)) {}
+  }
+
+  /// The rows of the batch one thread takes at a time in the recurrence: whole register
+  /// blocks of 6 rows, one range per thread, or two per thread when each still has at
+  /// least 4 blocks (a thread that starts late then holds the others up by a smaller
+  /// range). Batch 32 on two threads is 18 + 14 rows, 3 blocks each: ranges of 12 would
+  /// leave one thread 4 blocks, and halves of 16 need 3 blocks each as well but waste a
+  /// partial one.
+  static func batchChunk(_ n: Int) -> Int {
+    let blocks = (n + 5) / 6
+    let threads = ComputeSettings.threads
+    let ranges = blocks >= 8 * threads ? 2 * threads : threads
+    return max(1, (blocks + ranges - 1) / ranges) * 6
   }
 
   /// The fast rule, from the op's output H: `gradients` are the storage of ∂P, ∂W, ∂h₀,
@@ -171,10 +183,10 @@ extension Kernels {
         tanhCells: saved.tanhCells.pointer(as: T.self), c0: c0.pointer(as: T.self),
         upstream: s.pointer(as: T.self), dz: dz, wT: wT, dh: dh, dc: dc
       ))
-    // Backpropagation through time, each thread over its own rows of the batch.
-    forEachPart(units: n, work: steps * n * h * 4 * h) { part, parts in
+    // Backpropagation through time, each thread over ranges of rows of the batch.
+    forEachChunk(units: n, chunk: batchChunk(n), work: steps * n * h * 4 * h) { range in
       let x = pointers.pointer
-      let (first, last) = (n * part / parts, n * (part + 1) / parts)
+      let (first, last) = (range.lowerBound, range.upperBound)
       for t in stride(from: steps - 1, through: 0, by: -1) {
         for r in first..<last {
           let row = t * n + r

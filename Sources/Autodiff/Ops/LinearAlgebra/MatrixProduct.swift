@@ -204,12 +204,14 @@ extension Kernels {
       gemm(
         Float.self, transA: ta, transB: tb, m: m, n: n, k: k, a: a.pointer(as: Float.self),
         lda: lda, b: b.pointer(as: Float.self), ldb: ldb,
-        c: c.assumingMemoryBound(to: Float.self), ldc: n, accumulate: accumulate)
+        c: c.assumingMemoryBound(to: Float.self), ldc: n, accumulate: accumulate,
+        bStorage: b.buffer)
     case .float64:
       gemm(
         Double.self, transA: ta, transB: tb, m: m, n: n, k: k, a: a.pointer(as: Double.self),
         lda: lda, b: b.pointer(as: Double.self), ldb: ldb,
-        c: c.assumingMemoryBound(to: Double.self), ldc: n, accumulate: accumulate)
+        c: c.assumingMemoryBound(to: Double.self), ldc: n, accumulate: accumulate,
+        bStorage: b.buffer)
     }
     withExtendedLifetime((a, b)) {}
   }
