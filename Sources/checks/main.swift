@@ -5,7 +5,7 @@ import NeuralNetworks
 // Checks that need a release binary, run by `.ci/release-checks`:
 //
 //   checks error NAME          stops with the library's message for a programming error
-//   checks memory MODEL STEPS  trains MODEL (mlp or lstm) for STEPS steps and prints the
+//   checks memory MODEL STEPS  trains MODEL (mlp, lstm or scalar) for STEPS steps and prints the
 //                              resident memory after the first tenth and at the end
 //   checks threads             runs every threaded path (matrix products split over
 //                              threads, the LSTM sequence split by batch, tasks training
@@ -64,6 +64,7 @@ func residentBytes() -> Int {
 /// steps (when every buffer exists) and at the end.
 func memory(model name: String, steps: Int) throws {
   var rng = SeededGenerator(seed: 1)
+  if name == "scalar" { return scalarMemory(steps: steps, using: &rng) }
   let model: Module
   let data: Dataset
   switch name {
@@ -79,7 +80,7 @@ func memory(model name: String, steps: Int) throws {
     data = Dataset(
       inputs: Tensor.normal([32, 12, 8], dtype: .float32, using: &rng),
       targets: Tensor((0..<32).map { Double($0 % 10) }, dtype: .float32))
-  default: fail("no model named \(name); models: mlp, lstm")
+  default: fail("no model named \(name); models: mlp, lstm, scalar")
   }
   let trainer = Trainer(
     model: model, optimizer: Adam(learningRate: 1e-3),
@@ -91,6 +92,40 @@ func memory(model name: String, steps: Int) throws {
     if step == steps / 10 { early = residentBytes() }
   }
   print("\(name): \(early) bytes after \(steps / 10) steps, \(residentBytes()) after \(steps)")
+}
+
+/// A micrograd-style network of scalar nodes (2 → 8 → 1 on 20 points) built once and
+/// trained by hand with evaluate, backward and a plain update: the graph the compiled
+/// replay runs from its arena.
+func scalarMemory(steps: Int, using rng: inout SeededGenerator) {
+  let hidden = (0..<8).map { _ in
+    (
+      (0..<2).map { _ in Var(Double.random(in: -1...1, using: &rng), dtype: .float64) },
+      Var(0.0, dtype: .float64)
+    )
+  }
+  let out = (0..<8).map { _ in Var(Double.random(in: -1...1, using: &rng), dtype: .float64) }
+  let parameters = hidden.flatMap { $0.0 + [$0.1] } + out
+  var loss: Var?
+  for _ in 0..<20 {
+    let x = (0..<2).map { _ in Double.random(in: -2...2, using: &rng) }
+    let units = hidden.map { w, b in (w[0] * x[0] + w[1] * x[1] + b).tanh() }
+    let y = zip(units, out).map { $0 * $1 }.reduce(Var(0.0, dtype: .float64), +)
+    let error = (y - Foundation.sin(x[0] + x[1])).squared()
+    loss = loss.map { $0 + error } ?? error
+  }
+  var early = 0
+  for step in 1...steps {
+    loss!.evaluate()
+    for p in parameters { p.grad = nil }
+    loss!.backward()
+    for p in parameters {
+      let g = p.grad![flat: 0]
+      p.updateValue { $0[flat: 0] -= 0.001 * g }
+    }
+    if step == steps / 10 { early = residentBytes() }
+  }
+  print("scalar: \(early) bytes after \(steps / 10) steps, \(residentBytes()) after \(steps)")
 }
 
 /// Every path that runs on several threads, each compared with its one-thread result.
@@ -160,7 +195,7 @@ case "error":
   fail("\(arguments[1]) did not stop the program")
 case "memory":
   guard arguments.count == 3, let steps = Int(arguments[2]), steps >= 10 else {
-    fail("usage: checks memory mlp|lstm STEPS (at least 10)")
+    fail("usage: checks memory mlp|lstm|scalar STEPS (at least 10)")
   }
   do { try memory(model: arguments[1], steps: steps) } catch { fail("\(error)") }
 case "threads":
