@@ -25,8 +25,6 @@ struct GradientCheckTests {
     "LinearAlgebra/BatchedMatrixProduct.swift":
       "the layout and kernels of matmul's batched forms, whose checks are in MatrixProduct.swift",
     "Losses/LossReduction.swift": "the reduction enum of the losses",
-    "Forms/ScalarRule.swift":
-      "the elementwise functions on single numbers, which CompiledReplayTests check against the node-by-node sweep",
     "Reductions/Count.swift": "a count is piecewise constant: no gradient to check",
   ]
 
