@@ -33,7 +33,15 @@ extension Var {
         value.count == 1,
         "backward: the output has shape \(value.shape); pass a seed of that shape (∂L/∂output), or reduce the output to a scalar, with sum() say"
       )
-      accumulateGradient(Tensor(repeating: 1, shape: value.shape, dtype: value.dtype))
+      // ∂self/∂self = 1, added in place.
+      if requiresGrad {
+        withGradientBuffer { g in
+          switch dtype {
+          case .float32: g.assumingMemoryBound(to: Float.self).pointee += 1
+          case .float64: g.assumingMemoryBound(to: Double.self).pointee += 1
+          }
+        }
+      }
     }
     if let plan {
       plan.seeded()

@@ -6,9 +6,9 @@ extension Var {
   public func updateValue<R>(_ body: (inout Tensor) throws -> R) rethrows -> R {
     require(
       isLeaf, "updateValue: \(name ?? "node") is computed by \(creator!.name), not a leaf")
-    let dtype = value.dtype
+    let dtype = storedValue.dtype
     defer {
-      if value.dtype != dtype { value = value.converted(to: dtype) }
+      if storedValue.dtype != dtype { value = value.converted(to: dtype) }
       version += 1
     }
     return try body(&value)

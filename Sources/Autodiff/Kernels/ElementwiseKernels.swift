@@ -89,7 +89,13 @@ enum Kernels {
   ) {
     require(
       a.dtype == b.dtype, "\(op): dtypes \(a.dtype) and \(b.dtype) differ (\(a.shape), \(b.shape))")
-    let shape = a.shape == b.shape ? a.shape : broadcastShape(a.shape, b.shape, op: op)
+    // The result's shape: the shared shape, the shape of a matrix that a row vector is
+    // added to (when the value already has it), or the broadcast of the two.
+    let shape =
+      a.shape == b.shape
+      ? a.shape
+      : out.shape == a.shape && isRowVector(b.shape, of: a.shape)
+        ? a.shape : broadcastShape(a.shape, b.shape, op: op)
     out.prepare(shape: shape, dtype: a.dtype)
     switch a.dtype {
     case .float32: binary(f, Float.self, a, b, &out)

@@ -15,12 +15,12 @@
 public struct Tensor: Sendable {
   /// The extent of each dimension; `[]` for a scalar.
   public private(set) var shape: [Int]
-  var buffer: TensorBuffer
+  @usableFromInline var buffer: TensorBuffer
 
   /// The element type.
-  public var dtype: DType { buffer.dtype }
+  @inlinable public var dtype: DType { buffer.dtype }
   /// The number of elements, the product of the shape.
-  public var count: Int { buffer.count }
+  @inlinable public var count: Int { buffer.count }
   /// The number of dimensions.
   public var rank: Int { shape.count }
 
@@ -108,7 +108,7 @@ public struct Tensor: Sendable {
 
 extension Tensor {
   /// Calls `body` with the elements as a typed buffer; `T` must match ``dtype``.
-  @inline(__always)
+  @inlinable @inline(__always)
   public func withUnsafeBufferPointer<T: TensorScalar, R>(
     as type: T.Type, _ body: (UnsafeBufferPointer<T>) throws -> R
   ) rethrows -> R {
@@ -120,7 +120,7 @@ extension Tensor {
   }
 
   /// Calls `body` with the elements as a mutable typed buffer, copying shared storage first.
-  @inline(__always)
+  @inlinable @inline(__always)
   public mutating func withUnsafeMutableBufferPointer<T: TensorScalar, R>(
     as type: T.Type, _ body: (UnsafeMutableBufferPointer<T>) throws -> R
   ) rethrows -> R {
@@ -145,7 +145,7 @@ extension Tensor {
 
   /// Makes the storage unique so that it can be written in place, and bumps its version
   /// (every write goes through here or ``prepare(shape:dtype:)``).
-  @inline(__always)
+  @inlinable @inline(__always)
   mutating func makeUnique() {
     if !isKnownUniquelyReferenced(&buffer) { buffer = buffer.copy() }
     buffer.version &+= 1
@@ -162,6 +162,16 @@ extension Tensor {
       buffer.version &+= 1
     }
     if shape != newShape { shape = newShape }
+  }
+
+  /// Writes `value` as the first element, converted to the dtype, into storage already
+  /// made ready for writing by ``prepare(shape:dtype:)``.
+  @inline(__always)
+  mutating func storeScalar(_ value: Double) {
+    switch dtype {
+    case .float32: pointer(as: Float.self).pointee = Float(value)
+    case .float64: pointer(as: Double.self).pointee = value
+    }
   }
 
   /// Sets every element to `value`.

@@ -16,12 +16,14 @@
 /// used only while the version is unchanged, so it can never be stale. The version is a
 /// plain counter: it is written only by the holder of the only reference (the same rule
 /// that makes writing the storage safe), and read by any number of readers otherwise.
+@usableFromInline
 final class TensorBuffer: @unchecked Sendable {
-  let pointer: UnsafeMutableRawPointer
-  let count: Int
-  let dtype: DType
+  @usableFromInline let pointer: UnsafeMutableRawPointer
+  @usableFromInline let count: Int
+  @usableFromInline let dtype: DType
   /// Bumped before every write of the storage (see above).
-  var version: UInt64 = 0
+  // Written only by the holder of the only reference (see above).
+  @usableFromInline @exclusivity(unchecked) var version: UInt64 = 0
   /// The packed panels made from this storage, if any: read and written only under
   /// ``PackedPanels/lock``, freed with the buffer.
   var panelCache: PackedPanels.Slot?
@@ -38,6 +40,7 @@ final class TensorBuffer: @unchecked Sendable {
   }
 
   /// A new buffer with the same contents.
+  @usableFromInline
   func copy() -> TensorBuffer {
     let other = TensorBuffer(count: count, dtype: dtype)
     other.pointer.copyMemory(from: pointer, byteCount: count * dtype.byteCount)

@@ -60,21 +60,16 @@ public class Adam: Optimizer {
     let l2 = decoupledWeightDecay ? 0 : weightDecay
     let decoupled = decoupledWeightDecay ? learningRate * weightDecay : 0
     let (lr, b1, b2, eps) = (learningRate, beta1, beta2, epsilon)
-    for p in parameters {
-      guard let gradient = p.grad else { continue }
-      var moments = state.take(for: p, count: 2)
-      withBuffers(
-        p, gradient, &moments,
-        float: { w, g, s in
-          adamStep(
-            w, g, s[0], s[1], Float(lr), Float(b1), Float(b2), Float(eps), Float(c1), Float(c2),
-            inside, Float(l2), Float(decoupled))
-        },
-        double: { w, g, s in
-          adamStep(w, g, s[0], s[1], lr, b1, b2, eps, c1, c2, inside, l2, decoupled)
-        })
-      state.store(moments, for: p)
-    }
+    state.update(
+      parameters, stateCount: 2, optimizer: "Adam",
+      float: { w, g, m, v in
+        adamStep(
+          w, g, m, v, Float(lr), Float(b1), Float(b2), Float(eps), Float(c1), Float(c2), inside,
+          Float(l2), Float(decoupled))
+      },
+      double: { w, g, m, v in
+        adamStep(w, g, m, v, lr, b1, b2, eps, c1, c2, inside, l2, decoupled)
+      })
   }
 }
 

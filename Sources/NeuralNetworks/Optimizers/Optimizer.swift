@@ -35,13 +35,55 @@ public struct OptimizerState: Sendable {
 }
 
 /// Per-parameter state tensors of an optimizer, created on first use.
+///
+/// Each parameter's tensors live in a slot of their own, found by the parameter's identity;
+/// the slots of the last list of parameters updated are kept in order, so that a training
+/// loop, which updates the same parameters at every step, finds them without a lookup.
 final class ParameterSlots {
-  private var tensors: [ObjectIdentifier: [Tensor]] = [:]
+  /// The state of one parameter. The slot holds its parameter, so that the parameter's
+  /// address, which finds the slot, is never reused by another parameter while the slot
+  /// lives.
+  final class Slot {
+    let parameter: Var
+    // Read and written by one update at a time.
+    @exclusivity(unchecked) var tensors: [Tensor] = []
+    /// The parameter's shape and dtype when its state tensors were made.
+    @exclusivity(unchecked) var shape: [Int] = []
+    @exclusivity(unchecked) var dtype = DType.float32
+    init(_ parameter: Var) { self.parameter = parameter }
+  }
+
+  private var slots: [ObjectIdentifier: Slot] = [:]
+  private var recent: [Slot] = []
+
+  /// The slot of `parameter`, made empty on first use.
+  private func slot(for parameter: Var) -> Slot {
+    if let slot = slots[ObjectIdentifier(parameter)] { return slot }
+    let slot = Slot(parameter)
+    slots[ObjectIdentifier(parameter)] = slot
+    return slot
+  }
+
+  /// The slots of `parameters`, in their order.
+  private func slots(for parameters: [Var]) -> [Slot] {
+    if recent.count == parameters.count {
+      var same = true
+      for (slot, p) in zip(recent, parameters) where slot.parameter !== p {
+        same = false
+        break
+      }
+      if same { return recent }
+    }
+    recent = parameters.map(slot(for:))
+    return recent
+  }
 
   /// The saved form of the slots of `parameters`.
   func state(for parameters: [Var], counters: [String: Int] = [:]) -> OptimizerState {
     OptimizerState(
-      tensors: parameters.map { tensors[ObjectIdentifier($0)] ?? [] }, counters: counters)
+      tensors: parameters.map { p in
+        slots[ObjectIdentifier(p)]?.tensors ?? []
+      }, counters: counters)
   }
 
   /// Sets the slots of `parameters` from a saved state, after checking every shape.
@@ -65,64 +107,68 @@ final class ParameterSlots {
       }
     }
     for (p, saved) in zip(parameters, state.tensors) {
-      tensors[ObjectIdentifier(p)] = saved.isEmpty ? nil : saved
+      let slot = slot(for: p)
+      (slot.tensors, slot.shape, slot.dtype) = (saved, p.shape, p.dtype)
     }
   }
 
-  /// The `count` state tensors of `parameter`, zero-initialized with its shape and dtype.
-  func tensors(for parameter: Var, count: Int) -> [Tensor] {
-    if let existing = tensors[ObjectIdentifier(parameter)] { return existing }
-    let fresh = Array(
-      repeating: Tensor.zeros(parameter.shape, dtype: parameter.dtype), count: count)
-    tensors[ObjectIdentifier(parameter)] = fresh
-    return fresh
-  }
-
-  func store(_ values: [Tensor], for parameter: Var) {
-    tensors[ObjectIdentifier(parameter)] = values
-  }
-
-  /// Releases the state so that the stored tensors are uniquely referenced while they are
-  /// updated in place (then stored back).
-  func take(for parameter: Var, count: Int) -> [Tensor] {
-    let values = tensors(for: parameter, count: count)
-    tensors[ObjectIdentifier(parameter)] = nil
-    return values
+  /// Updates every parameter that has a gradient in place: calls `float` or `double`
+  /// (by the parameter's dtype) with its value, its gradient and its `count` state tensors
+  /// (zero on first use) as typed buffers; an absent state tensor is an empty buffer.
+  ///
+  /// A gradient of the other dtype (one assigned to `grad` by hand, such as a default
+  /// `Float` tensor for a `Double` parameter) is converted to the parameter's, as
+  /// `set(_:)` converts values.
+  func update(
+    _ parameters: [Var], stateCount count: Int, optimizer name: String,
+    float: StateUpdate<Float>, double: StateUpdate<Double>
+  ) {
+    for (p, slot) in zip(parameters, slots(for: parameters)) {
+      guard let given = p.grad else { continue }
+      if slot.tensors.count != count {
+        slot.tensors = (0..<count).map { _ in Tensor.zeros(p.shape, dtype: p.dtype) }
+        (slot.shape, slot.dtype) = (p.shape, p.dtype)
+      }
+      require(
+        count == 0 || (slot.shape == p.shape && slot.dtype == p.dtype),
+        "\(name): the state of \(p.name ?? "a parameter") has shape \(slot.shape) (\(slot.dtype)), the parameter \(p.shape) (\(p.dtype))"
+      )
+      let gradient = given.dtype == p.dtype ? given : given.converted(to: p.dtype)
+      p.updateValue { value in
+        switch value.dtype {
+        case .float32: slot.apply(float, to: &value, gradient: gradient)
+        case .float64: slot.apply(double, to: &value, gradient: gradient)
+        }
+      }
+    }
   }
 }
 
-/// Calls `body` with the parameter's value, its gradient and its state tensors as typed
-/// buffers, for in-place updates in the parameter's own precision. A gradient of the other
-/// dtype (one assigned to `grad` by hand, such as a default `Float` tensor for a `Double`
-/// parameter) is converted to the parameter's, as `set(_:)` converts values.
-func withBuffers(
-  _ parameter: Var, _ gradient: Tensor, _ state: inout [Tensor],
-  float: (
-    UnsafeMutableBufferPointer<Float>, UnsafeBufferPointer<Float>,
-    [UnsafeMutableBufferPointer<Float>]
-  ) -> Void,
-  double: (
-    UnsafeMutableBufferPointer<Double>, UnsafeBufferPointer<Double>,
-    [UnsafeMutableBufferPointer<Double>]
-  ) -> Void
-) {
-  func pointers<T: TensorScalar>(_ type: T.Type) -> [UnsafeMutableBufferPointer<T>] {
-    (0..<state.count).map { i in state[i].withUnsafeMutableBufferPointer(as: T.self) { $0 } }
-  }
-  let gradient = gradient.converted(to: parameter.dtype)
-  parameter.updateValue { value in
-    switch value.dtype {
-    case .float32:
-      let states = pointers(Float.self)
-      gradient.withUnsafeBufferPointer(as: Float.self) { g in
-        value.withUnsafeMutableBufferPointer(as: Float.self) { w in float(w, g, states) }
-      }
-    case .float64:
-      let states = pointers(Double.self)
-      gradient.withUnsafeBufferPointer(as: Double.self) { g in
-        value.withUnsafeMutableBufferPointer(as: Double.self) { w in double(w, g, states) }
+/// One optimizer step on one parameter, in place: its value, its gradient, and its first
+/// and second state tensors (empty buffers when the optimizer keeps fewer).
+typealias StateUpdate<T> = (
+  _ value: UnsafeMutableBufferPointer<T>, _ gradient: UnsafeBufferPointer<T>,
+  _ first: UnsafeMutableBufferPointer<T>, _ second: UnsafeMutableBufferPointer<T>
+) -> Void
+
+extension ParameterSlots.Slot {
+  fileprivate func apply<T: TensorScalar>(
+    _ update: StateUpdate<T>, to value: inout Tensor, gradient: Tensor
+  ) {
+    gradient.withUnsafeBufferPointer(as: T.self) { g in
+      value.withUnsafeMutableBufferPointer(as: T.self) { w in
+        switch tensors.count {
+        case 0: update(w, g, .init(start: nil, count: 0), .init(start: nil, count: 0))
+        case 1:
+          tensors[0].withUnsafeMutableBufferPointer(as: T.self) { s0 in
+            update(w, g, s0, .init(start: nil, count: 0))
+          }
+        default:
+          tensors[0].withUnsafeMutableBufferPointer(as: T.self) { s0 in
+            tensors[1].withUnsafeMutableBufferPointer(as: T.self) { s1 in update(w, g, s0, s1) }
+          }
+        }
       }
     }
   }
-  withExtendedLifetime(state) {}
 }

@@ -26,15 +26,10 @@ public final class RMSProp: Optimizer {
 
   public func update(_ parameters: [Var]) {
     let (lr, rho, eps) = (learningRate, decay, epsilon)
-    for p in parameters {
-      guard let gradient = p.grad else { continue }
-      var average = state.take(for: p, count: 1)
-      withBuffers(
-        p, gradient, &average,
-        float: { w, g, s in rmsStep(w, g, s[0], Float(lr), Float(rho), Float(eps)) },
-        double: { w, g, s in rmsStep(w, g, s[0], lr, rho, eps) })
-      state.store(average, for: p)
-    }
+    state.update(
+      parameters, stateCount: 1, optimizer: "RMSProp",
+      float: { w, g, v, _ in rmsStep(w, g, v, Float(lr), Float(rho), Float(eps)) },
+      double: { w, g, v, _ in rmsStep(w, g, v, lr, rho, eps) })
   }
 }
 

@@ -42,26 +42,21 @@ public final class SGD: Optimizer {
     let (lr, beta, keep, decay, nesterov) = (
       learningRate, momentum, 1 - dampening, weightDecay, self.nesterov
     )
-    for p in parameters {
-      guard let gradient = p.grad else { continue }
-      var velocity = beta > 0 ? state.take(for: p, count: 1) : []
-      withBuffers(
-        p, gradient, &velocity,
-        float: { w, g, v in
-          step(w, g, v.first, Float(lr), Float(beta), Float(keep), Float(decay), nesterov)
-        },
-        double: { w, g, v in step(w, g, v.first, lr, beta, keep, decay, nesterov) })
-      if beta > 0 { state.store(velocity, for: p) }
-    }
+    state.update(
+      parameters, stateCount: beta > 0 ? 1 : 0, optimizer: "SGD",
+      float: { w, g, v, _ in
+        step(w, g, v, Float(lr), Float(beta), Float(keep), Float(decay), nesterov)
+      },
+      double: { w, g, v, _ in step(w, g, v, lr, beta, keep, decay, nesterov) })
   }
 }
 
 @inline(__always)
 private func step<T: TensorScalar>(
   _ w: UnsafeMutableBufferPointer<T>, _ g: UnsafeBufferPointer<T>,
-  _ v: UnsafeMutableBufferPointer<T>?, _ lr: T, _ beta: T, _ keep: T, _ decay: T, _ nesterov: Bool
+  _ v: UnsafeMutableBufferPointer<T>, _ lr: T, _ beta: T, _ keep: T, _ decay: T, _ nesterov: Bool
 ) {
-  if let v {
+  if v.count == w.count {
     for i in 0..<w.count {
       let gi = g[i] + decay * w[i]
       v[i] = beta * v[i] + keep * gi

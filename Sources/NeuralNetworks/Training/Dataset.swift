@@ -60,13 +60,18 @@ public struct Dataset: Sendable {
   }
 
   func batches(size: Int, dropLast: Bool, order: [Int]) -> [Dataset] {
+    batchRanges(size: size, dropLast: dropLast).map { subset(Array(order[$0])) }
+  }
+
+  /// The positions in an epoch's order of each minibatch's samples.
+  func batchRanges(size: Int, dropLast: Bool) -> [Range<Int>] {
     require(size > 0, "batches: size \(size) must be positive")
-    var result: [Dataset] = []
+    var result: [Range<Int>] = []
     var start = 0
     while start < count {
       let end = min(start + size, count)
       if end - start < size && dropLast { break }
-      result.append(subset(Array(order[start..<end])))
+      result.append(start..<end)
       start = end
     }
     return result

@@ -172,6 +172,8 @@ public final class Trainer {
   var generator: SeededGenerator
   private var graphs: [[Int]: (input: Var, target: Var, loss: Var, output: Var, isFresh: Bool)] =
     [:]
+  /// The graph used last, tried first.
+  private var lastGraph: (input: Var, target: Var, loss: Var, output: Var, isFresh: Bool)?
   var baseLearningRate: Double
   /// The progress of an interrupted run, set by ``resume(from:)`` and picked up by the next
   /// call to `fit`.
@@ -230,6 +232,7 @@ public final class Trainer {
       cached.input.set(batch.inputs)
       cached.target.set(batch.targets)
       cached.isFresh = false
+      lastGraph = cached
       return cached
     }
     let input = Var(batch.inputs, name: "x", requiresGrad: false)
@@ -249,7 +252,34 @@ public final class Trainer {
     }
     let entry = (input, target, loss, output, true)
     graphs[key] = entry
+    lastGraph = entry
     return entry
+  }
+
+  /// The graph for the batch of `data`'s samples at `rows`, with those samples written
+  /// into its input and target nodes; the same as `graph(for: data.subset(rows))`, without
+  /// making the batch when the last graph used fits it.
+  private func graph(forRows rows: ArraySlice<Int>, of data: Dataset) -> (
+    input: Var, target: Var, loss: Var, output: Var, isFresh: Bool
+  ) {
+    if var last = lastGraph, inputNoise == 0,
+      fits(last.input.shape, rows.count, data.inputs.shape),
+      fits(last.target.shape, rows.count, data.targets.shape),
+      last.input.dtype == data.inputs.dtype, last.target.dtype == data.targets.dtype
+    {
+      last.input.updateValue { $0.assign(rowsOf: data.inputs, at: rows) }
+      last.target.updateValue { $0.assign(rowsOf: data.targets, at: rows) }
+      last.isFresh = false
+      return last
+    }
+    var batch = data.subset(Array(rows))
+    if inputNoise > 0 { batch.inputs = addingNoise(batch.inputs) }
+    return graph(for: batch)
+  }
+
+  /// Whether a node of `shape` holds `rows` samples of a tensor of shape `all`.
+  private func fits(_ shape: [Int], _ rows: Int, _ all: [Int]) -> Bool {
+    shape.count == all.count && shape.first == rows && shape.dropFirst() == all.dropFirst()
   }
 
   /// One training step on a batch: forward, loss, backward, a check that the loss and the
@@ -270,7 +300,15 @@ public final class Trainer {
     if inputNoise > 0 {
       batch.inputs = addingNoise(batch.inputs)
     }
-    let g = graph(for: batch)
+    return try step(on: graph(for: batch), number: number, epoch: epoch)
+  }
+
+  /// A training step on the graph of a batch whose samples are in place.
+  private func step(
+    on g: (input: Var, target: Var, loss: Var, output: Var, isFresh: Bool), number: Int,
+    epoch: Int
+  ) throws -> (loss: Double, output: Tensor) {
+    model.isTraining = true
     if !g.isFresh { g.loss.evaluate() }
     model.zeroGradients()
     g.loss.backward()
@@ -378,15 +416,16 @@ public final class Trainer {
         run.order = Array(0..<data.count).shuffled(using: &generator)
         run.epochStart = Date()
       }
-      let batches = data.batches(size: batchSize, dropLast: dropLast, order: run.order!)
+      let batches = data.batchRanges(size: batchSize, dropLast: dropLast)
       while run.batch < batches.count {
         if let maximumSteps, run.history.steps >= maximumSteps { return run.history }
-        let batch = batches[run.batch]
-        let (loss, output) = try step(
-          on: batch, number: run.history.steps + 1, epoch: run.epoch)
-        run.lossSum += loss * Double(batch.count)
-        run.seen += batch.count
-        if metric != nil { run.tally.add(scores: output, targets: batch.targets) }
+        let rows = run.order![batches[run.batch]]
+        model.isTraining = true
+        let g = graph(forRows: rows, of: data)
+        let (loss, output) = try step(on: g, number: run.history.steps + 1, epoch: run.epoch)
+        run.lossSum += loss * Double(rows.count)
+        run.seen += rows.count
+        if metric != nil { run.tally.add(scores: output, targets: g.target.value) }
         run.batch += 1
         run.history.steps += 1
         if let checkpointing, run.history.steps % checkpointing.everySteps == 0 {

@@ -18,7 +18,13 @@ extension Var {
     // over the broadcast axes.
     a.elementwise(AddFunction.self, b, name: "add", infix: "+") { args, _, s in
       for arg in args where arg.requiresGrad {
-        arg.accumulateGradient(Kernels.sum(s, toShape: arg.shape))
+        if arg.shape == s.shape {
+          arg.accumulateGradient(s)
+        } else if Kernels.isRowVector(arg.shape, of: s.shape), arg.dtype == s.dtype {
+          arg.withGradientBuffer { Kernels.addColumnSums(s, into: $0) }
+        } else {
+          arg.accumulateGradient(Kernels.sum(s, toShape: arg.shape))
+        }
       }
     }
   }

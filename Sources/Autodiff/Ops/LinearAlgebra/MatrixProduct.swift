@@ -150,7 +150,13 @@ extension Kernels {
     let (rows, columns) = matrixView(a)
     let (m, k) = ta ? (columns, rows) : (rows, columns)
     let n = tb ? b.shape[0] : b.shape[1]
-    value.prepare(shape: ta ? [m, n] : Array(a.shape.dropLast()) + [n], dtype: a.dtype)
+    // The product's shape, formed only when it is not the shape the value already has.
+    let keepsShape =
+      value.rank == (ta ? 2 : a.rank) && value.shape.last == n
+      && (ta ? value.shape[0] == m : value.shape.dropLast() == a.shape.dropLast())
+    value.prepare(
+      shape: keepsShape ? value.shape : ta ? [m, n] : Array(a.shape.dropLast()) + [n],
+      dtype: a.dtype)
     gemm(a, ta, b, tb, m: m, n: n, k: k, into: value.buffer.pointer, accumulate: false)
   }
 

@@ -19,7 +19,7 @@ public func binaryCrossEntropy(
   return Var.fused(
     name: "binaryCrossEntropy", args: [predicted, target],
     forward: { args, value in
-      value.assign(Kernels.binaryCrossEntropy(args[0].value, args[1].value, epsilon, mean))
+      Kernels.binaryCrossEntropy(args[0].value, args[1].value, epsilon, mean, into: &value)
     },
     backward: { args, _, s in
       let (y, t) = (args[0], args[1])
@@ -45,15 +45,17 @@ public func composedBinaryCrossEntropy(
 }
 
 extension Kernels {
-  static func binaryCrossEntropy(_ y: Tensor, _ t: Tensor, _ epsilon: Double, _ mean: Bool)
-    -> Tensor
-  {
+  /// Writes the loss into `value` (rank 0, y's dtype), reusing its storage.
+  static func binaryCrossEntropy(
+    _ y: Tensor, _ t: Tensor, _ epsilon: Double, _ mean: Bool, into value: inout Tensor
+  ) {
     var total = 0.0
     switch y.dtype {
     case .float32: total = bceTotal(Float.self, y, t, Float(epsilon))
     case .float64: total = bceTotal(Double.self, y, t, epsilon)
     }
-    return Tensor(scalar: mean ? total / Double(Swift.max(y.count, 1)) : total, dtype: y.dtype)
+    value.prepare(shape: [], dtype: y.dtype)
+    value.storeScalar(mean ? total / Double(Swift.max(y.count, 1)) : total)
   }
 
   private static func bceTotal<T: TensorScalar>(_: T.Type, _ y: Tensor, _ t: Tensor, _ epsilon: T)

@@ -75,10 +75,30 @@ extension Kernels {
     return out
   }
 
+  /// Whether a tensor of `shape` is a row vector broadcast over the rows of one of
+  /// `other`: `[n]` against `[…, n]` (a bias added to every row).
+  static func isRowVector(_ shape: [Int], of other: [Int]) -> Bool {
+    shape.count == 1 && other.count >= 1 && other[other.count - 1] == shape[0]
+  }
+
+  /// g[j] += Σ_rows s[row, j]: the gradient of a bias broadcast over the rows of `s`,
+  /// added into the bias's gradient storage `g` (of s's dtype), row after row.
+  static func addColumnSums(_ s: Tensor, into g: UnsafeMutableRawPointer) {
+    let m = s.shape.last ?? 1
+    switch s.dtype {
+    case .float32: columnSums(Float.self, s, into: g.assumingMemoryBound(to: Float.self), m)
+    case .float64: columnSums(Double.self, s, into: g.assumingMemoryBound(to: Double.self), m)
+    }
+  }
+
   private static func columnSums<T: TensorScalar>(_: T.Type, _ s: Tensor, _ out: inout Tensor) {
+    columnSums(T.self, s, into: out.pointer(as: T.self), out.count)
+  }
+
+  private static func columnSums<T: TensorScalar>(
+    _: T.Type, _ s: Tensor, into op: UnsafeMutablePointer<T>, _ m: Int
+  ) {
     let sp = s.pointer(as: T.self)
-    let op = out.pointer(as: T.self)
-    let m = out.count
     for row in 0..<(s.count / Swift.max(m, 1)) {
       let r = sp + row * m
       for j in 0..<m { op[j] += r[j] }
