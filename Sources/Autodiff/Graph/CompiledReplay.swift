@@ -68,6 +68,11 @@ final class ReplayPlan {
     unowned(unsafe) let node: Var
   }
 
+  /// An op step's op, followed without reference counting like its node.
+  struct OpReference {
+    unowned(unsafe) let op: Op
+  }
+
   /// The nodes below the output, in topological order; the output is index `nodes.count`.
   let nodes: [Var]
   unowned(unsafe) let output: Var
@@ -76,6 +81,10 @@ final class ReplayPlan {
   let rules: [ScalarRule]
   /// For each op step, the indices of its arguments.
   let argumentIndices: [[Int32]]
+  /// For each op step, its op, and its arguments' indices as a range of `flatArguments`.
+  let ops: UnsafeMutablePointer<OpReference>
+  let argumentStarts: UnsafeMutablePointer<Int32>
+  let flatArguments: UnsafeMutablePointer<Int32>
   let leaves: [Int32]
   let leafShapes: [[Int]]
   let leafTypes: [DType]
@@ -148,6 +157,23 @@ final class ReplayPlan {
     self.steps = steps
     self.rules = rules
     self.argumentIndices = argumentIndices
+    let ops = UnsafeMutablePointer<OpReference>.allocate(capacity: argumentIndices.count)
+    let argumentStarts = UnsafeMutablePointer<Int32>.allocate(
+      capacity: argumentIndices.count + 1)
+    let flatArguments = UnsafeMutablePointer<Int32>.allocate(
+      capacity: max(1, argumentIndices.reduce(0) { $0 + $1.count }))
+    var start = 0
+    for step in steps where step.kind == .op {
+      let k = Int(step.extra)
+      (ops + k).initialize(to: OpReference(op: references[Int(step.node)].node.creator!))
+      argumentStarts[k] = Int32(start)
+      for a in argumentIndices[k] {
+        flatArguments[start] = a
+        start += 1
+      }
+    }
+    argumentStarts[argumentIndices.count] = Int32(start)
+    (self.ops, self.argumentStarts, self.flatArguments) = (ops, argumentStarts, flatArguments)
     self.leaves = leaves
     self.isPinned = isPinned
     pinned = isPinned.indices.filter { isPinned[$0] }.map(Int32.init)
@@ -195,6 +221,9 @@ final class ReplayPlan {
 
   deinit {
     references.deallocate()
+    ops.deallocate()
+    argumentStarts.deallocate()
+    flatArguments.deallocate()
     values.deallocate()
     gradients.deallocate()
     reached.deallocate()
@@ -242,9 +271,18 @@ final class ReplayPlan {
         case .scalar64: forward(step, Double.self)
         case .scalar32: forward(step, Float.self)
         case .op:
+          // What `recompute()` does, with the op and the arguments' versions found
+          // through the plan.
           let i = Int(step.node)
           let node = node(i)
-          node.recompute()
+          let k = Int(step.extra)
+          let op = ops[k].op
+          op.forward(op.args, &node.value)
+          var version = 0
+          for a in Int(argumentStarts[k])..<Int(argumentStarts[k + 1]) {
+            version &+= self.node(Int(flatArguments[a])).version
+          }
+          node.version = version
           if isPinned[i] { values[i] = node.storedValue.buffer.pointer }
         }
       }

@@ -65,7 +65,11 @@ extension Kernels {
     var total = T.zero
     for i in 0..<y.count {
       let p = Swift.min(Swift.max(yp[i], epsilon), 1 - epsilon)
-      total -= tp[i] * T.log(p) + (1 - tp[i]) * T.log(1 - p)
+      let t = tp[i]
+      // A target of exactly 0 or 1 keeps one term: the other is zero times a finite log.
+      total -=
+        t == 0
+        ? T.log(1 - p) : t == 1 ? T.log(p) : t * T.log(p) + (1 - t) * T.log(1 - p)
     }
     withExtendedLifetime((y, t)) {}
     return Double(total)
