@@ -57,7 +57,14 @@ extension Var {
   @inline(__always)
   @discardableResult
   func propagate() -> Bool {
-    guard let op = creator, requiresGrad, let upstream = grad, !isGradStale else { return false }
+    guard let op = creator else { return false }
+    return propagate(through: op)
+  }
+
+  /// ``propagate()`` with this node's creator `op` given.
+  @inline(__always)
+  func propagate(through op: Op) -> Bool {
+    guard requiresGrad, !isGradStale, let upstream = grad else { return false }
     if let backward = op.backward {
       backward(op.args, self, upstream)
     } else {

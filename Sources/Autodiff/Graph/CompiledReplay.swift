@@ -365,8 +365,11 @@ final class ReplayPlan {
         case .op:
           let i = Int(step.node)
           if isPinned[i] && !pinnedReached[i] { continue }
-          guard node(i).propagate() else { continue }
-          for a in argumentIndices[Int(step.extra)] where isPinned[Int(a)] {
+          let k = Int(step.extra)
+          guard node(i).propagate(through: ops[k].op) else { continue }
+          for a in Int(argumentStarts[k])..<Int(argumentStarts[k + 1]) {
+            let a = flatArguments[a]
+            guard isPinned[Int(a)] else { continue }
             let arg = node(Int(a))
             pinnedReached[Int(a)] = true
             gradients[Int(a)] = arg.requiresGrad ? arg.storedGrad?.buffer.pointer : nil
