@@ -15,6 +15,25 @@ struct TensorTests {
     #expect(m.description == "[[1.0, 9.0, 3.0], [4.0, 5.0, 6.0]]")
   }
 
+  /// Writing rows into a tensor gives what gathering them gives, reuses unshared storage of
+  /// the right size, and leaves a tensor that shares the storage untouched.
+  @Test func assignRowsMatchesGatheringRows() {
+    var rng = SeededGenerator(seed: 8)
+    let source = Tensor.normal([7, 2, 3], dtype: .float32, using: &rng)
+    for rows in [[6, 0, 3], [2], [], [1, 1, 5, 4]] {
+      var target = Tensor.zeros([3, 2, 3], dtype: .float32)
+      let shared = target
+      target.assign(rowsOf: source, at: rows)
+      #expect(target == source.gatheringRows(rows))
+      #expect(shared == Tensor.zeros([3, 2, 3], dtype: .float32))
+      // An array slice, and a collection that is not contiguous.
+      target.assign(rowsOf: source, at: rows[...])
+      #expect(target == source.gatheringRows(rows))
+      target.assign(rowsOf: source, at: rows.reversed().reversed())
+      #expect(target == source.gatheringRows(rows))
+    }
+  }
+
   @Test func copyOnWrite() {
     let a = Tensor([1, 2, 3])
     var b = a

@@ -151,6 +151,35 @@ struct OptimizerTests {
     #expect(q.value.dtype == .float32)
   }
 
+  /// An optimizer's state belongs to each parameter, not to the list it is updated in:
+  /// updating [a, b] together equals updating a and b in lists of their own, in any order.
+  @Test(arguments: ["SGD", "Adam", "RMSProp"])
+  func stateFollowsEachParameter(kind: String) {
+    func make() -> Optimizer {
+      switch kind {
+      case "SGD": return SGD(learningRate: 0.1, momentum: 0.9)
+      case "Adam": return Adam(learningRate: 0.1)
+      default: return RMSProp(learningRate: 0.1)
+      }
+    }
+    let (together, apart) = (make(), make())
+    let (a, b) = (parameter(), Var(Tensor([3, 0.5, -1], dtype: .float64)))
+    let (a2, b2) = (parameter(), Var(Tensor([3, 0.5, -1], dtype: .float64)))
+    for step in 0..<4 {
+      let gradient = Tensor([0.1 * Double(step), -0.2, 0.3], dtype: .float64)
+      (b.grad, b2.grad) = (gradient, gradient)
+      (a.grad, a2.grad) = (a.value, a2.value)
+      together.update([a, b])
+      if step % 2 == 0 {
+        apart.update([b2])
+        apart.update([a2])
+      } else {
+        apart.update([a2, b2])
+      }
+      #expect(a.value == a2.value && b.value == b2.value, "step \(step)")
+    }
+  }
+
   @Test func schedules() {
     #expect(InverseTimeDecay(decay: 0.1).learningRate(base: 1, step: 10) == 0.5)
     #expect(StepDecay(stepSize: 10, factor: 0.5).learningRate(base: 1, step: 25) == 0.25)

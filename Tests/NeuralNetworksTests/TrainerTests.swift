@@ -42,6 +42,41 @@ struct TrainerTests {
     #expect(dropped.steps == 4)
   }
 
+  /// `fit` trains on exactly the batches its seeded shuffle makes, as `step(on:)` on those
+  /// batches does: it writes each batch into the graph built for its shape (switching
+  /// between the full batches and the smaller last one), so both end with the same
+  /// parameters, bit for bit, and the same losses.
+  @Test func fitEqualsStepsOnTheShuffledBatches() throws {
+    var rng = SeededGenerator(seed: 3)
+    let data = Dataset(
+      inputs: Tensor.normal([10, 4], dtype: .float32, using: &rng),
+      targets: Tensor.normal([10, 2], dtype: .float32, using: &rng))
+    func trainer() -> Trainer {
+      var seeds = SeededGenerator(seed: 5)
+      let model = MLP(sizes: [4, 6, 2], activation: .tanh, using: &seeds)
+      let trainer = Trainer(
+        model: model, optimizer: SGD(learningRate: 0.1, momentum: 0.9),
+        loss: { meanSquaredError(predicted: $0, target: $1) }, seed: 11)
+      trainer.showsProgress = false
+      return trainer
+    }
+    let (fitted, stepped) = (trainer(), trainer())
+    let history = try fitted.fit(data, epochs: 3, batchSize: 4)
+    var shuffle = SeededGenerator(seed: 11)
+    for epoch in 0..<3 {
+      let order = Array(0..<10).shuffled(using: &shuffle)
+      var total = 0.0
+      for range in [0..<4, 4..<8, 8..<10] {
+        let (loss, _) = try stepped.step(on: data.subset(Array(order[range])))
+        total += loss * Double(range.count)
+      }
+      #expect(history.epochs[epoch].trainingLoss == total / 10)
+    }
+    for (p, q) in zip(fitted.model.parameters, stepped.model.parameters) {
+      #expect(p.value == q.value)
+    }
+  }
+
   @Test func theEpochLossIsTheMeanOverSamplesNotOverBatches() throws {
     // The batches have means over 4, 4 and 2 samples; the epoch's loss is Σ i² / 10.
     let history = try Self.fixedLossTrainer().fit(Self.squares, epochs: 3, batchSize: 4)
