@@ -116,13 +116,11 @@ what: the fused LSTM sequence swaps the forget and input gates
 from: for j in 0..<h { c[j] = g[j] * cOld[j] + g[h + j] * g[2 * h + j] }
 to: for j in 0..<h { c[j] = g[h + j] * cOld[j] + g[j] * g[2 * h + j] }
 
-== lstm-sequence-thread-split-drops-rows
-file: Sources/Autodiff/Ops/Layers/LSTMSequence.swift
-what: the threaded LSTM forward gives each part n / parts rows, losing the remainder
-from:       let (first, last) = (n * part / parts, n * (part + 1) / parts)
-from:       let rows = last - first
-to:       let (first, last) = (n * part / parts, n * part / parts + n / parts)
-to:       let rows = last - first
+== thread-chunks-drop-the-remainder
+file: Sources/Autodiff/Kernels/ComputeSettings.swift
+what: work split in chunks over threads (the LSTM sequence's batch) loses the last partial chunk
+from: let chunks = (units + chunk - 1) / max(chunk, 1)
+to: let chunks = units / max(chunk, 1)
 
 == lstm-sequence-backward-ignores-forget-gate
 file: Sources/Autodiff/Ops/Layers/LSTMSequence.swift
@@ -135,19 +133,19 @@ to: dcr[j] = dCell
 == gradient-accumulation-overwrites
 file: Sources/Autodiff/Graph/Backward.swift
 what: a second contribution to a gradient replaces the first instead of adding to it
-from: Kernels.addInPlace(contribution, into: grad!.buffer.pointer)
-to: grad!.assign(contribution)
+from: Kernels.addInPlace(contribution, into: storedGrad!.buffer.pointer)
+to: storedGrad!.assign(contribution)
 
 == backward-sweeps-in-forward-order
 file: Sources/Autodiff/Graph/Backward.swift
 what: the backward sweep visits nodes in topological order instead of reverse order
-from: for node in below.reversed() { propagate(from: node) }
-to: for node in below { propagate(from: node) }
+from: for node in below.reversed() { node.propagate() }
+to: for node in below { node.propagate() }
 
 == stale-gradients-not-reset
 file: Sources/Autodiff/Graph/Backward.swift
 what: intermediate gradients are not marked stale, so a second backward adds to them
-from: for node in below where !node.isLeaf { node.isGradStale = true }
+from: for node in below where !node.isLeaf { node.markGradientStale() }
 to:
 
 == topological-order-revisits-shared-nodes
@@ -165,8 +163,8 @@ to: grads[key] = g
 == out-of-date-ignores-leaves-below
 file: Sources/Autodiff/Graph/Evaluate.swift
 what: backward re-evaluates only when the output's own arguments changed, not deeper leaves
-from: if isOutOfDate || below.contains(where: \.isOutOfDate) { evaluate() }
-to: if isOutOfDate { evaluate() }
+from: if isOutOfDate || below.contains(where: \.isOutOfDate) { evaluateNodeByNode(below) }
+to: if isOutOfDate { evaluateNodeByNode(below) }
 
 == update-in-place-keeps-version
 file: Sources/Autodiff/Graph/Var+Update.swift
@@ -255,6 +253,30 @@ what: a sign error in the x⁵ term of tanh's Taylor series for |x| < 0.5
 from: q = q * v2 + 2.0f / 15.0f;
 to: q = q * v2 - 2.0f / 15.0f;
 
+== small-product-drops-accumulation
+file: Sources/Autodiff/Kernels/MatrixProductKernel.swift
+what: a product small enough to skip packing overwrites C when asked to add to it
+from: accumulate ? SIMD4(ci[j], ci[j + o1], ci[j + o2], ci[j + o3]) : SIMD4<T>()
+to: SIMD4<T>()
+
+== bias-gradient-overwrites
+file: Sources/Autodiff/Ops/Shape/Broadcast.swift
+what: the column sums of a bias's gradient keep only the last row
+from: for j in 0..<m { op[j] += r[j] }
+to: for j in 0..<m { op[j] = r[j] }
+
+== bce-logs-swapped-for-binary-targets
+file: Sources/Autodiff/Ops/Losses/BinaryCrossEntropy.swift
+what: binary cross-entropy takes the log of the wrong probability for 0/1 targets
+from: ? T.log(1 - p) : t == 1 ? T.log(p) : t * T.log(p) + (1 - t) * T.log(1 - p)
+to: ? T.log(p) : t == 1 ? T.log(1 - p) : t * T.log(p) + (1 - t) * T.log(1 - p)
+
+== assign-rows-ignores-indices
+file: Sources/Autodiff/Tensor/Tensor+Rows.swift
+what: writing rows into a tensor copies the first rows instead of the chosen ones
+from: from: source.buffer.pointer + index * bytes, byteCount: bytes)
+to: from: source.buffer.pointer + i * bytes, byteCount: bytes)
+
 # ---- Optimizers --------------------------------------------------------------------------
 
 == adam-no-bias-correction
@@ -317,6 +339,12 @@ what: clipping by value limits gradients from above only
 from: Swift.min(Swift.max(g, -maxValue), maxValue)
 to: Swift.min(g, maxValue)
 
+== optimizer-state-shared
+file: Sources/NeuralNetworks/Optimizers/Optimizer.swift
+what: every parameter of a list is given the optimizer state of the first
+from: recent = parameters.map(slot(for:))
+to: recent = parameters.map { _ in slot(for: parameters[0]) }
+
 # ---- Data readers ------------------------------------------------------------------------
 
 == csv-lines-counted-from-zero
@@ -372,7 +400,7 @@ to:
 == trainer-loss-not-weighted-by-batch-size
 file: Sources/NeuralNetworks/Training/Trainer.swift
 what: the epoch's training loss averages batch means as if every batch were full
-from: run.lossSum += loss * Double(batch.count)
+from: run.lossSum += loss * Double(rows.count)
 to: run.lossSum += loss * Double(batchSize)
 
 == trainer-early-stopping-off-by-one
