@@ -17,13 +17,18 @@ extension Kernels {
   /// Row-major with leading dimensions lda, ldb, ldc. When `accumulate` is false, C is
   /// overwritten.
   ///
-  /// - Parameter bStorage: The buffer `b` points to the start of, when it is a tensor's
-  ///   storage: a B used unchanged by several products is then packed once and kept
-  ///   (``PackedPanels``).
+  /// - Parameters:
+  ///   - bStorage: The buffer `b` points to the start of, when it is a tensor's storage: a
+  ///     B used unchanged by several products is then packed once and kept
+  ///     (``PackedPanels``).
+  ///   - packedB: All of op(B) packed by ``packB(_:transB:b:ldb:k:n:into:)`` at the current
+  ///     kernel level, read instead of B where the product packs (b, ldb and transB still
+  ///     describe B, for the products too small to pack).
   static func gemm<T: TensorScalar>(
     _: T.Type, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
     a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
-    c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool, bStorage: TensorBuffer? = nil
+    c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool, bStorage: TensorBuffer? = nil,
+    packedB: UnsafePointer<T>? = nil
   ) {
     if m == 0 || n == 0 { return }
     if k == 0 || m * n * k <= smallProduct {
@@ -37,8 +42,8 @@ extension Kernels {
       T.self == Float.self
       ? (config.mr_f32, config.nr_f32) : (config.mr_f64, config.nr_f64)
     var panels: PackedPanels?
-    if let bStorage, ComputeSettings.reusesPackedPanels, k * n >= PackedPanels.minimumElements,
-      blockN % nr == 0
+    if packedB == nil, let bStorage, ComputeSettings.reusesPackedPanels,
+      k * n >= PackedPanels.minimumElements, blockN % nr == 0
     {
       let key = PackedPanels.Key(
         version: bStorage.version, transposed: transB, k: k, n: n, rowStride: ldb,
@@ -53,7 +58,9 @@ extension Kernels {
           into: storage.bindMemory(to: T.self, capacity: key.k * ((n + nr - 1) / nr * nr)))
       }
     }
-    let prepacked = UnsafeSendable(panels.map { $0.pointer.assumingMemoryBound(to: T.self) })
+    let prepacked = UnsafeSendable(
+      packedB.map { UnsafeMutablePointer(mutating: $0) }
+        ?? panels.map { $0.pointer.assumingMemoryBound(to: T.self) })
     let packedWidth = (n + nr - 1) / nr * nr
     let threads = m * n * k < ComputeSettings.minimumParallelWork ? 1 : ComputeSettings.threads
     // Split the larger output dimension into one slice per thread, in whole register blocks.
@@ -96,6 +103,26 @@ extension Kernels {
       }
     }
     withExtendedLifetime(panels) {}
+  }
+
+  /// The number of elements op(B), k × n, takes when packed by
+  /// ``packB(_:transB:b:ldb:k:n:into:)`` at the current kernel level.
+  static func packedCount<T: TensorScalar>(_: T.Type, k: Int, n: Int) -> Int {
+    let config = GemmConfiguration.forLevel(ComputeSettings.kernelLevel)
+    let nr = T.self == Float.self ? config.nr_f32 : config.nr_f64
+    return k * ((n + nr - 1) / nr * nr)
+  }
+
+  /// Packs all of op(B), k × n, in the layout of ``PackedPanels`` for the current kernel
+  /// level, for products that pass it as `packedB`; `packed` holds
+  /// ``packedCount(_:k:n:)`` elements.
+  static func packB<T: TensorScalar>(
+    _: T.Type, transB: Bool, b: UnsafePointer<T>, ldb: Int, k: Int, n: Int,
+    into packed: UnsafeMutablePointer<T>
+  ) {
+    let config = GemmConfiguration.forLevel(ComputeSettings.kernelLevel)
+    let nr = T.self == Float.self ? config.nr_f32 : config.nr_f64
+    packAllOfB(config, transB: transB, b: b, ldb: ldb, k: k, n: n, nr: nr, into: packed)
   }
 
   /// Packs all of op(B), k × n, in the layout of ``PackedPanels``.
