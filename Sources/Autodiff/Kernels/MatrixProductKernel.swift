@@ -171,7 +171,8 @@ extension Kernels {
     let mcMax = min(blockM, (m + mr - 1) / mr * mr)
     let ncMax = min(blockN, (n + nr - 1) / nr * nr)
     let kcMax = min(blockK, k)
-    let aBytes = mcMax * kcMax * size
+    // Room for one more panel of A than the rows need (a split tail, see RowPanels).
+    let aBytes = (mcMax + mr) * kcMax * size
     let bBytes = ncMax * kcMax * size
     let tileBytes = mr * nr * size
     let (scratch, scratchBytes) = ScratchPool.shared.take(bytes: aBytes + bBytes + tileBytes + 128)
@@ -211,9 +212,20 @@ extension Kernels {
         var ic = 0
         while ic < m {
           let mc = min(blockM, m - ic)
-          packA(
-            config, transA: transA, a: a, lda: lda, i0: ic, p0: pc, mc: mc, kc: kc, mr: mr,
-            into: packedA)
+          let hasEdgeKernels =
+            T.self == Float.self ? config.edge_f32 != nil : config.edge_f64 != nil
+          let rowPanels = RowPanels(rows: mc, mr: mr, splitsTail: hasEdgeKernels)
+          if rowPanels.whole > 0 {
+            packA(
+              config, transA: transA, a: a, lda: lda, i0: ic, p0: pc, mc: rowPanels.wholeRows,
+              kc: kc, mr: mr, into: packedA)
+          }
+          for q in rowPanels.whole..<rowPanels.count {
+            let (start, rows) = rowPanels[q]
+            packA(
+              config, transA: transA, a: a, lda: lda, i0: ic + start, p0: pc, mc: rows, kc: kc,
+              mr: mr, into: packedA + q * kc * mr)
+          }
           var jr = 0
           while jr < nc {
             let nEff = min(nr, nc - jr)
@@ -223,10 +235,9 @@ extension Kernels {
               ? UnsafeMutablePointer(mutating: b + pc * ldb + jc + jr)
               : blockPanels + (jr / nr) * kc * nr
             let bStride = inPlace ? ldb : nr
-            var ir = 0
-            while ir < mc {
-              let mEff = min(mr, mc - ir)
-              let aPanel = packedA + (ir / mr) * kc * mr
+            for q in 0..<rowPanels.count {
+              let (ir, mEff) = rowPanels[q]
+              let aPanel = packedA + q * kc * mr
               let cTile = c + (ic + ir) * ldc + jc + jr
               if mEff == mr && nEff == nr {
                 microKernel(config, kc, aPanel, bPanel, bStride, cTile, ldc, addToC)
@@ -242,7 +253,6 @@ extension Kernels {
                   }
                 }
               }
-              ir += mr
             }
             jr += nr
           }
@@ -251,6 +261,47 @@ extension Kernels {
         pc += kc
       }
       jc += nc
+    }
+  }
+
+  /// The row panels of an mc × kc block of A: whole panels of mr rows, and the rows left
+  /// over. A remainder of 1 or 2 rows runs at a fraction of the kernel's speed (2 rows keep
+  /// 4 accumulators busy where the kernel needs 8 or more to hide the latency of its
+  /// multiply-adds), so with edge kernels the last whole panel and such a remainder become
+  /// two panels of 4 and 3 or 4 rows (32 rows: 6 + 6 + 6 + 6 + 4 + 4 instead of
+  /// 6 + 6 + 6 + 6 + 6 + 2). Each row's sum runs in the same order in any panel, so the
+  /// result does not change.
+  struct RowPanels {
+    /// The panels of mr rows at the start.
+    let whole: Int
+    /// All panels.
+    let count: Int
+    private let rows: Int
+    private let mr: Int
+
+    init(rows: Int, mr: Int, splitsTail: Bool) {
+      self.rows = rows
+      self.mr = mr
+      let remainder = rows % mr
+      if splitsTail && mr == 6 && rows > mr && (remainder == 1 || remainder == 2) {
+        whole = rows / mr - 1
+        count = whole + 2
+      } else {
+        whole = rows / mr
+        count = (rows + mr - 1) / mr
+      }
+    }
+
+    /// The rows of the whole panels.
+    var wholeRows: Int { whole * mr }
+
+    /// The first row and the number of rows of panel q.
+    subscript(q: Int) -> (start: Int, rows: Int) {
+      if q < whole { return (q * mr, mr) }
+      if count == whole + 2 {
+        return q == whole ? (whole * mr, 4) : (whole * mr + 4, rows - whole * mr - 4)
+      }
+      return (q * mr, rows - q * mr)
     }
   }
 
