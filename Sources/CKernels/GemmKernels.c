@@ -180,6 +180,56 @@ static void edge_f64_avx2(long kc, const double *a, const double *b, long ldb, d
   }
 }
 
+// MARK: - AVX2 thin tiles: 1 row × 4 panels or 2 rows × 2 panels, 8 accumulators.
+
+#define DEFINE_AVX2_THIN(T, V, WIDTH, ROWS, PANELS, NAME, SET1, LOAD, FMA, ADD, STORE)        \
+  __attribute__((target("avx2,fma"))) static void NAME(long kc, const T *a, const T *b,       \
+                                                       long ldb, long ps, T *c, long ldc,      \
+                                                       int accumulate) {                      \
+    V acc[ROWS][2 * PANELS];                                                                  \
+    for (int i = 0; i < ROWS; i++)                                                            \
+      for (int v = 0; v < 2 * PANELS; v++) acc[i][v] = SET1(0);                               \
+    for (long p = 0; p < kc; p++) {                                                           \
+      for (int q = 0; q < PANELS; q++) {                                                      \
+        V b0 = LOAD(b + q * ps), b1 = LOAD(b + q * ps + WIDTH);                               \
+        for (int i = 0; i < ROWS; i++) {                                                      \
+          V x = SET1(a[i]);                                                                   \
+          acc[i][2 * q] = FMA(x, b0, acc[i][2 * q]);                                          \
+          acc[i][2 * q + 1] = FMA(x, b1, acc[i][2 * q + 1]);                                  \
+        }                                                                                     \
+      }                                                                                       \
+      a += 6;                                                                                 \
+      b += ldb;                                                                               \
+    }                                                                                         \
+    for (int i = 0; i < ROWS; i++) {                                                          \
+      for (int v = 0; v < 2 * PANELS; v++) {                                                  \
+        T *cv = c + i * ldc + v * WIDTH;                                                      \
+        STORE(cv, accumulate ? ADD(acc[i][v], LOAD(cv)) : acc[i][v]);                         \
+      }                                                                                       \
+    }                                                                                         \
+  }
+
+DEFINE_AVX2_THIN(float, __m256, 8, 1, 4, thin_f32_avx2_1, _mm256_set1_ps, _mm256_loadu_ps,
+                 _mm256_fmadd_ps, _mm256_add_ps, _mm256_storeu_ps)
+DEFINE_AVX2_THIN(float, __m256, 8, 2, 2, thin_f32_avx2_2, _mm256_set1_ps, _mm256_loadu_ps,
+                 _mm256_fmadd_ps, _mm256_add_ps, _mm256_storeu_ps)
+DEFINE_AVX2_THIN(double, __m256d, 4, 1, 4, thin_f64_avx2_1, _mm256_set1_pd, _mm256_loadu_pd,
+                 _mm256_fmadd_pd, _mm256_add_pd, _mm256_storeu_pd)
+DEFINE_AVX2_THIN(double, __m256d, 4, 2, 2, thin_f64_avx2_2, _mm256_set1_pd, _mm256_loadu_pd,
+                 _mm256_fmadd_pd, _mm256_add_pd, _mm256_storeu_pd)
+
+static void thin_f32_avx2(long kc, const float *a, const float *b, long ldb, long ps, float *c,
+                          long ldc, int accumulate, long m) {
+  if (m == 1) thin_f32_avx2_1(kc, a, b, ldb, ps, c, ldc, accumulate);
+  else thin_f32_avx2_2(kc, a, b, ldb, ps, c, ldc, accumulate);
+}
+
+static void thin_f64_avx2(long kc, const double *a, const double *b, long ldb, long ps, double *c,
+                          long ldc, int accumulate, long m) {
+  if (m == 1) thin_f64_avx2_1(kc, a, b, ldb, ps, c, ldc, accumulate);
+  else thin_f64_avx2_2(kc, a, b, ldb, ps, c, ldc, accumulate);
+}
+
 // MARK: - AVX-512: 6 rows × 2 vectors (32 floats or 16 doubles), 12 accumulators.
 
 __attribute__((target("avx512f,fma"))) static void kernel_f32_avx512(long kc, const float *a,
@@ -326,16 +376,16 @@ ad_gemm_config ad_gemm_select(int max_level) {
   if (level > max_level) level = max_level;
   ad_gemm_config config = {kernel_f32_portable, PORTABLE_MR, PORTABLE_NR,
                            kernel_f64_portable, PORTABLE_MR, PORTABLE_NR, "portable", NULL, NULL,
-                           NULL, NULL};
+                           NULL, NULL, NULL, NULL};
 #ifdef AD_X86
   if (level == AD_ISA_AVX512) {
     config = (ad_gemm_config){kernel_f32_avx512, 6, 32, kernel_f64_avx512, 6, 16, "avx512",
                               edge_f32_avx512, edge_f64_avx512, ad_pack_a6_f32_avx2,
-                              ad_pack_b_f32_avx2};
+                              ad_pack_b_f32_avx2, NULL, NULL};
   } else if (level == AD_ISA_AVX2) {
     config = (ad_gemm_config){kernel_f32_avx2, 6, 16, kernel_f64_avx2, 6, 8, "avx2",
                               edge_f32_avx2, edge_f64_avx2, ad_pack_a6_f32_avx2,
-                              ad_pack_b_f32_avx2};
+                              ad_pack_b_f32_avx2, thin_f32_avx2, thin_f64_avx2};
   }
 #endif
   return config;

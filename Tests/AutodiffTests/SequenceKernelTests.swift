@@ -11,14 +11,16 @@ struct SequenceKernelTests {
   }
 
   /// C (+)= op(A) · op(B) with op(B) packed once and read from the packed copy, against a
-  /// triple loop: row counts whose last panel splits (7, 8, 13, 14, 32, 122 rows), odd
-  /// column counts (partial panels), k past one block of the kernel, both transpositions of
-  /// B, overwriting and accumulating, both dtypes.
+  /// triple loop: row counts whose last panel splits (7, 8, 13, 14, 32, 122 rows), one and
+  /// two rows (the thin kernels, with whole and partial groups of panels), odd column
+  /// counts (partial panels), k past one block of the kernel, both transpositions of B,
+  /// overwriting and accumulating, both dtypes.
   @Test(arguments: [DType.float32, .float64])
   func productWithPackedB(dtype: DType) {
     var rng = SeededGenerator(seed: 17)
     let shapes = [
       (7, 33, 20), (8, 16, 9), (13, 5, 300), (14, 128, 64), (32, 47, 129), (122, 19, 31),
+      (1, 100, 300), (2, 70, 40), (1, 1024, 260), (2, 33, 7),
     ]
     for (m, n, k) in shapes {
       for transB in [false, true] {

@@ -226,8 +226,23 @@ extension Kernels {
               config, transA: transA, a: a, lda: lda, i0: ic + start, p0: pc, mc: rows, kc: kc,
               mr: mr, into: packedA + q * kc * mr)
           }
+          // One or two rows: several panels of B per call (thin kernels), while whole.
+          let thinPanels =
+            rowPanels.count == 1 && mc <= 2 && hasThinKernel(config, T.self)
+            ? ad_gemm_thin_panels(mc) : 0
           var jr = 0
           while jr < nc {
+            if thinPanels > 0 && jr + thinPanels * nr <= nc {
+              let (bPanel, bStride, panelStride) =
+                packsAllOfB
+                ? (blockPanels + (jr / nr) * kc * nr, nr, kc * nr)
+                : (UnsafeMutablePointer(mutating: b + pc * ldb + jc + jr), ldb, nr)
+              thinKernel(
+                config, kc, packedA, bPanel, bStride, panelStride, c + ic * ldc + jc + jr, ldc,
+                addToC, mc)
+              jr += thinPanels * nr
+              continue
+            }
             let nEff = min(nr, nc - jr)
             let inPlace = !packsAllOfB && nEff == nr
             let bPanel =
@@ -321,6 +336,34 @@ extension Kernels {
         kc, UnsafeRawPointer(a).assumingMemoryBound(to: Double.self),
         UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), ldb,
         UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), ldc, accumulate ? 1 : 0)
+    }
+  }
+
+  /// Whether the CPU has thin kernels for `T` (see `ad_gemm_thin_kernel_f32`).
+  @inline(__always)
+  private static func hasThinKernel<T: TensorScalar>(_ config: ad_gemm_config, _: T.Type) -> Bool {
+    T.self == Float.self ? config.thin_f32 != nil : config.thin_f64 != nil
+  }
+
+  /// Runs the CPU's thin kernel on m ≤ 2 rows and ``ad_gemm_thin_panels(m)`` whole panels
+  /// of B, panel q at b + q · panelStride.
+  @inline(__always)
+  private static func thinKernel<T: TensorScalar>(
+    _ config: ad_gemm_config, _ kc: Int, _ a: UnsafeMutablePointer<T>,
+    _ b: UnsafeMutablePointer<T>, _ ldb: Int, _ panelStride: Int, _ c: UnsafeMutablePointer<T>,
+    _ ldc: Int, _ accumulate: Bool, _ m: Int
+  ) {
+    if T.self == Float.self {
+      config.thin_f32(
+        kc, UnsafeRawPointer(a).assumingMemoryBound(to: Float.self),
+        UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldb, panelStride,
+        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), ldc, accumulate ? 1 : 0, m)
+    } else {
+      config.thin_f64(
+        kc, UnsafeRawPointer(a).assumingMemoryBound(to: Double.self),
+        UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), ldb, panelStride,
+        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), ldc, accumulate ? 1 : 0,
+        m)
     }
   }
 

@@ -23,6 +23,21 @@ typedef void (*ad_gemm_edge_kernel_f32)(long kc, const float *a, const float *b,
 typedef void (*ad_gemm_edge_kernel_f64)(long kc, const double *a, const double *b, long ldb,
                                         double *c, long ldc, int accumulate, long m, long n);
 
+/// Thin kernels: the product of an edge kernel for m ≤ 2 rows over several panels of B at
+/// once, panel q starting at b + q·panel_stride: 4 panels for one row, 2 for two rows
+/// (ad_gemm_thin_panels). Each element's sum runs in the same order as in the other
+/// kernels; the extra panels give the processor independent sums to overlap, where one
+/// panel leaves it waiting on the latency of each multiply-add.
+typedef void (*ad_gemm_thin_kernel_f32)(long kc, const float *a, const float *b, long ldb,
+                                        long panel_stride, float *c, long ldc, int accumulate,
+                                        long m);
+typedef void (*ad_gemm_thin_kernel_f64)(long kc, const double *a, const double *b, long ldb,
+                                        long panel_stride, double *c, long ldc, int accumulate,
+                                        long m);
+
+/// The number of panels a thin kernel covers for m rows (1 or 2).
+static inline long ad_gemm_thin_panels(long m) { return m == 1 ? 4 : 2; }
+
 /// Packs an mc × kc block of op(A) (a points at its first element as stored; op(A)[i][p]
 /// is a[i·lda + p], or a[p·lda + i] when trans is nonzero) into panels of 6 rows, each
 /// stored column by column (out[panel·kc·6 + p·6 + i]); rows past mc are zero.
@@ -37,7 +52,8 @@ typedef void (*ad_gemm_pack_b_f32)(int trans, const float *b, long ldb, long kc,
 /// The kernels and register-block sizes chosen for this CPU. The edge kernels are NULL
 /// where the instruction set has no masked stores (the portable kernels); partial tiles
 /// then go through a scratch tile. The packing functions are NULL where the Swift packing
-/// is used (the portable level, and Double).
+/// is used (the portable level, and Double). The thin kernels are NULL where there are none
+/// (all but AVX2); the edge kernels then do those rows one panel at a time.
 typedef struct {
   ad_gemm_kernel_f32 kernel_f32;
   long mr_f32, nr_f32;
@@ -48,6 +64,8 @@ typedef struct {
   ad_gemm_edge_kernel_f64 edge_f64;
   ad_gemm_pack_a_f32 pack_a_f32;
   ad_gemm_pack_b_f32 pack_b_f32;
+  ad_gemm_thin_kernel_f32 thin_f32;
+  ad_gemm_thin_kernel_f64 thin_f64;
 } ad_gemm_config;
 
 /// Instruction-set levels, best first.

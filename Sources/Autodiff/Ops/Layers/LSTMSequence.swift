@@ -246,7 +246,8 @@ extension Kernels {
       (
         gates: saved.gates.pointer(as: T.self), cells: saved.cells.pointer(as: T.self),
         tanhCells: saved.tanhCells.pointer(as: T.self), c0: c0.pointer(as: T.self),
-        upstream: s.pointer(as: T.self), w: wp, dz: dz, wT: wT, dh: dh, dc: dc
+        upstream: s.pointer(as: T.self), w: wp, dz: dz, wT: wT, dh: dh, dc: dc,
+        dp: gradients[0]?.assumingMemoryBound(to: T.self)
       ))
     // Backpropagation through time, each thread over ranges of rows of the batch.
     forEachChunk(units: n, chunk: batchChunk(n), work: steps * n * h * 4 * h) { range in
@@ -257,25 +258,29 @@ extension Kernels {
           let row = t * n + r
           let (g, d) = (x.gates + row * 4 * h, x.dz + row * 4 * h)
           let tc = x.tanhCells + row * h
-          let upstream =
-            x.upstream + layout.row(step: t, sequence: r, n: n, steps: steps) * h
+          let sourceRow = layout.row(step: t, sequence: r, n: n, steps: steps)
+          let upstream = x.upstream + sourceRow * h
           let cOld = t == 0 ? x.c0 + r * h : x.cells + (row - n) * h
           let (dhr, dcr) = (x.dh + r * h, x.dc + r * h)
           if cellKernels {
             ad_lstm_cell_backward_f32(
               h, float(g), float(tc), float(cOld), float(upstream), float(dhr), float(dcr),
               float(d))
-            continue
+          } else {
+            for j in 0..<h {
+              let (f, i, candidate, o) = (g[j], g[h + j], g[2 * h + j], g[3 * h + j])
+              let dHidden = upstream[j] + dhr[j]
+              let dCell = dHidden * o * (1 - tc[j] * tc[j]) + dcr[j]
+              d[j] = dCell * cOld[j] * f * (1 - f)
+              d[h + j] = dCell * candidate * i * (1 - i)
+              d[2 * h + j] = dCell * i * (1 - candidate * candidate)
+              d[3 * h + j] = dHidden * tc[j] * o * (1 - o)
+              dcr[j] = dCell * f
+            }
           }
-          for j in 0..<h {
-            let (f, i, candidate, o) = (g[j], g[h + j], g[2 * h + j], g[3 * h + j])
-            let dHidden = upstream[j] + dhr[j]
-            let dCell = dHidden * o * (1 - tc[j] * tc[j]) + dcr[j]
-            d[j] = dCell * cOld[j] * f * (1 - f)
-            d[h + j] = dCell * candidate * i * (1 - i)
-            d[2 * h + j] = dCell * i * (1 - candidate * candidate)
-            d[3 * h + j] = dHidden * tc[j] * o * (1 - o)
-            dcr[j] = dCell * f
+          // ∂P = ∂z, added while the row is at hand.
+          if let dp = x.dp.map({ $0 + sourceRow * 4 * h }) {
+            for j in 0..<(4 * h) { dp[j] += d[j] }
           }
         }
         // ∂hₜ₋₁ = ∂zₜ Wᵀ for these rows.
@@ -286,18 +291,6 @@ extension Kernels {
       }
     }
 
-    if let g = gradients[0]?.assumingMemoryBound(to: T.self) {
-      if layout.batchMajor {
-        for t in 0..<steps {
-          for r in 0..<n {
-            let (gr, d) = (g + (r * steps + t) * 4 * h, dz + (t * n + r) * 4 * h)
-            for j in 0..<(4 * h) { gr[j] += d[j] }
-          }
-        }
-      } else {
-        for i in 0..<(rows * 4 * h) { g[i] += dz[i] }
-      }
-    }
     if let g = gradients[1]?.assumingMemoryBound(to: T.self) {
       // ∂W = Σₜ hₜ₋₁ᵀ ∂zₜ: h₀ with the first step's ∂z, the hidden states of steps 0…T−2
       // with the ∂z of steps 1…T−1.
