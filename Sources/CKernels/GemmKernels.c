@@ -90,12 +90,13 @@ __attribute__((target("avx2,fma"))) static void kernel_f64_avx2(long kc, const d
   }
 }
 
-// MARK: - AVX2 edge tiles: only the m rows that exist, masked loads and stores of C.
+// MARK: - AVX2 edge tiles: only the m rows that exist, masked loads and stores of C where
+// the tile has fewer columns than the panel.
 
 // One kernel per row count, so that the accumulators stay in registers; the packed panels
 // are zero-padded, so the columns past n only need masking when C is read and written.
-#define DEFINE_AVX2_EDGE(T, V, WIDTH, ROWS, NAME, SET1, LOAD, FMA, ADD, MASKLOAD, MASKSTORE,  \
-                         MASK)                                                               \
+#define DEFINE_AVX2_EDGE(T, V, WIDTH, ROWS, NAME, SET1, LOAD, STORE, FMA, ADD, MASKLOAD,      \
+                         MASKSTORE, MASK)                                                    \
   __attribute__((target("avx2,fma"))) static void NAME(long kc, const T *a, const T *b,      \
                                                        long ldb, T *c, long ldc,              \
                                                        int accumulate, long n) {              \
@@ -110,6 +111,19 @@ __attribute__((target("avx2,fma"))) static void kernel_f64_avx2(long kc, const d
       }                                                                                      \
       a += 6;                                                                                \
       b += ldb;                                                                              \
+    }                                                                                        \
+    if (n >= 2 * WIDTH) {                                                                    \
+      /* All columns: plain loads and stores (masked stores are slow on some CPUs). */       \
+      for (int i = 0; i < ROWS; i++) {                                                       \
+        T *ci = c + i * ldc;                                                                 \
+        if (accumulate) {                                                                    \
+          acc[i][0] = ADD(acc[i][0], LOAD(ci));                                              \
+          acc[i][1] = ADD(acc[i][1], LOAD(ci + WIDTH));                                      \
+        }                                                                                    \
+        STORE(ci, acc[i][0]);                                                                \
+        STORE(ci + WIDTH, acc[i][1]);                                                        \
+      }                                                                                      \
+      return;                                                                                \
     }                                                                                        \
     __m256i m0 = MASK(n), m1 = MASK(n - WIDTH);                                              \
     for (int i = 0; i < ROWS; i++) {                                                         \
@@ -136,12 +150,12 @@ __attribute__((target("avx2"))) static inline __m256i lanes_f64(long n) {
 
 #define DEFINE_AVX2_EDGE_F32(ROWS)                                                          \
   DEFINE_AVX2_EDGE(float, __m256, 8, ROWS, edge_f32_avx2_##ROWS, _mm256_set1_ps,            \
-                   _mm256_loadu_ps, _mm256_fmadd_ps, _mm256_add_ps, _mm256_maskload_ps,     \
-                   _mm256_maskstore_ps, lanes_f32)
+                   _mm256_loadu_ps, _mm256_storeu_ps, _mm256_fmadd_ps, _mm256_add_ps,       \
+                   _mm256_maskload_ps, _mm256_maskstore_ps, lanes_f32)
 #define DEFINE_AVX2_EDGE_F64(ROWS)                                                          \
   DEFINE_AVX2_EDGE(double, __m256d, 4, ROWS, edge_f64_avx2_##ROWS, _mm256_set1_pd,          \
-                   _mm256_loadu_pd, _mm256_fmadd_pd, _mm256_add_pd, _mm256_maskload_pd,     \
-                   _mm256_maskstore_pd, lanes_f64)
+                   _mm256_loadu_pd, _mm256_storeu_pd, _mm256_fmadd_pd, _mm256_add_pd,       \
+                   _mm256_maskload_pd, _mm256_maskstore_pd, lanes_f64)
 
 DEFINE_AVX2_EDGE_F32(1)
 DEFINE_AVX2_EDGE_F32(2)

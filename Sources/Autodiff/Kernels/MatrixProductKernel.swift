@@ -282,7 +282,8 @@ extension Kernels {
   /// The row panels of an mc × kc block of A: whole panels of mr rows, and the rows left
   /// over. A remainder of 1 or 2 rows runs at a fraction of the kernel's speed (2 rows keep
   /// 4 accumulators busy where the kernel needs 8 or more to hide the latency of its
-  /// multiply-adds), so with edge kernels the last whole panel and such a remainder become
+  /// multiply-adds), so in a thin block (at most 8 panels, where that remainder is a larger
+  /// part of the work) with edge kernels, the last whole panel and such a remainder become
   /// two panels of 4 and 3 or 4 rows (32 rows: 6 + 6 + 6 + 6 + 4 + 4 instead of
   /// 6 + 6 + 6 + 6 + 6 + 2). Each row's sum runs in the same order in any panel, so the
   /// result does not change.
@@ -298,7 +299,8 @@ extension Kernels {
       self.rows = rows
       self.mr = mr
       let remainder = rows % mr
-      if splitsTail && mr == 6 && rows > mr && (remainder == 1 || remainder == 2) {
+      if splitsTail && mr == 6 && rows > mr && rows <= 8 * mr && (remainder == 1 || remainder == 2)
+      {
         whole = rows / mr - 1
         count = whole + 2
       } else {
