@@ -73,7 +73,7 @@ __attribute__((target("avx2"))) void ad_pack_a6_f32_avx2(int trans, const float 
   }
   for (long i0 = 0; i0 < mc; i0 += 6, out += kc * 6) {
     long rows = mc - i0 < 6 ? mc - i0 : 6;
-    if (rows < 6) {
+    if (rows < 6 && trans) {
       for (long p = 0; p < kc; p++) {
         for (long i = 0; i < 6; i++)
           out[p * 6 + i] = i < rows ? (trans ? a[p * lda + i0 + i] : a[(i0 + i) * lda + p]) : 0;
@@ -88,18 +88,19 @@ __attribute__((target("avx2"))) void ad_pack_a6_f32_avx2(int trans, const float 
         _mm_storel_pi((__m64 *)(out + p * 6 + 4), hi);
       }
     } else {
-      // Six rows read side by side, 8 columns at a time, transposed in registers.
+      // The rows read side by side (zeros past the last one), 8 columns at a time,
+      // transposed in registers.
       const float *src = a + i0 * lda;
       long p = 0;
       for (; p + 8 <= kc; p += 8) {
         __m256 r[8];
-        for (int i = 0; i < 6; i++) r[i] = _mm256_loadu_ps(src + i * lda + p);
-        r[6] = r[7] = _mm256_setzero_ps();
+        for (int i = 0; i < 8; i++)
+          r[i] = i < rows ? _mm256_loadu_ps(src + i * lda + p) : _mm256_setzero_ps();
         transpose8(r);
         for (int q = 0; q < 8; q++) store6(out + (p + q) * 6, r[q]);
       }
       for (; p < kc; p++) {
-        for (int i = 0; i < 6; i++) out[p * 6 + i] = src[i * lda + p];
+        for (int i = 0; i < 6; i++) out[p * 6 + i] = i < rows ? src[i * lda + p] : 0;
       }
     }
   }

@@ -147,16 +147,16 @@ static int known_level(void) {
 #endif
 
 AD_FUNCTION(ad_lstm_cell_f32,
-            (long h, const float *restrict z, const float *restrict p, float *restrict gates,
-             const float *restrict c_old, float *restrict c, float *restrict tanh_c,
-             float *restrict hidden),
-            (h, z, p, gates, c_old, c, tanh_c, hidden), {
+            (long h, const float *restrict z, const float *restrict p,
+             const float *restrict bias, float *restrict gates, const float *restrict c_old,
+             float *restrict c, float *restrict tanh_c, float *restrict hidden),
+            (h, z, p, bias, gates, c_old, c, tanh_c, hidden), {
   // Two loops, each with few dependent steps per element: one loop doing all of it would
   // chain two activations per element, and the processor could not overlap enough
   // elements to hide their latency (it ran about twice as long).
-  for (long j = 0; j < 2 * h; j++) gates[j] = sigmoid_poly(z[j] + p[j]);
-  for (long j = 2 * h; j < 3 * h; j++) gates[j] = tanh_poly(z[j] + p[j]);
-  for (long j = 3 * h; j < 4 * h; j++) gates[j] = sigmoid_poly(z[j] + p[j]);
+  for (long j = 0; j < 2 * h; j++) gates[j] = sigmoid_poly(z[j] + (p[j] + bias[j]));
+  for (long j = 2 * h; j < 3 * h; j++) gates[j] = tanh_poly(z[j] + (p[j] + bias[j]));
+  for (long j = 3 * h; j < 4 * h; j++) gates[j] = sigmoid_poly(z[j] + (p[j] + bias[j]));
   for (long j = 0; j < h; j++) {
     float cell = gates[j] * c_old[j] + gates[h + j] * gates[2 * h + j];
     float t = tanh_poly(cell);
@@ -169,8 +169,9 @@ AD_FUNCTION(ad_lstm_cell_f32,
 AD_FUNCTION(ad_lstm_cell_backward_f32,
             (long h, const float *restrict gates, const float *restrict tanh_c,
              const float *restrict c_old, const float *restrict upstream,
-             const float *restrict d_hidden, float *restrict d_cell, float *restrict dz),
-            (h, gates, tanh_c, c_old, upstream, d_hidden, d_cell, dz), {
+             const float *restrict d_hidden, float *restrict d_cell, float *restrict dz,
+             float *restrict d_p),
+            (h, gates, tanh_c, c_old, upstream, d_hidden, d_cell, dz, d_p), {
   for (long j = 0; j < h; j++) {
     float f = gates[j], i = gates[h + j], g = gates[2 * h + j], o = gates[3 * h + j];
     float t = tanh_c[j];
@@ -181,5 +182,8 @@ AD_FUNCTION(ad_lstm_cell_backward_f32,
     dz[2 * h + j] = dc * i * (1 - g * g);
     dz[3 * h + j] = dh * t * o * (1 - o);
     d_cell[j] = dc * f;
+  }
+  if (d_p) {
+    for (long j = 0; j < 4 * h; j++) d_p[j] += dz[j];
   }
 })

@@ -124,6 +124,34 @@ struct SequenceKernelTests {
     for i in 2..<5 { #expect(maxDifference(a[i].scalars, b[i].scalars) <= tolerance) }
   }
 
+  /// The bias given to the op is the bias added to every row of P, forward and backward.
+  @Test(arguments: [DType.float32, .float64])
+  func biasEqualsAddingItToTheProjections(dtype: DType) {
+    var rng = SeededGenerator(seed: 31)
+    let (n, h, steps) = (5, 6, 3)
+    let p = Var(Tensor.normal([steps * n, 4 * h], dtype: dtype, using: &rng))
+    let b = Var(Tensor.normal([4 * h], dtype: dtype, using: &rng))
+    let w = Var(Tensor.normal([h, 4 * h], dtype: dtype, using: &rng))
+    let h0 = Var(Tensor.normal([n, h], dtype: dtype, using: &rng))
+    let c0 = Var(Tensor.normal([n, h], dtype: dtype, using: &rng))
+    let weights = Var.constant(Tensor.normal([steps * n, h], dtype: dtype, using: &rng))
+    func run(fused: Bool) -> [Tensor] {
+      for v in [p, b, w, h0, c0] { v.zeroGradients() }
+      let y =
+        fused
+        ? Var.lstmSequence(
+          inputProjections: p, recurrentWeight: w, bias: b, hidden: h0, cell: c0,
+          batchMajor: true)
+        : Var.lstmSequence(
+          inputProjections: p + b, recurrentWeight: w, hidden: h0, cell: c0, batchMajor: true)
+      (y * weights).sum().backward()
+      return [y.value, p.grad!, b.grad!, w.grad!, h0.grad!, c0.grad!]
+    }
+    let (a, c) = (run(fused: true), run(fused: false))
+    let tolerance = dtype == .float32 ? 1e-5 : 1e-12
+    for (x, y) in zip(a, c) { #expect(maxDifference(x.scalars, y.scalars) <= tolerance) }
+  }
+
   /// In `Float`, the vectorized cell kernels agree with the portable Swift loops, forward
   /// and backward, in both row orders.
   @Test(arguments: [false, true])

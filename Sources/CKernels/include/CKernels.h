@@ -91,15 +91,15 @@ void ad_sigmoid_f32(const float *x, float *y, long n);
 void ad_tanh_f32(const float *x, float *y, long n);
 
 /// One step of an LSTM cell for one row of h units, with the gates in the order forget,
-/// input, candidate, output: the pre-activations are z + p (each [4h]), and
+/// input, candidate, output: the pre-activations are a = z + (p + bias) (each [4h]), and
 /// ```
-/// gates = [σ(z_f + p_f), σ(z_i + p_i), tanh(z_g + p_g), σ(z_o + p_o)]
+/// gates = [σ(a_f), σ(a_i), tanh(a_g), σ(a_o)]
 /// c = f ⊙ c_old + i ⊙ g,   tanh_c = tanh(c),   hidden = o ⊙ tanh_c
 /// ```
 /// σ and tanh as ad_sigmoid_f32 and ad_tanh_f32 compute them. No output array may overlap
 /// another array.
-void ad_lstm_cell_f32(long h, const float *z, const float *p, float *gates, const float *c_old,
-                      float *c, float *tanh_c, float *hidden);
+void ad_lstm_cell_f32(long h, const float *z, const float *p, const float *bias, float *gates,
+                      const float *c_old, float *c, float *tanh_c, float *hidden);
 /// The backward of one step of ad_lstm_cell_f32 for one row, from its gates and tanh_c, the
 /// previous cell state c_old, and the gradient reaching the hidden state from the output
 /// (upstream) and from the next step (d_hidden):
@@ -107,11 +107,11 @@ void ad_lstm_cell_f32(long h, const float *z, const float *p, float *gates, cons
 /// ∂h = upstream + d_hidden,   ∂c = ∂h ⊙ o ⊙ (1 − tanh_c²) + d_cell
 /// dz = [∂c ⊙ c_old ⊙ f(1 − f), ∂c ⊙ g ⊙ i(1 − i), ∂c ⊙ i ⊙ (1 − g²), ∂h ⊙ tanh_c ⊙ o(1 − o)]
 /// ```
-/// and d_cell becomes ∂c ⊙ f, the gradient of the previous cell state. dz may not overlap
-/// another array.
+/// and d_cell becomes ∂c ⊙ f, the gradient of the previous cell state. When d_p is not
+/// NULL, dz is also added into it ([4h]). dz and d_p may not overlap another array.
 void ad_lstm_cell_backward_f32(long h, const float *gates, const float *tanh_c,
                                const float *c_old, const float *upstream,
-                               const float *d_hidden, float *d_cell, float *dz);
+                               const float *d_hidden, float *d_cell, float *dz, float *d_p);
 
 #ifdef __cplusplus
 }

@@ -4,8 +4,8 @@ extension Var {
   /// An LSTM run over a whole sequence as one op: the hidden states of every step from the
   /// input projections of every step, the recurrent weights and the initial state.
   ///
-  /// With zₜ = Pₜ + hₜ₋₁ W (Pₜ = xₜ W_x + b, the rows of step t) split into the course's
-  /// four gate blocks, forget, input, candidate, output:
+  /// With zₜ = (Pₜ + b) + hₜ₋₁ W (Pₜ = xₜ W_x, the rows of step t; b a bias of the gates,
+  /// or 0) split into the course's four gate blocks, forget, input, candidate, output:
   /// ```
   /// cₜ = σ(z_f) ⊙ cₜ₋₁ + σ(z_i) ⊙ tanh(z_g)
   /// hₜ = σ(z_o) ⊙ tanh(cₜ)
@@ -18,7 +18,7 @@ extension Var {
   /// ∂hₜ = sₜ + ∂zₜ₊₁ Wᵀ
   /// ∂cₜ = ∂hₜ ⊙ o ⊙ (1 − tanh²cₜ) + ∂cₜ₊₁ ⊙ fₜ₊₁
   /// ∂zₜ = [∂cₜ ⊙ cₜ₋₁ ⊙ f(1 − f), ∂cₜ ⊙ g ⊙ i(1 − i), ∂cₜ ⊙ i ⊙ (1 − g²), ∂hₜ ⊙ tanh cₜ ⊙ o(1 − o)]
-  /// ∂W = Σₜ hₜ₋₁ᵀ ∂zₜ,   ∂Pₜ = ∂zₜ,   ∂h₀ = ∂z₁ Wᵀ,   ∂c₀ = ∂c₁ ⊙ f₁
+  /// ∂W = Σₜ hₜ₋₁ᵀ ∂zₜ,   ∂Pₜ = ∂zₜ,   ∂b = Σₜ Σ_rows ∂zₜ,   ∂h₀ = ∂z₁ Wᵀ,   ∂c₀ = ∂c₁ ⊙ f₁
   /// ```
   /// Doing the whole sequence in one op is what makes it fast: Wᵀ is formed once for the
   /// sweep instead of once per step, and ∂W is one large matrix product over all steps
@@ -29,6 +29,8 @@ extension Var {
   ///     step t), or batch-major when `batchMajor` is true (rows `r·steps ..< (r+1)·steps`
   ///     are sequence r, one row per step).
   ///   - recurrentWeight: W, `[h, 4h]`.
+  ///   - bias: b, `[4h]`, added to every row of P (nil for none). Adding it here rather
+  ///     than to P saves a pass over P forward and backward.
   ///   - hidden: h₀, `[n, h]`.
   ///   - cell: c₀, `[n, h]`.
   ///   - batchMajor: Whether P and the result hold the rows of one sequence together, as a
@@ -37,8 +39,8 @@ extension Var {
   /// - Returns: The hidden states, `[steps · n, h]`, in the row order of P.
   /// - Complexity: O(steps · n · h²) for the products.
   public static func lstmSequence(
-    inputProjections p: Var, recurrentWeight w: Var, hidden h0: Var, cell c0: Var,
-    batchMajor: Bool = false
+    inputProjections p: Var, recurrentWeight w: Var, bias: Var? = nil, hidden h0: Var,
+    cell c0: Var, batchMajor: Bool = false
   ) -> Var {
     let (n, h) = (h0.shape.first ?? 0, h0.shape.last ?? 0)
     require(
@@ -46,21 +48,26 @@ extension Var {
         && p.shape[1] == 4 * h && n > 0 && p.shape[0] % n == 0 && p.shape[0] > 0,
       "lstmSequence: projections \(p.shape), recurrent weight \(w.shape), states \(h0.shape) and \(c0.shape) do not fit [steps · n, 4h], [h, 4h], [n, h], [n, h]"
     )
+    require(
+      bias.map { $0.shape == [4 * h] } ?? true,
+      "lstmSequence: bias \(bias?.shape ?? []) does not fit [4h] = [\(4 * h)]")
     let saved = LSTMSequenceState()
     let layout = LSTMSequenceLayout(batchMajor: batchMajor)
     return fused(
-      name: "lstmSequence", args: [p, w, h0, c0],
+      name: "lstmSequence", args: [p, w, h0, c0] + (bias.map { [$0] } ?? []),
       forward: { args, value in
         Kernels.lstmSequence(
-          args[0].value, args[1].value, args[2].value, args[3].value, layout, saved, into: &value)
+          args[0].value, args[1].value, args.count > 4 ? args[4].value : nil, args[2].value,
+          args[3].value, layout, saved, into: &value)
       },
       backward: { args, output, s in
         Kernels.lstmSequenceBackward(
-          args[0].value, args[1].value, args[2].value, args[3].value, output.value, layout,
-          saved, upstream: s, args.map { $0.gradientPointer() })
+          args[0].value, args[1].value, args.count > 4 ? args[4].value : nil, args[2].value,
+          args[3].value, output.value, layout, saved, upstream: s,
+          args.map { $0.gradientPointer() })
       },
       composed: { args in
-        let (p, w) = (args[0], args[1])
+        let (p, w) = (args.count > 4 ? args[0] + args[4] : args[0], args[1])
         var (hidden, cell) = (args[2], args[3])
         let steps = p.shape[0] / n
         let perSequence = batchMajor ? p.reshaped([n, steps, 4 * h]) : p
@@ -81,7 +88,7 @@ extension Var {
   }
 }
 
-/// The row order of ``Var/lstmSequence(inputProjections:recurrentWeight:hidden:cell:batchMajor:)``'s
+/// The row order of ``Var/lstmSequence(inputProjections:recurrentWeight:bias:hidden:cell:batchMajor:)``'s
 /// projections, result and their gradients.
 struct LSTMSequenceLayout {
   var batchMajor: Bool
@@ -93,7 +100,7 @@ struct LSTMSequenceLayout {
   }
 }
 
-/// What the forward of ``Var/lstmSequence(inputProjections:recurrentWeight:hidden:cell:batchMajor:)``
+/// What the forward of ``Var/lstmSequence(inputProjections:recurrentWeight:bias:hidden:cell:batchMajor:)``
 /// keeps for its backward, all time-major (rows `t·n ..< (t+1)·n` are step t): the activated
 /// gates [f i g o], the cell states and their tanh of every step, and for a batch-major
 /// result, the hidden states once more in time-major order.
@@ -106,8 +113,8 @@ final class LSTMSequenceState {
 
 extension Kernels {
   static func lstmSequence(
-    _ p: Tensor, _ w: Tensor, _ h0: Tensor, _ c0: Tensor, _ layout: LSTMSequenceLayout,
-    _ saved: LSTMSequenceState, into out: inout Tensor
+    _ p: Tensor, _ w: Tensor, _ bias: Tensor?, _ h0: Tensor, _ c0: Tensor,
+    _ layout: LSTMSequenceLayout, _ saved: LSTMSequenceState, into out: inout Tensor
   ) {
     let (rows, h) = (p.shape[0], h0.shape[1])
     out.prepare(shape: [rows, h], dtype: p.dtype)
@@ -120,8 +127,8 @@ extension Kernels {
       saved.hidden = .empty
     }
     switch p.dtype {
-    case .float32: lstmSequence(Float.self, p, w, h0, c0, layout, saved, &out)
-    case .float64: lstmSequence(Double.self, p, w, h0, c0, layout, saved, &out)
+    case .float32: lstmSequence(Float.self, p, w, bias, h0, c0, layout, saved, &out)
+    case .float64: lstmSequence(Double.self, p, w, bias, h0, c0, layout, saved, &out)
     }
   }
 
@@ -132,17 +139,20 @@ extension Kernels {
   }
 
   private static func lstmSequence<T: TensorScalar>(
-    _: T.Type, _ p: Tensor, _ w: Tensor, _ h0: Tensor, _ c0: Tensor,
+    _: T.Type, _ p: Tensor, _ w: Tensor, _ bias: Tensor?, _ h0: Tensor, _ c0: Tensor,
     _ layout: LSTMSequenceLayout, _ saved: LSTMSequenceState, _ out: inout Tensor
   ) {
     let (n, h) = (h0.shape[0], h0.shape[1])
     let steps = p.shape[0] / n
     let cellKernels = usesCellKernels(T.self)
+    // The bias, or zeros (adding 0 changes no value).
+    let b = bias ?? Tensor.zeros([4 * h], dtype: p.dtype)
     let pointers = UnsafeSendable(
       (
-        p: p.pointer(as: T.self), w: w.pointer(as: T.self), h0: h0.pointer(as: T.self),
-        c0: c0.pointer(as: T.self), gates: saved.gates.pointer(as: T.self),
-        cells: saved.cells.pointer(as: T.self), tanhCells: saved.tanhCells.pointer(as: T.self),
+        p: p.pointer(as: T.self), w: w.pointer(as: T.self), b: b.pointer(as: T.self),
+        h0: h0.pointer(as: T.self), c0: c0.pointer(as: T.self),
+        gates: saved.gates.pointer(as: T.self), cells: saved.cells.pointer(as: T.self),
+        tanhCells: saved.tanhCells.pointer(as: T.self),
         // The hidden states in time-major order, which the products read.
         hidden: layout.batchMajor ? saved.hidden.pointer(as: T.self) : out.pointer(as: T.self),
         out: out.pointer(as: T.self)
@@ -170,9 +180,10 @@ extension Kernels {
           let (tc, hr) = (x.tanhCells + row * h, x.hidden + row * h)
           if cellKernels {
             ad_lstm_cell_f32(
-              h, float(zr), float(pr), float(g), float(cOld), float(c), float(tc), float(hr))
+              h, float(zr), float(pr), float(x.b), float(g), float(cOld), float(c), float(tc),
+              float(hr))
           } else {
-            for j in 0..<(4 * h) { g[j] = zr[j] + pr[j] }
+            for j in 0..<(4 * h) { g[j] = zr[j] + (pr[j] + x.b[j]) }
             activate(g, g, 2 * h, tanh: false)
             activate(g + 2 * h, g + 2 * h, h, tanh: true)
             activate(g + 3 * h, g + 3 * h, h, tanh: false)
@@ -186,7 +197,7 @@ extension Kernels {
         }
       }
     }
-    withExtendedLifetime((p, w, h0, c0, saved)) {}
+    withExtendedLifetime((p, w, b, h0, c0, saved)) {}
   }
 
   /// The rows of the batch one thread takes at a time in the recurrence: whole register
@@ -203,22 +214,23 @@ extension Kernels {
   }
 
   /// The fast rule, from the op's output H: `gradients` are the storage of ∂P, ∂W, ∂h₀,
-  /// ∂c₀ (nil where no gradient is wanted), added into.
+  /// ∂c₀ and ∂b when there is a bias (nil where no gradient is wanted), added into.
   static func lstmSequenceBackward(
-    _ p: Tensor, _ w: Tensor, _ h0: Tensor, _ c0: Tensor, _ output: Tensor,
+    _ p: Tensor, _ w: Tensor, _ bias: Tensor?, _ h0: Tensor, _ c0: Tensor, _ output: Tensor,
     _ layout: LSTMSequenceLayout, _ saved: LSTMSequenceState, upstream s: Tensor,
     _ gradients: [UnsafeMutableRawPointer?]
   ) {
     switch p.dtype {
     case .float32:
-      lstmSequenceBackward(Float.self, p, w, h0, c0, output, layout, saved, s, gradients)
+      lstmSequenceBackward(Float.self, p, w, bias, h0, c0, output, layout, saved, s, gradients)
     case .float64:
-      lstmSequenceBackward(Double.self, p, w, h0, c0, output, layout, saved, s, gradients)
+      lstmSequenceBackward(Double.self, p, w, bias, h0, c0, output, layout, saved, s, gradients)
     }
   }
 
   private static func lstmSequenceBackward<T: TensorScalar>(
-    _: T.Type, _ p: Tensor, _ w: Tensor, _ h0: Tensor, _ c0: Tensor, _ output: Tensor,
+    _: T.Type, _ p: Tensor, _ w: Tensor, _ bias: Tensor?, _ h0: Tensor, _ c0: Tensor,
+    _ output: Tensor,
     _ layout: LSTMSequenceLayout, _ saved: LSTMSequenceState, _ s: Tensor,
     _ gradients: [UnsafeMutableRawPointer?]
   ) {
@@ -262,24 +274,25 @@ extension Kernels {
           let upstream = x.upstream + sourceRow * h
           let cOld = t == 0 ? x.c0 + r * h : x.cells + (row - n) * h
           let (dhr, dcr) = (x.dh + r * h, x.dc + r * h)
+          // ∂P = ∂z, added while the row is at hand.
+          let dp = x.dp.map { $0 + sourceRow * 4 * h }
           if cellKernels {
             ad_lstm_cell_backward_f32(
               h, float(g), float(tc), float(cOld), float(upstream), float(dhr), float(dcr),
-              float(d))
-          } else {
-            for j in 0..<h {
-              let (f, i, candidate, o) = (g[j], g[h + j], g[2 * h + j], g[3 * h + j])
-              let dHidden = upstream[j] + dhr[j]
-              let dCell = dHidden * o * (1 - tc[j] * tc[j]) + dcr[j]
-              d[j] = dCell * cOld[j] * f * (1 - f)
-              d[h + j] = dCell * candidate * i * (1 - i)
-              d[2 * h + j] = dCell * i * (1 - candidate * candidate)
-              d[3 * h + j] = dHidden * tc[j] * o * (1 - o)
-              dcr[j] = dCell * f
-            }
+              float(d), dp.map { float($0) })
+            continue
           }
-          // ∂P = ∂z, added while the row is at hand.
-          if let dp = x.dp.map({ $0 + sourceRow * 4 * h }) {
+          for j in 0..<h {
+            let (f, i, candidate, o) = (g[j], g[h + j], g[2 * h + j], g[3 * h + j])
+            let dHidden = upstream[j] + dhr[j]
+            let dCell = dHidden * o * (1 - tc[j] * tc[j]) + dcr[j]
+            d[j] = dCell * cOld[j] * f * (1 - f)
+            d[h + j] = dCell * candidate * i * (1 - i)
+            d[2 * h + j] = dCell * i * (1 - candidate * candidate)
+            d[3 * h + j] = dHidden * tc[j] * o * (1 - o)
+            dcr[j] = dCell * f
+          }
+          if let dp {
             for j in 0..<(4 * h) { dp[j] += d[j] }
           }
         }
@@ -309,7 +322,13 @@ extension Kernels {
     if let g = gradients[3]?.assumingMemoryBound(to: T.self) {
       for i in 0..<(n * h) { g[i] += dc[i] }
     }
-    withExtendedLifetime((p, w, h0, c0, output, s, saved)) {}
+    if bias != nil, let g = gradients[4]?.assumingMemoryBound(to: T.self) {
+      for row in 0..<rows {
+        let d = dz + row * 4 * h
+        for j in 0..<(4 * h) { g[j] += d[j] }
+      }
+    }
+    withExtendedLifetime((p, w, bias, h0, c0, output, s, saved)) {}
   }
 }
 
@@ -332,11 +351,11 @@ extension GradientCheck {
   }
 
   static let lstmSequenceBatchMajor = GradientCheck(
-    "lstmSequence (batch-major)",
-    inputs: [.init([6, 8]), .init([2, 8]), .init([2, 2]), .init([2, 2])]
+    "lstmSequence (batch-major, bias)",
+    inputs: [.init([6, 8]), .init([2, 8]), .init([2, 2]), .init([2, 2]), .init([8])]
   ) {
     Var.lstmSequence(
-      inputProjections: $0[0], recurrentWeight: $0[1], hidden: $0[2], cell: $0[3],
+      inputProjections: $0[0], recurrentWeight: $0[1], bias: $0[4], hidden: $0[2], cell: $0[3],
       batchMajor: true)
   }
 }
