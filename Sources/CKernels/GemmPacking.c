@@ -40,37 +40,11 @@ __attribute__((target("avx2"))) static inline void store6(float *dst, __m256 v) 
   _mm_storel_pi((__m64 *)(dst + 4), _mm256_extractf128_ps(v, 1));
 }
 
-/// Rows of the source matrix a packing reads together before moving to the next ones (see
-/// the packings of op(A) = Aᵀ and of B below).
+/// Rows of B the packing of B reads together before moving to the next ones.
 #define ROW_GROUP 8
 
 __attribute__((target("avx2"))) void ad_pack_a6_f32_avx2(int trans, const float *a, long lda,
                                                               long mc, long kc, float *out) {
-  if (trans && mc >= 6) {
-    // op(A) row i is column i of A, so each panel takes 6 adjacent floats of every row of A.
-    // Going panel by panel would read each row of A once per panel, a few bytes at a time
-    // from rows lda apart; a group of rows is read across all whole panels instead, and
-    // each panel gets a run of ROW_GROUP · 6 floats.
-    long whole = mc / 6;
-    for (long p0 = 0; p0 < kc; p0 += ROW_GROUP) {
-      long p1 = p0 + ROW_GROUP < kc ? p0 + ROW_GROUP : kc;
-      for (long panel = 0; panel < whole; panel++) {
-        const float *src = a + panel * 6;
-        float *dst = out + panel * kc * 6;
-        for (long p = p0; p < p1; p++) {
-          const float *row = src + p * lda;
-          __m128 lo = _mm_loadu_ps(row);
-          __m128 hi = _mm_loadl_pi(_mm_setzero_ps(), (const __m64 *)(row + 4));
-          _mm_storeu_ps(dst + p * 6, lo);
-          _mm_storel_pi((__m64 *)(dst + p * 6 + 4), hi);
-        }
-      }
-    }
-    if (whole * 6 == mc) return;
-    a += whole * 6;
-    out += whole * kc * 6;
-    mc -= whole * 6;
-  }
   for (long i0 = 0; i0 < mc; i0 += 6, out += kc * 6) {
     long rows = mc - i0 < 6 ? mc - i0 : 6;
     if (rows < 6 && trans) {

@@ -171,8 +171,9 @@ extension Kernels {
     let mcMax = min(blockM, (m + mr - 1) / mr * mr)
     let ncMax = min(blockN, (n + nr - 1) / nr * nr)
     let kcMax = min(blockK, k)
-    // Room for one more panel of A than the rows need (a split tail, see RowPanels).
-    let aBytes = (mcMax + mr) * kcMax * size
+    // In a thin block, room for one more panel of A than the rows need (a split tail, see
+    // RowPanels).
+    let aBytes = (mcMax + (mcMax <= 8 * mr ? mr : 0)) * kcMax * size
     let bBytes = ncMax * kcMax * size
     let tileBytes = mr * nr * size
     let (scratch, scratchBytes) = ScratchPool.shared.take(bytes: aBytes + bBytes + tileBytes + 128)
