@@ -90,12 +90,13 @@ __attribute__((target("avx2,fma"))) static void kernel_f64_avx2(long kc, const d
   }
 }
 
-// MARK: - AVX2 edge tiles: only the m rows that exist, masked loads and stores of C.
+// MARK: - AVX2 edge tiles: only the m rows that exist, masked loads and stores of C where
+// the tile has fewer columns than the panel.
 
 // One kernel per row count, so that the accumulators stay in registers; the packed panels
 // are zero-padded, so the columns past n only need masking when C is read and written.
-#define DEFINE_AVX2_EDGE(T, V, WIDTH, ROWS, NAME, SET1, LOAD, FMA, ADD, MASKLOAD, MASKSTORE,  \
-                         MASK)                                                               \
+#define DEFINE_AVX2_EDGE(T, V, WIDTH, ROWS, NAME, SET1, LOAD, STORE, FMA, ADD, MASKLOAD,      \
+                         MASKSTORE, MASK)                                                    \
   __attribute__((target("avx2,fma"))) static void NAME(long kc, const T *a, const T *b,      \
                                                        long ldb, T *c, long ldc,              \
                                                        int accumulate, long n) {              \
@@ -110,6 +111,19 @@ __attribute__((target("avx2,fma"))) static void kernel_f64_avx2(long kc, const d
       }                                                                                      \
       a += 6;                                                                                \
       b += ldb;                                                                              \
+    }                                                                                        \
+    if (n >= 2 * WIDTH) {                                                                    \
+      /* All columns: plain loads and stores (masked stores are slow on some CPUs). */       \
+      for (int i = 0; i < ROWS; i++) {                                                       \
+        T *ci = c + i * ldc;                                                                 \
+        if (accumulate) {                                                                    \
+          acc[i][0] = ADD(acc[i][0], LOAD(ci));                                              \
+          acc[i][1] = ADD(acc[i][1], LOAD(ci + WIDTH));                                      \
+        }                                                                                    \
+        STORE(ci, acc[i][0]);                                                                \
+        STORE(ci + WIDTH, acc[i][1]);                                                        \
+      }                                                                                      \
+      return;                                                                                \
     }                                                                                        \
     __m256i m0 = MASK(n), m1 = MASK(n - WIDTH);                                              \
     for (int i = 0; i < ROWS; i++) {                                                         \
@@ -136,12 +150,12 @@ __attribute__((target("avx2"))) static inline __m256i lanes_f64(long n) {
 
 #define DEFINE_AVX2_EDGE_F32(ROWS)                                                          \
   DEFINE_AVX2_EDGE(float, __m256, 8, ROWS, edge_f32_avx2_##ROWS, _mm256_set1_ps,            \
-                   _mm256_loadu_ps, _mm256_fmadd_ps, _mm256_add_ps, _mm256_maskload_ps,     \
-                   _mm256_maskstore_ps, lanes_f32)
+                   _mm256_loadu_ps, _mm256_storeu_ps, _mm256_fmadd_ps, _mm256_add_ps,       \
+                   _mm256_maskload_ps, _mm256_maskstore_ps, lanes_f32)
 #define DEFINE_AVX2_EDGE_F64(ROWS)                                                          \
   DEFINE_AVX2_EDGE(double, __m256d, 4, ROWS, edge_f64_avx2_##ROWS, _mm256_set1_pd,          \
-                   _mm256_loadu_pd, _mm256_fmadd_pd, _mm256_add_pd, _mm256_maskload_pd,     \
-                   _mm256_maskstore_pd, lanes_f64)
+                   _mm256_loadu_pd, _mm256_storeu_pd, _mm256_fmadd_pd, _mm256_add_pd,       \
+                   _mm256_maskload_pd, _mm256_maskstore_pd, lanes_f64)
 
 DEFINE_AVX2_EDGE_F32(1)
 DEFINE_AVX2_EDGE_F32(2)
@@ -178,6 +192,56 @@ static void edge_f64_avx2(long kc, const double *a, const double *b, long ldb, d
   case 5: edge_f64_avx2_5(kc, a, b, ldb, c, ldc, accumulate, n); break;
   default: edge_f64_avx2_6(kc, a, b, ldb, c, ldc, accumulate, n); break;
   }
+}
+
+// MARK: - AVX2 thin tiles: 1 row × 4 panels or 2 rows × 2 panels, 8 accumulators.
+
+#define DEFINE_AVX2_THIN(T, V, WIDTH, ROWS, PANELS, NAME, SET1, LOAD, FMA, ADD, STORE)        \
+  __attribute__((target("avx2,fma"))) static void NAME(long kc, const T *a, const T *b,       \
+                                                       long ldb, long ps, T *c, long ldc,      \
+                                                       int accumulate) {                      \
+    V acc[ROWS][2 * PANELS];                                                                  \
+    for (int i = 0; i < ROWS; i++)                                                            \
+      for (int v = 0; v < 2 * PANELS; v++) acc[i][v] = SET1(0);                               \
+    for (long p = 0; p < kc; p++) {                                                           \
+      for (int q = 0; q < PANELS; q++) {                                                      \
+        V b0 = LOAD(b + q * ps), b1 = LOAD(b + q * ps + WIDTH);                               \
+        for (int i = 0; i < ROWS; i++) {                                                      \
+          V x = SET1(a[i]);                                                                   \
+          acc[i][2 * q] = FMA(x, b0, acc[i][2 * q]);                                          \
+          acc[i][2 * q + 1] = FMA(x, b1, acc[i][2 * q + 1]);                                  \
+        }                                                                                     \
+      }                                                                                       \
+      a += 6;                                                                                 \
+      b += ldb;                                                                               \
+    }                                                                                         \
+    for (int i = 0; i < ROWS; i++) {                                                          \
+      for (int v = 0; v < 2 * PANELS; v++) {                                                  \
+        T *cv = c + i * ldc + v * WIDTH;                                                      \
+        STORE(cv, accumulate ? ADD(acc[i][v], LOAD(cv)) : acc[i][v]);                         \
+      }                                                                                       \
+    }                                                                                         \
+  }
+
+DEFINE_AVX2_THIN(float, __m256, 8, 1, 4, thin_f32_avx2_1, _mm256_set1_ps, _mm256_loadu_ps,
+                 _mm256_fmadd_ps, _mm256_add_ps, _mm256_storeu_ps)
+DEFINE_AVX2_THIN(float, __m256, 8, 2, 2, thin_f32_avx2_2, _mm256_set1_ps, _mm256_loadu_ps,
+                 _mm256_fmadd_ps, _mm256_add_ps, _mm256_storeu_ps)
+DEFINE_AVX2_THIN(double, __m256d, 4, 1, 4, thin_f64_avx2_1, _mm256_set1_pd, _mm256_loadu_pd,
+                 _mm256_fmadd_pd, _mm256_add_pd, _mm256_storeu_pd)
+DEFINE_AVX2_THIN(double, __m256d, 4, 2, 2, thin_f64_avx2_2, _mm256_set1_pd, _mm256_loadu_pd,
+                 _mm256_fmadd_pd, _mm256_add_pd, _mm256_storeu_pd)
+
+static void thin_f32_avx2(long kc, const float *a, const float *b, long ldb, long ps, float *c,
+                          long ldc, int accumulate, long m) {
+  if (m == 1) thin_f32_avx2_1(kc, a, b, ldb, ps, c, ldc, accumulate);
+  else thin_f32_avx2_2(kc, a, b, ldb, ps, c, ldc, accumulate);
+}
+
+static void thin_f64_avx2(long kc, const double *a, const double *b, long ldb, long ps, double *c,
+                          long ldc, int accumulate, long m) {
+  if (m == 1) thin_f64_avx2_1(kc, a, b, ldb, ps, c, ldc, accumulate);
+  else thin_f64_avx2_2(kc, a, b, ldb, ps, c, ldc, accumulate);
 }
 
 // MARK: - AVX-512: 6 rows × 2 vectors (32 floats or 16 doubles), 12 accumulators.
@@ -326,16 +390,16 @@ ad_gemm_config ad_gemm_select(int max_level) {
   if (level > max_level) level = max_level;
   ad_gemm_config config = {kernel_f32_portable, PORTABLE_MR, PORTABLE_NR,
                            kernel_f64_portable, PORTABLE_MR, PORTABLE_NR, "portable", NULL, NULL,
-                           NULL, NULL};
+                           NULL, NULL, NULL, NULL};
 #ifdef AD_X86
   if (level == AD_ISA_AVX512) {
     config = (ad_gemm_config){kernel_f32_avx512, 6, 32, kernel_f64_avx512, 6, 16, "avx512",
                               edge_f32_avx512, edge_f64_avx512, ad_pack_a6_f32_avx2,
-                              ad_pack_b_f32_avx2};
+                              ad_pack_b_f32_avx2, NULL, NULL};
   } else if (level == AD_ISA_AVX2) {
     config = (ad_gemm_config){kernel_f32_avx2, 6, 16, kernel_f64_avx2, 6, 8, "avx2",
                               edge_f32_avx2, edge_f64_avx2, ad_pack_a6_f32_avx2,
-                              ad_pack_b_f32_avx2};
+                              ad_pack_b_f32_avx2, thin_f32_avx2, thin_f64_avx2};
   }
 #endif
   return config;

@@ -40,11 +40,14 @@ __attribute__((target("avx2"))) static inline void store6(float *dst, __m256 v) 
   _mm_storel_pi((__m64 *)(dst + 4), _mm256_extractf128_ps(v, 1));
 }
 
+/// Rows of B the packing of B reads together before moving to the next ones.
+#define ROW_GROUP 8
+
 __attribute__((target("avx2"))) void ad_pack_a6_f32_avx2(int trans, const float *a, long lda,
                                                               long mc, long kc, float *out) {
   for (long i0 = 0; i0 < mc; i0 += 6, out += kc * 6) {
     long rows = mc - i0 < 6 ? mc - i0 : 6;
-    if (rows < 6) {
+    if (rows < 6 && trans) {
       for (long p = 0; p < kc; p++) {
         for (long i = 0; i < 6; i++)
           out[p * 6 + i] = i < rows ? (trans ? a[p * lda + i0 + i] : a[(i0 + i) * lda + p]) : 0;
@@ -59,18 +62,19 @@ __attribute__((target("avx2"))) void ad_pack_a6_f32_avx2(int trans, const float 
         _mm_storel_pi((__m64 *)(out + p * 6 + 4), hi);
       }
     } else {
-      // Six rows read side by side, 8 columns at a time, transposed in registers.
+      // The rows read side by side (zeros past the last one), 8 columns at a time,
+      // transposed in registers.
       const float *src = a + i0 * lda;
       long p = 0;
       for (; p + 8 <= kc; p += 8) {
         __m256 r[8];
-        for (int i = 0; i < 6; i++) r[i] = _mm256_loadu_ps(src + i * lda + p);
-        r[6] = r[7] = _mm256_setzero_ps();
+        for (int i = 0; i < 8; i++)
+          r[i] = i < rows ? _mm256_loadu_ps(src + i * lda + p) : _mm256_setzero_ps();
         transpose8(r);
         for (int q = 0; q < 8; q++) store6(out + (p + q) * 6, r[q]);
       }
       for (; p < kc; p++) {
-        for (int i = 0; i < 6; i++) out[p * 6 + i] = src[i * lda + p];
+        for (int i = 0; i < 6; i++) out[p * 6 + i] = i < rows ? src[i * lda + p] : 0;
       }
     }
   }
@@ -78,6 +82,37 @@ __attribute__((target("avx2"))) void ad_pack_a6_f32_avx2(int trans, const float 
 
 __attribute__((target("avx2"))) void ad_pack_b_f32_avx2(int trans, const float *b, long ldb,
                                                             long kc, long nc, long nr, float *out) {
+  if (!trans && nr % 8 == 0 && nc >= nr) {
+    // Each panel takes nr floats of every row of B. Going panel by panel would read each row
+    // once per panel, nr floats at a time from rows ldb apart (a pattern the caches and the
+    // prefetcher handle badly: several times slower for a B of 512 columns); a group of
+    // rows is read across all whole panels instead, and each panel gets a run of
+    // ROW_GROUP · nr floats.
+    long whole = nc / nr;
+    for (long p0 = 0; p0 < kc; p0 += ROW_GROUP) {
+      long p1 = p0 + ROW_GROUP < kc ? p0 + ROW_GROUP : kc;
+      for (long panel = 0; panel < whole; panel++) {
+        const float *src = b + panel * nr;
+        float *dst = out + panel * kc * nr;
+        if (nr == 16) {
+          for (long p = p0; p < p1; p++) {
+            __m256 v0 = _mm256_loadu_ps(src + p * ldb), v1 = _mm256_loadu_ps(src + p * ldb + 8);
+            _mm256_storeu_ps(dst + p * 16, v0);
+            _mm256_storeu_ps(dst + p * 16 + 8, v1);
+          }
+        } else {
+          for (long p = p0; p < p1; p++) {
+            for (long j = 0; j < nr; j += 8)
+              _mm256_storeu_ps(dst + p * nr + j, _mm256_loadu_ps(src + p * ldb + j));
+          }
+        }
+      }
+    }
+    if (whole * nr == nc) return;
+    b += whole * nr;
+    out += whole * kc * nr;
+    nc -= whole * nr;
+  }
   for (long j0 = 0; j0 < nc; j0 += nr, out += kc * nr) {
     long cols = nc - j0 < nr ? nc - j0 : nr;
     if (cols < nr || nr % 8 != 0) {

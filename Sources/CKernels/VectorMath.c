@@ -84,33 +84,106 @@ AD_LOOP(ad_exp_f32, {
   for (long i = 0; i < n; i++) y[i] = exp_poly(x[i]);
 })
 
+// σ(x) = 1 / (1 + e^−x); e^−x saturates to +large or 0 without NaN.
+static inline float sigmoid_poly(float x) { return 1.0f / (1.0f + exp_poly(-x)); }
+
+// tanh(x) = 1 − 2 / (e^{2x} + 1) for |x| ≥ 0.5; below, that form cancels, and the odd
+// Taylor series to x¹³ is used instead (truncation error below 5e-8 there):
+// x − x³/3 + 2x⁵/15 − 17x⁷/315 + 62x⁹/2835 − 1382x¹¹/155925 + 21844x¹³/6081075.
+static inline float tanh_poly(float v) {
+  float e = exp_poly(2.0f * v);
+  float t = 1.0f - 2.0f / (e + 1.0f);
+  float v2 = v * v;
+  float q = 21844.0f / 6081075.0f;
+  q = q * v2 - 1382.0f / 155925.0f;
+  q = q * v2 + 62.0f / 2835.0f;
+  q = q * v2 - 17.0f / 315.0f;
+  q = q * v2 + 2.0f / 15.0f;
+  q = q * v2 - 1.0f / 3.0f;
+  float small = v + v * v2 * q;
+  return (v < 0.5f && v > -0.5f) ? small : t;
+}
+
 AD_LOOP(ad_sigmoid_f32, {
-  for (long i = 0; i < n; i++) {
-    // σ(x) = 1 / (1 + e^−x); e^−x saturates to +large or 0 without NaN.
-    y[i] = 1.0f / (1.0f + exp_poly(-x[i]));
-  }
+  for (long i = 0; i < n; i++) y[i] = sigmoid_poly(x[i]);
 })
 
 AD_LOOP(ad_tanh_f32, {
-  for (long i = 0; i < n; i++) {
-    // tanh(x) = 1 − 2 / (e^{2x} + 1) for |x| ≥ 0.5; below, that form cancels, and the odd
-    // Taylor series to x¹³ is used instead (truncation error below 5e-8 there):
-    // x − x³/3 + 2x⁵/15 − 17x⁷/315 + 62x⁹/2835 − 1382x¹¹/155925 + 21844x¹³/6081075.
-    float v = x[i];
-    float e = exp_poly(2.0f * v);
-    float t = 1.0f - 2.0f / (e + 1.0f);
-    float v2 = v * v;
-    float q = 21844.0f / 6081075.0f;
-    q = q * v2 - 1382.0f / 155925.0f;
-    q = q * v2 + 62.0f / 2835.0f;
-    q = q * v2 - 17.0f / 315.0f;
-    q = q * v2 + 2.0f / 15.0f;
-    q = q * v2 - 1.0f / 3.0f;
-    float small = v + v * v2 * q;
-    y[i] = (v < 0.5f && v > -0.5f) ? small : t;
-  }
+  for (long i = 0; i < n; i++) y[i] = tanh_poly(x[i]);
 })
 
 AD_ELEMENTWISE(ad_exp_f32)
 AD_ELEMENTWISE(ad_sigmoid_f32)
 AD_ELEMENTWISE(ad_tanh_f32)
+
+// MARK: - LSTM cells
+
+// The CPU's level, found on the first call.
+static int known_level(void) {
+  static int level = -1;
+  int known = __atomic_load_n(&level, __ATOMIC_RELAXED);
+  if (known < 0) {
+    known = ad_cpu_level();
+    __atomic_store_n(&level, known, __ATOMIC_RELAXED);
+  }
+  return known;
+}
+
+// A function with any parameters compiled for each level like AD_LOOP's loops: PARAMS is
+// its parenthesized parameter list, ARGS the same names as arguments.
+#if defined(__x86_64__) && defined(__clang__)
+#define AD_FUNCTION(NAME, PARAMS, ARGS, ...)                                                 \
+  __attribute__((target("avx512f,fma"))) static void NAME##_avx512 PARAMS __VA_ARGS__     \
+  __attribute__((target("avx2,fma"))) static void NAME##_avx2 PARAMS __VA_ARGS__          \
+  static void NAME##_baseline PARAMS __VA_ARGS__                                           \
+  void NAME PARAMS {                                                                       \
+    int level = known_level();                                                             \
+    if (level == AD_ISA_AVX512) NAME##_avx512 ARGS;                                        \
+    else if (level == AD_ISA_AVX2) NAME##_avx2 ARGS;                                       \
+    else NAME##_baseline ARGS;                                                             \
+  }
+#else
+#define AD_FUNCTION(NAME, PARAMS, ARGS, ...) void NAME PARAMS __VA_ARGS__
+#endif
+
+AD_FUNCTION(ad_lstm_cell_f32,
+            (long h, const float *restrict z, const float *restrict p,
+             const float *restrict bias, float *restrict gates, const float *restrict c_old,
+             float *restrict c, float *restrict tanh_c, float *restrict hidden),
+            (h, z, p, bias, gates, c_old, c, tanh_c, hidden), {
+  // Two loops, each with few dependent steps per element: one loop doing all of it would
+  // chain two activations per element, and the processor could not overlap enough
+  // elements to hide their latency (it ran about twice as long).
+  for (long j = 0; j < 2 * h; j++) gates[j] = sigmoid_poly(z[j] + (p[j] + bias[j]));
+  for (long j = 2 * h; j < 3 * h; j++) gates[j] = tanh_poly(z[j] + (p[j] + bias[j]));
+  for (long j = 3 * h; j < 4 * h; j++) gates[j] = sigmoid_poly(z[j] + (p[j] + bias[j]));
+  for (long j = 0; j < h; j++) {
+    float cell = gates[j] * c_old[j] + gates[h + j] * gates[2 * h + j];
+    float t = tanh_poly(cell);
+    c[j] = cell;
+    tanh_c[j] = t;
+    hidden[j] = gates[3 * h + j] * t;
+  }
+})
+
+AD_FUNCTION(ad_lstm_cell_backward_f32,
+            (long h, const float *restrict gates, const float *restrict tanh_c,
+             const float *restrict c_old, const float *restrict upstream,
+             const float *restrict d_hidden, float *restrict d_cell, float *restrict dz,
+             float *restrict d_p),
+            (h, gates, tanh_c, c_old, upstream, d_hidden, d_cell, dz, d_p), {
+  for (long j = 0; j < h; j++) {
+    float f = gates[j], i = gates[h + j], g = gates[2 * h + j], o = gates[3 * h + j];
+    float t = tanh_c[j];
+    float dh = upstream[j] + d_hidden[j];
+    float dc = dh * o * (1 - t * t) + d_cell[j];
+    dz[j] = dc * c_old[j] * f * (1 - f);
+    dz[h + j] = dc * g * i * (1 - i);
+    dz[2 * h + j] = dc * i * (1 - g * g);
+    dz[3 * h + j] = dh * t * o * (1 - o);
+    d_cell[j] = dc * f;
+  }
+  if (d_p) {
+    for (long j = 0; j < 4 * h; j++) d_p[j] += dz[j];
+  }
+})

@@ -7,6 +7,7 @@ struct MatrixProductTests {
   static let shapes: [(Int, Int, Int)] = [
     (1, 1, 1), (1, 7, 1), (7, 1, 5), (3, 5, 2), (6, 32, 17), (5, 31, 33), (7, 33, 257),
     (121, 40, 30), (119, 65, 255), (200, 3, 300), (2, 500, 64), (64, 100, 300), (130, 130, 130),
+    (1, 300, 40), (1, 96, 520),
   ]
 
   func reference(_ a: Tensor, _ b: Tensor, _ ta: Bool, _ tb: Bool) -> [Double] {

@@ -28,7 +28,8 @@ extension GradientCheck {
     gaussianKLDivergence,
     // Layers' building blocks.
     dropout, standardNormal, composite, compositeChain, compositeRepeated, unfold, lstmCellState,
-    lstmHiddenState, lstmStep, lstmSequence, attention, attentionCausal, layerNormalization,
+    lstmHiddenState, lstmStep, lstmSequence, lstmSequenceBatchMajor, attention, attentionCausal,
+    layerNormalization,
     // Dtype promotion.
     convert,
   ]

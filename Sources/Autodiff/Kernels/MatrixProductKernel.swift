@@ -17,13 +17,18 @@ extension Kernels {
   /// Row-major with leading dimensions lda, ldb, ldc. When `accumulate` is false, C is
   /// overwritten.
   ///
-  /// - Parameter bStorage: The buffer `b` points to the start of, when it is a tensor's
-  ///   storage: a B used unchanged by several products is then packed once and kept
-  ///   (``PackedPanels``).
+  /// - Parameters:
+  ///   - bStorage: The buffer `b` points to the start of, when it is a tensor's storage: a
+  ///     B used unchanged by several products is then packed once and kept
+  ///     (``PackedPanels``).
+  ///   - packedB: All of op(B) packed by ``packB(_:transB:b:ldb:k:n:into:)`` at the current
+  ///     kernel level, read instead of B where the product packs (b, ldb and transB still
+  ///     describe B, for the products too small to pack).
   static func gemm<T: TensorScalar>(
     _: T.Type, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
     a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
-    c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool, bStorage: TensorBuffer? = nil
+    c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool, bStorage: TensorBuffer? = nil,
+    packedB: UnsafePointer<T>? = nil
   ) {
     if m == 0 || n == 0 { return }
     if k == 0 || m * n * k <= smallProduct {
@@ -37,8 +42,8 @@ extension Kernels {
       T.self == Float.self
       ? (config.mr_f32, config.nr_f32) : (config.mr_f64, config.nr_f64)
     var panels: PackedPanels?
-    if let bStorage, ComputeSettings.reusesPackedPanels, k * n >= PackedPanels.minimumElements,
-      blockN % nr == 0
+    if packedB == nil, let bStorage, ComputeSettings.reusesPackedPanels,
+      k * n >= PackedPanels.minimumElements, blockN % nr == 0
     {
       let key = PackedPanels.Key(
         version: bStorage.version, transposed: transB, k: k, n: n, rowStride: ldb,
@@ -53,7 +58,9 @@ extension Kernels {
           into: storage.bindMemory(to: T.self, capacity: key.k * ((n + nr - 1) / nr * nr)))
       }
     }
-    let prepacked = UnsafeSendable(panels.map { $0.pointer.assumingMemoryBound(to: T.self) })
+    let prepacked = UnsafeSendable(
+      packedB.map { UnsafeMutablePointer(mutating: $0) }
+        ?? panels.map { $0.pointer.assumingMemoryBound(to: T.self) })
     let packedWidth = (n + nr - 1) / nr * nr
     let threads = m * n * k < ComputeSettings.minimumParallelWork ? 1 : ComputeSettings.threads
     // Split the larger output dimension into one slice per thread, in whole register blocks.
@@ -96,6 +103,26 @@ extension Kernels {
       }
     }
     withExtendedLifetime(panels) {}
+  }
+
+  /// The number of elements op(B), k × n, takes when packed by
+  /// ``packB(_:transB:b:ldb:k:n:into:)`` at the current kernel level.
+  static func packedCount<T: TensorScalar>(_: T.Type, k: Int, n: Int) -> Int {
+    let config = GemmConfiguration.forLevel(ComputeSettings.kernelLevel)
+    let nr = T.self == Float.self ? config.nr_f32 : config.nr_f64
+    return k * ((n + nr - 1) / nr * nr)
+  }
+
+  /// Packs all of op(B), k × n, in the layout of ``PackedPanels`` for the current kernel
+  /// level, for products that pass it as `packedB`; `packed` holds
+  /// ``packedCount(_:k:n:)`` elements.
+  static func packB<T: TensorScalar>(
+    _: T.Type, transB: Bool, b: UnsafePointer<T>, ldb: Int, k: Int, n: Int,
+    into packed: UnsafeMutablePointer<T>
+  ) {
+    let config = GemmConfiguration.forLevel(ComputeSettings.kernelLevel)
+    let nr = T.self == Float.self ? config.nr_f32 : config.nr_f64
+    packAllOfB(config, transB: transB, b: b, ldb: ldb, k: k, n: n, nr: nr, into: packed)
   }
 
   /// Packs all of op(B), k × n, in the layout of ``PackedPanels``.
@@ -170,7 +197,9 @@ extension Kernels {
     let mcMax = min(blockM, (m + mr - 1) / mr * mr)
     let ncMax = min(blockN, (n + nr - 1) / nr * nr)
     let kcMax = min(blockK, k)
-    let aBytes = mcMax * kcMax * size
+    // In a thin block, room for one more panel of A than the rows need (a split tail, see
+    // RowPanels).
+    let aBytes = (mcMax + (mcMax <= 8 * mr ? mr : 0)) * kcMax * size
     let bBytes = ncMax * kcMax * size
     let tileBytes = mr * nr * size
     let (scratch, scratchBytes) = ScratchPool.shared.take(bytes: aBytes + bBytes + tileBytes + 128)
@@ -210,11 +239,37 @@ extension Kernels {
         var ic = 0
         while ic < m {
           let mc = min(blockM, m - ic)
-          packA(
-            config, transA: transA, a: a, lda: lda, i0: ic, p0: pc, mc: mc, kc: kc, mr: mr,
-            into: packedA)
+          let hasEdgeKernels =
+            T.self == Float.self ? config.edge_f32 != nil : config.edge_f64 != nil
+          let rowPanels = RowPanels(rows: mc, mr: mr, splitsTail: hasEdgeKernels)
+          if rowPanels.whole > 0 {
+            packA(
+              config, transA: transA, a: a, lda: lda, i0: ic, p0: pc, mc: rowPanels.wholeRows,
+              kc: kc, mr: mr, into: packedA)
+          }
+          for q in rowPanels.whole..<rowPanels.count {
+            let (start, rows) = rowPanels[q]
+            packA(
+              config, transA: transA, a: a, lda: lda, i0: ic + start, p0: pc, mc: rows, kc: kc,
+              mr: mr, into: packedA + q * kc * mr)
+          }
+          // One or two rows: several panels of B per call (thin kernels), while whole.
+          let thinPanels =
+            rowPanels.count == 1 && mc <= 2 && hasThinKernel(config, T.self)
+            ? ad_gemm_thin_panels(mc) : 0
           var jr = 0
           while jr < nc {
+            if thinPanels > 0 && jr + thinPanels * nr <= nc {
+              let (bPanel, bStride, panelStride) =
+                packsAllOfB
+                ? (blockPanels + (jr / nr) * kc * nr, nr, kc * nr)
+                : (UnsafeMutablePointer(mutating: b + pc * ldb + jc + jr), ldb, nr)
+              thinKernel(
+                config, kc, packedA, bPanel, bStride, panelStride, c + ic * ldc + jc + jr, ldc,
+                addToC, mc)
+              jr += thinPanels * nr
+              continue
+            }
             let nEff = min(nr, nc - jr)
             let inPlace = !packsAllOfB && nEff == nr
             let bPanel =
@@ -222,10 +277,9 @@ extension Kernels {
               ? UnsafeMutablePointer(mutating: b + pc * ldb + jc + jr)
               : blockPanels + (jr / nr) * kc * nr
             let bStride = inPlace ? ldb : nr
-            var ir = 0
-            while ir < mc {
-              let mEff = min(mr, mc - ir)
-              let aPanel = packedA + (ir / mr) * kc * mr
+            for q in 0..<rowPanels.count {
+              let (ir, mEff) = rowPanels[q]
+              let aPanel = packedA + q * kc * mr
               let cTile = c + (ic + ir) * ldc + jc + jr
               if mEff == mr && nEff == nr {
                 microKernel(config, kc, aPanel, bPanel, bStride, cTile, ldc, addToC)
@@ -241,7 +295,6 @@ extension Kernels {
                   }
                 }
               }
-              ir += mr
             }
             jr += nr
           }
@@ -250,6 +303,49 @@ extension Kernels {
         pc += kc
       }
       jc += nc
+    }
+  }
+
+  /// The row panels of an mc × kc block of A: whole panels of mr rows, and the rows left
+  /// over. A remainder of 1 or 2 rows runs at a fraction of the kernel's speed (2 rows keep
+  /// 4 accumulators busy where the kernel needs 8 or more to hide the latency of its
+  /// multiply-adds), so in a thin block (at most 8 panels, where that remainder is a larger
+  /// part of the work) with edge kernels, the last whole panel and such a remainder become
+  /// two panels of 4 and 3 or 4 rows (32 rows: 6 + 6 + 6 + 6 + 4 + 4 instead of
+  /// 6 + 6 + 6 + 6 + 6 + 2). Each row's sum runs in the same order in any panel, so the
+  /// result does not change.
+  struct RowPanels {
+    /// The panels of mr rows at the start.
+    let whole: Int
+    /// All panels.
+    let count: Int
+    private let rows: Int
+    private let mr: Int
+
+    init(rows: Int, mr: Int, splitsTail: Bool) {
+      self.rows = rows
+      self.mr = mr
+      let remainder = rows % mr
+      if splitsTail && mr == 6 && rows > mr && rows <= 8 * mr && (remainder == 1 || remainder == 2)
+      {
+        whole = rows / mr - 1
+        count = whole + 2
+      } else {
+        whole = rows / mr
+        count = (rows + mr - 1) / mr
+      }
+    }
+
+    /// The rows of the whole panels.
+    var wholeRows: Int { whole * mr }
+
+    /// The first row and the number of rows of panel q.
+    subscript(q: Int) -> (start: Int, rows: Int) {
+      if q < whole { return (q * mr, mr) }
+      if count == whole + 2 {
+        return q == whole ? (whole * mr, 4) : (whole * mr + 4, rows - whole * mr - 4)
+      }
+      return (q * mr, rows - q * mr)
     }
   }
 
@@ -269,6 +365,34 @@ extension Kernels {
         kc, UnsafeRawPointer(a).assumingMemoryBound(to: Double.self),
         UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), ldb,
         UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), ldc, accumulate ? 1 : 0)
+    }
+  }
+
+  /// Whether the CPU has thin kernels for `T` (see `ad_gemm_thin_kernel_f32`).
+  @inline(__always)
+  private static func hasThinKernel<T: TensorScalar>(_ config: ad_gemm_config, _: T.Type) -> Bool {
+    T.self == Float.self ? config.thin_f32 != nil : config.thin_f64 != nil
+  }
+
+  /// Runs the CPU's thin kernel on m ≤ 2 rows and ``ad_gemm_thin_panels(m)`` whole panels
+  /// of B, panel q at b + q · panelStride.
+  @inline(__always)
+  private static func thinKernel<T: TensorScalar>(
+    _ config: ad_gemm_config, _ kc: Int, _ a: UnsafeMutablePointer<T>,
+    _ b: UnsafeMutablePointer<T>, _ ldb: Int, _ panelStride: Int, _ c: UnsafeMutablePointer<T>,
+    _ ldc: Int, _ accumulate: Bool, _ m: Int
+  ) {
+    if T.self == Float.self {
+      config.thin_f32(
+        kc, UnsafeRawPointer(a).assumingMemoryBound(to: Float.self),
+        UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldb, panelStride,
+        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), ldc, accumulate ? 1 : 0, m)
+    } else {
+      config.thin_f64(
+        kc, UnsafeRawPointer(a).assumingMemoryBound(to: Double.self),
+        UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), ldb, panelStride,
+        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), ldc, accumulate ? 1 : 0,
+        m)
     }
   }
 

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Reusable scratch memory for packing, so that repeated products do not allocate.
+/// Reusable scratch memory for packing and for the kernels' temporaries, so that repeated
+/// products do not allocate (and do not fault in fresh pages).
 final class ScratchPool: @unchecked Sendable {
   static let shared = ScratchPool()
   private let lock = NSLock()
@@ -9,7 +10,13 @@ final class ScratchPool: @unchecked Sendable {
   func take(bytes: Int) -> (UnsafeMutableRawPointer, Int) {
     lock.lock()
     defer { lock.unlock() }
-    if let index = free.firstIndex(where: { $0.bytes >= bytes }) {
+    // The smallest block that is large enough, so that a small request does not take a
+    // large block that a large request would then have to allocate again.
+    var best: Int?
+    for index in free.indices where free[index].bytes >= bytes {
+      if best.map({ free[index].bytes < free[$0].bytes }) ?? true { best = index }
+    }
+    if let index = best {
       let entry = free.remove(at: index)
       return (entry.pointer, entry.bytes)
     }

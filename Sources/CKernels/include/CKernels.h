@@ -23,6 +23,21 @@ typedef void (*ad_gemm_edge_kernel_f32)(long kc, const float *a, const float *b,
 typedef void (*ad_gemm_edge_kernel_f64)(long kc, const double *a, const double *b, long ldb,
                                         double *c, long ldc, int accumulate, long m, long n);
 
+/// Thin kernels: the product of an edge kernel for m ≤ 2 rows over several panels of B at
+/// once, panel q starting at b + q·panel_stride: 4 panels for one row, 2 for two rows
+/// (ad_gemm_thin_panels). Each element's sum runs in the same order as in the other
+/// kernels; the extra panels give the processor independent sums to overlap, where one
+/// panel leaves it waiting on the latency of each multiply-add.
+typedef void (*ad_gemm_thin_kernel_f32)(long kc, const float *a, const float *b, long ldb,
+                                        long panel_stride, float *c, long ldc, int accumulate,
+                                        long m);
+typedef void (*ad_gemm_thin_kernel_f64)(long kc, const double *a, const double *b, long ldb,
+                                        long panel_stride, double *c, long ldc, int accumulate,
+                                        long m);
+
+/// The number of panels a thin kernel covers for m rows (1 or 2).
+static inline long ad_gemm_thin_panels(long m) { return m == 1 ? 4 : 2; }
+
 /// Packs an mc × kc block of op(A) (a points at its first element as stored; op(A)[i][p]
 /// is a[i·lda + p], or a[p·lda + i] when trans is nonzero) into panels of 6 rows, each
 /// stored column by column (out[panel·kc·6 + p·6 + i]); rows past mc are zero.
@@ -37,7 +52,8 @@ typedef void (*ad_gemm_pack_b_f32)(int trans, const float *b, long ldb, long kc,
 /// The kernels and register-block sizes chosen for this CPU. The edge kernels are NULL
 /// where the instruction set has no masked stores (the portable kernels); partial tiles
 /// then go through a scratch tile. The packing functions are NULL where the Swift packing
-/// is used (the portable level, and Double).
+/// is used (the portable level, and Double). The thin kernels are NULL where there are none
+/// (all but AVX2); the edge kernels then do those rows one panel at a time.
 typedef struct {
   ad_gemm_kernel_f32 kernel_f32;
   long mr_f32, nr_f32;
@@ -48,6 +64,8 @@ typedef struct {
   ad_gemm_edge_kernel_f64 edge_f64;
   ad_gemm_pack_a_f32 pack_a_f32;
   ad_gemm_pack_b_f32 pack_b_f32;
+  ad_gemm_thin_kernel_f32 thin_f32;
+  ad_gemm_thin_kernel_f64 thin_f64;
 } ad_gemm_config;
 
 /// Instruction-set levels, best first.
@@ -71,6 +89,29 @@ void ad_exp_f32(const float *x, float *y, long n);
 void ad_sigmoid_f32(const float *x, float *y, long n);
 /// y[i] = tanh(x[i]).
 void ad_tanh_f32(const float *x, float *y, long n);
+
+/// One step of an LSTM cell for one row of h units, with the gates in the order forget,
+/// input, candidate, output: the pre-activations are a = z + (p + bias) (each [4h]), and
+/// ```
+/// gates = [σ(a_f), σ(a_i), tanh(a_g), σ(a_o)]
+/// c = f ⊙ c_old + i ⊙ g,   tanh_c = tanh(c),   hidden = o ⊙ tanh_c
+/// ```
+/// σ and tanh as ad_sigmoid_f32 and ad_tanh_f32 compute them. No output array may overlap
+/// another array.
+void ad_lstm_cell_f32(long h, const float *z, const float *p, const float *bias, float *gates,
+                      const float *c_old, float *c, float *tanh_c, float *hidden);
+/// The backward of one step of ad_lstm_cell_f32 for one row, from its gates and tanh_c, the
+/// previous cell state c_old, and the gradient reaching the hidden state from the output
+/// (upstream) and from the next step (d_hidden):
+/// ```
+/// ∂h = upstream + d_hidden,   ∂c = ∂h ⊙ o ⊙ (1 − tanh_c²) + d_cell
+/// dz = [∂c ⊙ c_old ⊙ f(1 − f), ∂c ⊙ g ⊙ i(1 − i), ∂c ⊙ i ⊙ (1 − g²), ∂h ⊙ tanh_c ⊙ o(1 − o)]
+/// ```
+/// and d_cell becomes ∂c ⊙ f, the gradient of the previous cell state. When d_p is not
+/// NULL, dz is also added into it ([4h]). dz and d_p may not overlap another array.
+void ad_lstm_cell_backward_f32(long h, const float *gates, const float *tanh_c,
+                               const float *c_old, const float *upstream,
+                               const float *d_hidden, float *d_cell, float *dz, float *d_p);
 
 #ifdef __cplusplus
 }

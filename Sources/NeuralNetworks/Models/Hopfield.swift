@@ -281,11 +281,14 @@ public final class HopfieldNetwork: Module {
     // The probes still changing: their indices, and their states as one batch.
     var active = Array(0..<count)
     let state = Var.constant(states, name: "x")
+    // Building the graph computes its value, so a graph just built is not evaluated again.
     var next = (state.matmul(w) + b).sign(atZero: 1)
+    var isCurrent = true
     var sweeps = [Int](repeating: 0, count: count)
     var isFixedPoint = [Bool](repeating: false, count: count)
-    for sweep in 0..<maxSweeps {
-      if sweep > 0 { next.evaluate() }
+    for _ in 0..<maxSweeps {
+      if !isCurrent { next.evaluate() }
+      isCurrent = false
       let unchanged = equalRows(next.value, state.value)
       var changing: [Int] = []
       for (row, probe) in active.enumerated() {
@@ -304,6 +307,7 @@ public final class HopfieldNetwork: Module {
       } else {
         state.set(next.value.gatheringRows(changing))
         next = (state.matmul(w) + b).sign(atZero: 1)
+        isCurrent = true
         active = changing.map { active[$0] }
       }
     }

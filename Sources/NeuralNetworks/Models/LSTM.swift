@@ -99,16 +99,19 @@ public final class LSTM: RecurrentLayer {
   /// The hidden state at every step, `[batch, time, hiddenSize]`, from a zero state.
   ///
   /// The whole sequence is one op of the engine,
-  /// ``Autodiff/Var/lstmSequence(inputProjections:recurrentWeight:hidden:cell:)``, whose
-  /// backward is backpropagation through time in one sweep; ``unrolled(_:initialState:)``
-  /// builds the same computation step by step, with a node per step to inspect.
+  /// ``Autodiff/Var/lstmSequence(inputProjections:recurrentWeight:bias:hidden:cell:batchMajor:)``,
+  /// whose backward is backpropagation through time in one sweep; it reads the input
+  /// projections and writes the hidden states in the batch's own order, so neither is
+  /// transposed, and adds the bias itself. ``unrolled(_:initialState:)`` builds the same computation step by step,
+  /// with a node per step to inspect.
   public override func callAsFunction(_ input: Var) -> Var {
     let (batch, steps, input) = dimensions(of: input)
     let zeros = states(nil, batch: batch, dtype: input.dtype)[0]
+    let projections = input.reshaped([batch * steps, inputSize]).matmul(inputWeight)
     let hidden = Var.lstmSequence(
-      inputProjections: Self.inputProjections(input, weight: inputWeight, bias: bias),
-      recurrentWeight: recurrentWeight, hidden: zeros, cell: zeros)
-    return hidden.reshaped([steps, batch, hiddenSize]).permuted([1, 0, 2])
+      inputProjections: projections, recurrentWeight: recurrentWeight, bias: bias,
+      hidden: zeros, cell: zeros, batchMajor: true)
+    return hidden.reshaped([batch, steps, hiddenSize])
   }
 
   public override var summary: String { "LSTM(\(inputSize) → \(hiddenSize))" }
