@@ -268,8 +268,8 @@ to: for j in 0..<m { op[j] = r[j] }
 == bce-logs-swapped-for-binary-targets
 file: Sources/Autodiff/Ops/Losses/BinaryCrossEntropy.swift
 what: binary cross-entropy takes the log of the wrong probability for 0/1 targets
-from: ? T.log(1 - p) : t == 1 ? T.log(p) : t * T.log(p) + (1 - t) * T.log(1 - p)
-to: ? T.log(p) : t == 1 ? T.log(1 - p) : t * T.log(p) + (1 - t) * T.log(1 - p)
+from: : inside && t == 1 ? T.log(p) : t * T.log(p) + (1 - t) * T.log(1 - p)
+to: : inside && t == 1 ? T.log(1 - p) : t * T.log(p) + (1 - t) * T.log(1 - p)
 
 == assign-rows-ignores-indices
 file: Sources/Autodiff/Tensor/Tensor+Rows.swift

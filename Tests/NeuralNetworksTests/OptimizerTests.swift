@@ -184,6 +184,46 @@ struct OptimizerTests {
     }
   }
 
+  /// SGD keeps its velocity while its momentum is set to 0 for a while, as before the
+  /// change of setting: the steps at momentum 0 are plain steps, and the velocity is where
+  /// it was when the momentum comes back.
+  @Test func sgdKeepsItsVelocityThroughStepsWithoutMomentum() {
+    let (p, q) = (parameter(), parameter())
+    let (paused, steady) = (
+      SGD(learningRate: 0.1, momentum: 0.9), SGD(learningRate: 0.1, momentum: 0.9)
+    )
+    paused.update([p])
+    steady.update([q])
+    let velocity = paused.state(for: [p]).tensors[0]
+    paused.momentum = 0
+    paused.update([p])
+    #expect(paused.state(for: [p]).tensors[0] == velocity)
+    paused.momentum = 0.9
+    paused.update([p])
+    // The same as a steady run's second step, after the plain step in between.
+    let plain = SGD(learningRate: 0.1)
+    plain.update([q])
+    steady.update([q])
+    #expect(p.value == q.value)
+  }
+
+  /// An optimizer does not keep a parameter that nothing else holds, nor hand its state to
+  /// a new parameter.
+  @Test func optimizerDoesNotKeepDroppedParameters() {
+    let sgd = SGD(learningRate: 0.1, momentum: 0.9)
+    weak var dropped: Var?
+    do {
+      let p = parameter()
+      dropped = p
+      sgd.update([p])
+    }
+    #expect(dropped == nil)
+    let fresh = parameter()
+    #expect(sgd.state(for: [fresh]).tensors[0].isEmpty)
+    sgd.update([fresh])
+    #expect(sgd.state(for: [fresh]).tensors[0].count == 1)
+  }
+
   @Test func schedules() {
     #expect(InverseTimeDecay(decay: 0.1).learningRate(base: 1, step: 10) == 0.5)
     #expect(StepDecay(stepSize: 10, factor: 0.5).learningRate(base: 1, step: 25) == 0.25)

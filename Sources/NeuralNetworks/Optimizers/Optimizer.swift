@@ -40,11 +40,11 @@ public struct OptimizerState: Sendable {
 /// the slots of the last list of parameters updated are kept in order, so that a training
 /// loop, which updates the same parameters at every step, finds them without a lookup.
 final class ParameterSlots {
-  /// The state of one parameter. The slot holds its parameter, so that the parameter's
-  /// address, which finds the slot, is never reused by another parameter while the slot
-  /// lives.
+  /// The state of one parameter. The parameter is held weakly, so that an optimizer that
+  /// outlives a model does not keep the model's parameters; a slot whose parameter is gone
+  /// is never given to another parameter that reuses its address, and is dropped.
   final class Slot {
-    let parameter: Var
+    weak var parameter: Var?
     // Read and written by one update at a time.
     @exclusivity(unchecked) var tensors: [Tensor] = []
     /// The parameter's shape and dtype when its state tensors were made.
@@ -58,7 +58,7 @@ final class ParameterSlots {
 
   /// The slot of `parameter`, made empty on first use.
   private func slot(for parameter: Var) -> Slot {
-    if let slot = slots[ObjectIdentifier(parameter)] { return slot }
+    if let slot = slots[ObjectIdentifier(parameter)], slot.parameter === parameter { return slot }
     let slot = Slot(parameter)
     slots[ObjectIdentifier(parameter)] = slot
     return slot
@@ -74,6 +74,7 @@ final class ParameterSlots {
       }
       if same { return recent }
     }
+    slots = slots.filter { $0.value.parameter != nil }
     recent = parameters.map(slot(for:))
     return recent
   }
@@ -82,7 +83,8 @@ final class ParameterSlots {
   func state(for parameters: [Var], counters: [String: Int] = [:]) -> OptimizerState {
     OptimizerState(
       tensors: parameters.map { p in
-        slots[ObjectIdentifier(p)]?.tensors ?? []
+        guard let slot = slots[ObjectIdentifier(p)], slot.parameter === p else { return [] }
+        return slot.tensors
       }, counters: counters)
   }
 
@@ -125,7 +127,13 @@ final class ParameterSlots {
   ) {
     for (p, slot) in zip(parameters, slots(for: parameters)) {
       guard let given = p.grad else { continue }
-      if slot.tensors.count != count {
+      require(
+        given.count == p.value.count,
+        "\(name): the gradient of \(p.name ?? "a parameter") has shape \(given.shape), the parameter \(p.shape)"
+      )
+      // A state kept for more tensors than asked for (SGD's velocity while its momentum is
+      // set to 0) is left as it is.
+      if count > 0 && slot.tensors.count != count {
         slot.tensors = (0..<count).map { _ in Tensor.zeros(p.shape, dtype: p.dtype) }
         (slot.shape, slot.dtype) = (p.shape, p.dtype)
       }
@@ -136,8 +144,8 @@ final class ParameterSlots {
       let gradient = given.dtype == p.dtype ? given : given.converted(to: p.dtype)
       p.updateValue { value in
         switch value.dtype {
-        case .float32: slot.apply(float, to: &value, gradient: gradient)
-        case .float64: slot.apply(double, to: &value, gradient: gradient)
+        case .float32: slot.apply(float, count, to: &value, gradient: gradient)
+        case .float64: slot.apply(double, count, to: &value, gradient: gradient)
         }
       }
     }
@@ -152,12 +160,13 @@ typealias StateUpdate<T> = (
 ) -> Void
 
 extension ParameterSlots.Slot {
+  /// Runs `update` with the slot's first `count` state tensors.
   fileprivate func apply<T: TensorScalar>(
-    _ update: StateUpdate<T>, to value: inout Tensor, gradient: Tensor
+    _ update: StateUpdate<T>, _ count: Int, to value: inout Tensor, gradient: Tensor
   ) {
     gradient.withUnsafeBufferPointer(as: T.self) { g in
       value.withUnsafeMutableBufferPointer(as: T.self) { w in
-        switch tensors.count {
+        switch count {
         case 0: update(w, g, .init(start: nil, count: 0), .init(start: nil, count: 0))
         case 1:
           tensors[0].withUnsafeMutableBufferPointer(as: T.self) { s0 in

@@ -66,10 +66,15 @@ extension Kernels {
     for i in 0..<y.count {
       let p = Swift.min(Swift.max(yp[i], epsilon), 1 - epsilon)
       let t = tp[i]
-      // A target of exactly 0 or 1 keeps one term: the other is zero times a finite log.
+      // A target of exactly 0 or 1 keeps one term: the other is zero times a finite log
+      // (both logs are finite for p strictly between 0 and 1; with ε = 0, or one below
+      // Float's resolution at 1, p can reach 0 or 1, and then 0 · ∞ is NaN, as it is in
+      // the composed form).
+      let inside = p > 0 && p < 1
       total -=
-        t == 0
-        ? T.log(1 - p) : t == 1 ? T.log(p) : t * T.log(p) + (1 - t) * T.log(1 - p)
+        inside && t == 0
+        ? T.log(1 - p)
+        : inside && t == 1 ? T.log(p) : t * T.log(p) + (1 - t) * T.log(1 - p)
     }
     withExtendedLifetime((y, t)) {}
     return Double(total)
