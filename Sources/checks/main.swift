@@ -41,6 +41,11 @@ let errors: [String: () -> Void] = [
     var rng = SeededGenerator(seed: 1)
     _ = Linear(inputSize: 4, outputSize: 2, using: &rng)(Var(Tensor.zeros([3, 5])))
   },
+  "optimizer-gradient": {
+    let w = Var(Tensor.zeros([2, 3]), name: "W")
+    w.grad = Tensor.zeros([4])
+    SGD(learningRate: 0.1).update([w])
+  },
 ]
 
 /// The resident set size in bytes: the current one where the system reports it (Linux's

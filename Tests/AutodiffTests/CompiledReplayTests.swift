@@ -271,25 +271,19 @@ struct CompiledReplayTests {
   @Test func everyCallRunsEachOpOnceAcrossThePlansMaking() {
     CompiledReplay.withEnabled(true) {
       let x = Var(1.0, dtype: .float64)
-      var count = 0
-      let counted = Var(
-        op: "counted", args: [x],
-        forward: { args, value in
-          count += 1
-          value = args[0].value
-        },
-        vectorJacobianProduct: { _, _, s in [s] })
+      let runs = RunCounter()
+      let counted = countedCopy(of: x, runs)
       let y = (counted * counted + counted).tanh()
-      count = 0
+      runs.count = 0
       for step in 1...6 {
         x.set(Tensor(scalar: Double(step), dtype: .float64))
         if step % 2 == 1 { y.evaluate() } else { y.backward() }
-        #expect(count == step, "step \(step)")
+        #expect(runs.count == step, "step \(step)")
       }
       #expect(y.replayPlan != nil)
       // A backward after an evaluate at the same leaves runs nothing again.
       y.backward()
-      #expect(count == 6)
+      #expect(runs.count == 6)
     }
   }
 

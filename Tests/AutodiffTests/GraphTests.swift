@@ -78,19 +78,12 @@ struct GraphTests {
   }
 
   @Test func evaluateComputesSharedNodesOnce() {
-    let x = Var(1.0)
-    var count = 0
-    let counted = Var(
-      op: "counted", args: [x],
-      forward: { args, value in
-        count += 1
-        value = args[0].value
-      },
-      vectorJacobianProduct: { _, _, s in [s] })
+    let runs = RunCounter()
+    let counted = countedCopy(of: Var(1.0), runs)
     let y = counted + counted * counted
-    count = 0
+    runs.count = 0
     y.evaluate()
-    #expect(count == 1)
+    #expect(runs.count == 1)
   }
 
   @Test func graphIsFreedWhenTheLastReferenceGoes() {
@@ -317,4 +310,20 @@ struct ReevaluationTests {
     }
     #expect(addresses(nodes) == before)
   }
+}
+
+/// Counts the forward runs of ``countedCopy(of:_:)``.
+final class RunCounter {
+  var count = 0
+}
+
+/// A node that copies `x` and counts each run of its forward in `runs`.
+func countedCopy(of x: Var, _ runs: RunCounter) -> Var {
+  Var(
+    op: "counted", args: [x],
+    forward: { args, value in
+      runs.count += 1
+      value = args[0].value
+    },
+    vectorJacobianProduct: { _, _, s in [s] })
 }

@@ -58,7 +58,7 @@ final class ReplayPlan {
     var node: Int32
     var a: Int32
     var b: Int32
-    /// Index into `rules` for a scalar step, into `argumentIndices` for an op step.
+    /// Index into `rules` for a scalar step, into `ops` and `argumentStarts` for an op step.
     var extra: Int32
   }
 
@@ -79,8 +79,6 @@ final class ReplayPlan {
   let references: UnsafeMutablePointer<NodeReference>
   let steps: [Step]
   let rules: [ScalarRule]
-  /// For each op step, the indices of its arguments.
-  let argumentIndices: [[Int32]]
   /// For each op step, its op, and its arguments' indices as a range of `flatArguments`.
   let ops: UnsafeMutablePointer<OpReference>
   let argumentStarts: UnsafeMutablePointer<Int32>
@@ -156,7 +154,6 @@ final class ReplayPlan {
     }
     self.steps = steps
     self.rules = rules
-    self.argumentIndices = argumentIndices
     let ops = UnsafeMutablePointer<OpReference>.allocate(capacity: argumentIndices.count)
     let argumentStarts = UnsafeMutablePointer<Int32>.allocate(
       capacity: argumentIndices.count + 1)

@@ -127,10 +127,6 @@ final class ParameterSlots {
   ) {
     for (p, slot) in zip(parameters, slots(for: parameters)) {
       guard let given = p.grad else { continue }
-      require(
-        given.count == p.value.count,
-        "\(name): the gradient of \(p.name ?? "a parameter") has shape \(given.shape), the parameter \(p.shape)"
-      )
       // A state kept for more tensors than asked for (SGD's velocity while its momentum is
       // set to 0) is left as it is.
       if count > 0 && slot.tensors.count != count {
@@ -144,8 +140,8 @@ final class ParameterSlots {
       let gradient = given.dtype == p.dtype ? given : given.converted(to: p.dtype)
       p.updateValue { value in
         switch value.dtype {
-        case .float32: slot.apply(float, count, to: &value, gradient: gradient)
-        case .float64: slot.apply(double, count, to: &value, gradient: gradient)
+        case .float32: slot.apply(float, count, to: &value, gradient: gradient, name)
+        case .float64: slot.apply(double, count, to: &value, gradient: gradient, name)
         }
       }
     }
@@ -162,10 +158,15 @@ typealias StateUpdate<T> = (
 extension ParameterSlots.Slot {
   /// Runs `update` with the slot's first `count` state tensors.
   fileprivate func apply<T: TensorScalar>(
-    _ update: StateUpdate<T>, _ count: Int, to value: inout Tensor, gradient: Tensor
+    _ update: StateUpdate<T>, _ count: Int, to value: inout Tensor, gradient: Tensor,
+    _ name: String
   ) {
     gradient.withUnsafeBufferPointer(as: T.self) { g in
       value.withUnsafeMutableBufferPointer(as: T.self) { w in
+        require(
+          g.count == w.count,
+          "\(name): a gradient of shape \(gradient.shape) for a parameter of \(w.count) elements"
+        )
         switch count {
         case 0: update(w, g, .init(start: nil, count: 0), .init(start: nil, count: 0))
         case 1:

@@ -303,12 +303,12 @@ public final class Trainer {
     return try step(on: graph(for: batch), number: number, epoch: epoch)
   }
 
-  /// A training step on the graph of a batch whose samples are in place.
+  /// A training step on the graph of a batch whose samples are in place, built or found in
+  /// training mode.
   private func step(
     on g: (input: Var, target: Var, loss: Var, output: Var, isFresh: Bool), number: Int,
     epoch: Int
   ) throws -> (loss: Double, output: Tensor) {
-    model.isTraining = true
     if !g.isFresh { g.loss.evaluate() }
     model.zeroGradients()
     g.loss.backward()
