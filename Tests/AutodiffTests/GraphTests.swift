@@ -102,6 +102,22 @@ struct GraphTests {
     #expect(w.grad != nil)
   }
 
+  @Test func lifetimeEndsWithItsNodeAndIsItsOwn() {
+    let kept = Var(1.0)
+    var token: Var.Lifetime
+    do {
+      let node = Var(2.0) * kept
+      token = node.lifetime
+      #expect(node.lifetime === token)
+      #expect(!token.hasEnded)
+    }
+    #expect(token.hasEnded)
+    #expect(kept.lifetime !== token)
+    #expect(!kept.lifetime.hasEnded)
+    token = kept.lifetime
+    #expect(kept.lifetime === token)
+  }
+
   @Test func millionNodeChainEvaluatesBackpropagatesAndFrees() {
     let x = Var(1.0)
     weak var weakEnd: Var?

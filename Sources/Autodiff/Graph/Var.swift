@@ -83,6 +83,8 @@ public final class Var {
   /// Whether this is a constant written as a number literal, which takes the dtype of the
   /// nodes it is combined with instead of promoting them.
   var isWeaklyTyped = false
+  /// The node's ``Lifetime``, once asked for.
+  var lifetimeToken: Lifetime?
 
   /// A leaf holding `value`.
   public init(_ value: Tensor, name: String? = nil, requiresGrad: Bool = true) {
@@ -173,6 +175,7 @@ public final class Var {
     // Tear the graph down iteratively: dropping a long chain recursively would overflow the
     // stack. Detach the creators of arguments that nothing else holds and free them from a
     // worklist instead.
+    lifetimeToken?.hasEnded = true
     replayPlan = nil
     cachedOrder = nil
     guard var op = creator else { return }

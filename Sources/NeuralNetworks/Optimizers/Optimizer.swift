@@ -40,17 +40,23 @@ public struct OptimizerState: Sendable {
 /// the slots of the last list of parameters updated are kept in order, so that a training
 /// loop, which updates the same parameters at every step, finds them without a lookup.
 final class ParameterSlots {
-  /// The state of one parameter. The parameter is held weakly, so that an optimizer that
-  /// outlives a model does not keep the model's parameters; a slot whose parameter is gone
-  /// is never given to another parameter that reuses its address, and is dropped.
+  /// The state of one parameter. The slot holds the parameter's ``Var/Lifetime``, not the
+  /// parameter, so that an optimizer that outlives a model does not keep the model's
+  /// parameters (and does not slow them down as a weak reference would); a slot whose
+  /// parameter is gone is never given to another parameter that reuses its address, and
+  /// is dropped.
   final class Slot {
-    weak var parameter: Var?
+    let lifetime: Var.Lifetime
     // Read and written by one update at a time.
     @exclusivity(unchecked) var tensors: [Tensor] = []
     /// The parameter's shape and dtype when its state tensors were made.
     @exclusivity(unchecked) var shape: [Int] = []
     @exclusivity(unchecked) var dtype = DType.float32
-    init(_ parameter: Var) { self.parameter = parameter }
+    init(_ parameter: Var) { lifetime = parameter.lifetime }
+
+    /// Whether the slot holds the state of `parameter`.
+    @inline(__always)
+    func belongs(to parameter: Var) -> Bool { lifetime === parameter.lifetime }
   }
 
   private var slots: [ObjectIdentifier: Slot] = [:]
@@ -58,7 +64,7 @@ final class ParameterSlots {
 
   /// The slot of `parameter`, made empty on first use.
   private func slot(for parameter: Var) -> Slot {
-    if let slot = slots[ObjectIdentifier(parameter)], slot.parameter === parameter { return slot }
+    if let slot = slots[ObjectIdentifier(parameter)], slot.belongs(to: parameter) { return slot }
     let slot = Slot(parameter)
     slots[ObjectIdentifier(parameter)] = slot
     return slot
@@ -68,13 +74,13 @@ final class ParameterSlots {
   private func slots(for parameters: [Var]) -> [Slot] {
     if recent.count == parameters.count {
       var same = true
-      for (slot, p) in zip(recent, parameters) where slot.parameter !== p {
+      for (slot, p) in zip(recent, parameters) where !slot.belongs(to: p) {
         same = false
         break
       }
       if same { return recent }
     }
-    slots = slots.filter { $0.value.parameter != nil }
+    slots = slots.filter { !$0.value.lifetime.hasEnded }
     recent = parameters.map(slot(for:))
     return recent
   }
@@ -83,7 +89,7 @@ final class ParameterSlots {
   func state(for parameters: [Var], counters: [String: Int] = [:]) -> OptimizerState {
     OptimizerState(
       tensors: parameters.map { p in
-        guard let slot = slots[ObjectIdentifier(p)], slot.parameter === p else { return [] }
+        guard let slot = slots[ObjectIdentifier(p)], slot.belongs(to: p) else { return [] }
         return slot.tensors
       }, counters: counters)
   }
