@@ -254,10 +254,10 @@ from: q = q * v2 + 2.0f / 15.0f;
 to: q = q * v2 - 2.0f / 15.0f;
 
 == small-product-drops-accumulation
-file: Sources/Autodiff/Kernels/MatrixProductKernel.swift
+file: Sources/CKernels/SmallProduct.c
 what: a product small enough to skip packing overwrites C when asked to add to it
-from: accumulate ? SIMD4(ci[j], ci[j + o1], ci[j + o2], ci[j + o3]) : SIMD4<T>()
-to: SIMD4<T>()
+from: if (accumulate || p0 > 0) {
+to: if (p0 > 0) {
 
 == bias-gradient-overwrites
 file: Sources/Autodiff/Ops/Shape/Broadcast.swift

@@ -64,17 +64,26 @@ struct MatrixProductTests {
   func avx2Kernels(dtype: DType) { check(dtype: dtype, level: .avx2, threads: 1) }
 
   /// Small products (which skip packing) sum each element in the order p = 0, 1, …, k − 1,
-  /// whatever their column count and transposes: exactly the sequential sum, in Float, and
-  /// when accumulating into a gradient too.
-  @Test(arguments: [(1, 1, 1), (5, 3, 8), (5, 8, 3), (3, 8, 5), (8, 3, 5), (4, 7, 6), (2, 9, 4)])
+  /// whatever their shape and transposes: exactly the sequential sum, in Float and in
+  /// Double, and when accumulating into a gradient too.
+  @Test(arguments: [
+    (1, 1, 1), (5, 3, 8), (5, 8, 3), (3, 8, 5), (8, 3, 5), (4, 7, 6), (2, 9, 4), (9, 70, 3),
+    (3, 2, 300),
+  ])
   func smallProductsSumInOrder(m: Int, n: Int, k: Int) {
+    sumsInOrder(Float.self, m: m, n: n, k: k)
+    sumsInOrder(Double.self, m: m, n: n, k: k)
+  }
+
+  private func sumsInOrder<T: TensorScalar>(_: T.Type, m: Int, n: Int, k: Int) {
     var rng = SeededGenerator(seed: UInt64(m * 100 + n * 10 + k))
+    let dtype: DType = T.self == Float.self ? .float32 : .float64
     for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
-      let a = Tensor.normal(ta ? [k, m] : [m, k], dtype: .float32, using: &rng)
-      let b = Tensor.normal(tb ? [n, k] : [k, n], dtype: .float32, using: &rng)
-      let (x, y) = (a.scalars.map(Float.init), b.scalars.map(Float.init))
+      let a = Tensor.normal(ta ? [k, m] : [m, k], dtype: dtype, using: &rng)
+      let b = Tensor.normal(tb ? [n, k] : [k, n], dtype: dtype, using: &rng)
+      let (x, y) = (a.scalars.map { T($0) }, b.scalars.map { T($0) })
       let (lda, ldb) = (a.shape[1], b.shape[1])
-      func sequential(_ i: Int, _ j: Int, from start: Float) -> Float {
+      func sequential(_ i: Int, _ j: Int, from start: T) -> T {
         var total = start
         for p in 0..<k {
           total += (ta ? x[p * lda + i] : x[i * lda + p]) * (tb ? y[j * ldb + p] : y[p * ldb + j])
@@ -83,21 +92,21 @@ struct MatrixProductTests {
       }
       let c = Var(a).matmul(Var(b), transposingSelf: ta, transposingOther: tb).value
       for i in 0..<m {
-        for j in 0..<n { #expect(Float(c[flat: i * n + j]) == sequential(i, j, from: 0)) }
+        for j in 0..<n { #expect(T(c[flat: i * n + j]) == sequential(i, j, from: 0)) }
       }
       // The backward product of a with an upstream of ones, added to a gradient of 0.5:
       // ∂a = s·bᵀ (or its transposes), each element summed from 0.5 in order.
       let left = Var(a)
-      left.grad = Tensor(repeating: 0.5, shape: a.shape, dtype: .float32)
+      left.grad = Tensor(repeating: 0.5, shape: a.shape, dtype: dtype)
       left.matmul(Var.constant(b), transposingSelf: ta, transposingOther: tb)
-        .backward(Tensor(repeating: 1, shape: [m, n], dtype: .float32))
+        .backward(Tensor(repeating: 1, shape: [m, n], dtype: dtype))
       for row in 0..<a.shape[0] {
         for column in 0..<a.shape[1] {
           // a[row, column] is element (i, p) of op(a); its gradient is Σ_j b(p, j).
           let p = ta ? row : column
-          var total: Float = 0.5
+          var total: T = 0.5
           for j in 0..<n { total += 1 * (tb ? y[j * ldb + p] : y[p * ldb + j]) }
-          #expect(Float(left.grad![flat: row * a.shape[1] + column]) == total)
+          #expect(T(left.grad![flat: row * a.shape[1] + column]) == total)
         }
       }
     }

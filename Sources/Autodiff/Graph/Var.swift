@@ -16,7 +16,7 @@ public final class Var {
   /// The current value.
   // Graph state is accessed one sweep at a time, never overlapping (the test suite ran
   // with dynamic exclusivity checks on), so those checks are disabled on the properties
-  // every sweep touches (value, grad, creator, the stale flag, and Op.args): they cost
+  // every sweep touches (value, grad, creator, requiresGrad, the stale flag, and Op.args): they cost
   // about a quarter of a step on graphs of scalar nodes.
   public internal(set) var value: Tensor {
     @inline(__always) get {
@@ -59,7 +59,7 @@ public final class Var {
   public var name: String?
   /// Whether gradients flow to this node. Leaves made from data set it to false; a derived
   /// node requires a gradient when any argument does.
-  public var requiresGrad: Bool
+  @exclusivity(unchecked) public var requiresGrad: Bool
 
   /// True for nodes without a creator: inputs, parameters and constants.
   public var isLeaf: Bool { creator == nil }

@@ -143,47 +143,24 @@ extension Kernels {
 
   /// A product small enough that packing costs more than it saves: each element of C is
   /// one dot product, summed in the order p = 0, 1, …, k − 1 and starting from C's value
-  /// when accumulating. Four columns of C are summed at once, in the lanes of a vector
-  /// (the same sums, lane by lane); a last group of fewer columns repeats its last column
-  /// in the spare lanes and stores only its own.
+  /// when accumulating (`ad_small_gemm_f32`/`_f64`, which sum a row of C at once in a
+  /// vector's lanes, the same sums lane by lane).
   private static func naiveGemm<T: TensorScalar>(
     transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
     a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
     c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool
   ) {
-    // Element (i, p) of op(A) is a[i·ai + p·ap]; element (p, j) of op(B) is b[p·bp + j·bj].
-    let (ai, ap) = transA ? (1, lda) : (lda, 1)
-    let (bp, bj) = transB ? (1, ldb) : (ldb, 1)
-    for i in 0..<m {
-      let ci = c + i * ldc
-      let rowA = a + i * ai
-      var j = 0
-      while j < n {
-        let width = Swift.min(4, n - j)
-        // The offsets in B (and C) of the group's four lanes.
-        let (o1, o2, o3) = (Swift.min(1, width - 1), Swift.min(2, width - 1), width - 1)
-        var total =
-          accumulate ? SIMD4(ci[j], ci[j + o1], ci[j + o2], ci[j + o3]) : SIMD4<T>()
-        var x = rowA
-        if bj == 1 && width == 4 {
-          var y = UnsafeRawPointer(b + j)
-          for _ in 0..<k {
-            total += SIMD4(repeating: x.pointee) * y.loadUnaligned(as: SIMD4<T>.self)
-            x += ap
-            y += bp * MemoryLayout<T>.stride
-          }
-        } else {
-          var y = b + j * bj
-          let (s1, s2, s3) = (o1 * bj, o2 * bj, o3 * bj)
-          for _ in 0..<k {
-            total += SIMD4(repeating: x.pointee) * SIMD4(y[0], y[s1], y[s2], y[s3])
-            x += ap
-            y += bp
-          }
-        }
-        for lane in 0..<width { ci[j + lane] = total[lane] }
-        j += width
-      }
+    let (ta, tb, add): (Int32, Int32, Int32) = (transA ? 1 : 0, transB ? 1 : 0, accumulate ? 1 : 0)
+    if T.self == Float.self {
+      ad_small_gemm_f32(
+        ta, tb, m, n, k, UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda,
+        UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldb,
+        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), ldc, add)
+    } else {
+      ad_small_gemm_f64(
+        ta, tb, m, n, k, UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), lda,
+        UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), ldb,
+        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), ldc, add)
     }
   }
 

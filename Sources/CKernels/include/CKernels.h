@@ -78,6 +78,18 @@ ad_gemm_config ad_gemm_select(int max_level);
 /// The best level this CPU supports.
 int ad_cpu_level(void);
 
+/// C (+)= op(A) · op(B) for a product too small to pack: op(A) is m × k (A[i][p] is
+/// a[i·lda + p], or a[p·lda + i] when trans_a is nonzero), op(B) is k × n (likewise with ldb
+/// and trans_b), C is m × n with row stride ldc. Each element of C is summed in the order
+/// p = 0, 1, …, k − 1, one multiply and one add at a time (never fused), starting from its
+/// own value when accumulate is nonzero and from 0 otherwise: exactly the sequential sum.
+/// C may not overlap A or B.
+void ad_small_gemm_f32(int trans_a, int trans_b, long m, long n, long k, const float *a,
+                       long lda, const float *b, long ldb, float *c, long ldc, int accumulate);
+void ad_small_gemm_f64(int trans_a, int trans_b, long m, long n, long k, const double *a,
+                       long lda, const double *b, long ldb, double *c, long ldc,
+                       int accumulate);
+
 /// The elementwise functions below take arrays x and y that are either the same array (in
 /// place) or do not overlap.
 ///
