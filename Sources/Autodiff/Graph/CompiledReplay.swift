@@ -236,11 +236,8 @@ final class ReplayPlan {
     for (k, arena) in arenas.enumerated() where arena.departures != arenaDepartures[k] {
       return false
     }
-    for (k, i) in leaves.enumerated() {
-      let leaf = node(Int(i))
-      if leaf.storedValue.dtype != leafTypes[k] || leaf.storedValue.shape != leafShapes[k] {
-        return false
-      }
+    for (k, i) in leaves.enumerated() where !node(Int(i)).holds(leafShapes[k], leafTypes[k]) {
+      return false
     }
     return true
   }

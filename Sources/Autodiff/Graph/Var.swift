@@ -163,6 +163,12 @@ public final class Var {
     return Var.versionSum(op.args) != version
   }
 
+  /// Whether the value has this shape and dtype.
+  @inline(__always)
+  func holds(_ shape: [Int], _ dtype: DType) -> Bool {
+    storedValue.dtype == dtype && storedValue.shape == shape
+  }
+
   /// The value's shape.
   public var shape: [Int] { storedValue.shape }
   /// The value's dtype.
