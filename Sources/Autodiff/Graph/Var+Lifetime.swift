@@ -17,12 +17,20 @@ extension Var {
   public final class Lifetime {
     /// Whether the node has been freed.
     public internal(set) var hasEnded = false
+
+    init() {}
   }
 
   /// This node's ``Lifetime``, made on first use; the same object for as long as the node
   /// lives.
+  @inlinable
   public var lifetime: Lifetime {
     if let token = lifetimeToken { return token }
+    return makeLifetime()
+  }
+
+  @usableFromInline
+  func makeLifetime() -> Lifetime {
     let token = Lifetime()
     lifetimeToken = token
     return token

@@ -50,7 +50,7 @@ public final class Var {
   /// The storage of ``value`` and ``grad``, except for a node of one number whose value
   /// and gradient a replay plan keeps in a ``ScalarArena`` (then `storedValue` only keeps
   /// the dtype and the shape `[]`).
-  @exclusivity(unchecked) var storedValue: Tensor
+  @exclusivity(unchecked) @usableFromInline var storedValue: Tensor
   @exclusivity(unchecked) var storedGrad: Tensor?
   @exclusivity(unchecked) var scalarSlot: ScalarSlot?
   /// The op that computed this node, or nil for a leaf.
@@ -84,7 +84,7 @@ public final class Var {
   /// nodes it is combined with instead of promoting them.
   var isWeaklyTyped = false
   /// The node's ``Lifetime``, once asked for.
-  var lifetimeToken: Lifetime?
+  @usableFromInline var lifetimeToken: Lifetime?
 
   /// A leaf holding `value`.
   public init(_ value: Tensor, name: String? = nil, requiresGrad: Bool = true) {
