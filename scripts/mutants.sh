@@ -253,6 +253,12 @@ what: a sign error in the x⁵ term of tanh's Taylor series for |x| < 0.5
 from: q = q * v2 + 2.0f / 15.0f;
 to: q = q * v2 - 2.0f / 15.0f;
 
+== c-log-exponent-not-moved
+file: Sources/CKernels/VectorMath.c
+what: the vectorized log halves a mantissa above √2 without adding one to the exponent
+from: float fe = (float)(high ? e + 1 : e);
+to: float fe = (float)e;
+
 == small-product-drops-accumulation
 file: Sources/CKernels/SmallProduct.c
 what: a product small enough to skip packing overwrites C when asked to add to it
@@ -268,8 +274,8 @@ to: for j in 0..<m { op[j] = r[j] }
 == bce-logs-swapped-for-binary-targets
 file: Sources/Autodiff/Ops/Losses/BinaryCrossEntropy.swift
 what: binary cross-entropy takes the log of the wrong probability for 0/1 targets
-from: : inside && t == 1 ? T.log(p) : t * T.log(p) + (1 - t) * T.log(1 - p)
-to: : inside && t == 1 ? T.log(1 - p) : t * T.log(p) + (1 - t) * T.log(1 - p)
+from: ? logQ[i] : inside && t == 1 ? logP[i] : t * logP[i] + (1 - t) * logQ[i]
+to: ? logQ[i] : inside && t == 1 ? logQ[i] : t * logP[i] + (1 - t) * logQ[i]
 
 == assign-rows-ignores-indices
 file: Sources/Autodiff/Tensor/Tensor+Rows.swift

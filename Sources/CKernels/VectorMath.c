@@ -112,7 +112,48 @@ AD_LOOP(ad_tanh_f32, {
   for (long i = 0; i < n; i++) y[i] = tanh_poly(x[i]);
 })
 
+// ln x = e · ln 2 + ln m, with x = m · 2^e and m in [√½, √2): ln m = ln(1 + f) for
+// f = m − 1 in [−0.29, 0.41] by f − f²/2 + f³·P(f), P of degree 8 (the minimax coefficients
+// of the Cephes library's logf; relative error below 2e-7). ln 2 is split into
+// 0.693359375 + (−2.12194440e-4) so that e · ln 2 adds without rounding error. Subnormal x
+// is first scaled by 2²³. ln 0 = −∞, ln x = NaN for x < 0 and NaN, ln ∞ = ∞.
+static inline float log_poly(float x) {
+  union { float f; int i; } u;
+  int subnormal = x < 1.17549435e-38f;
+  u.f = subnormal ? x * 8388608.0f : x;
+  int e = ((u.i >> 23) & 0xff) - 127 - (subnormal ? 23 : 0);
+  u.i = (u.i & 0x007fffff) | 0x3f800000;
+  float m = u.f;
+  int high = m > 1.41421356f;
+  m = high ? 0.5f * m : m;
+  float fe = (float)(high ? e + 1 : e);
+  float f = m - 1.0f;
+  float z = f * f;
+  float p = 7.0376836292e-2f;
+  p = p * f - 1.1514610310e-1f;
+  p = p * f + 1.1676998740e-1f;
+  p = p * f - 1.2420140846e-1f;
+  p = p * f + 1.4249322787e-1f;
+  p = p * f - 1.6668057665e-1f;
+  p = p * f + 2.0000714765e-1f;
+  p = p * f - 2.4999993993e-1f;
+  p = p * f + 3.3333331174e-1f;
+  float r = f * z * p;
+  r = r + fe * -2.12194440e-4f;
+  r = r - 0.5f * z;
+  r = f + r;
+  r = r + fe * 0.693359375f;
+  r = x == 0.0f ? -INFINITY : r;
+  r = (x < 0.0f || x != x) ? NAN : r;
+  return x == INFINITY ? INFINITY : r;
+}
+
+AD_LOOP(ad_log_f32, {
+  for (long i = 0; i < n; i++) y[i] = log_poly(x[i]);
+})
+
 AD_ELEMENTWISE(ad_exp_f32)
+AD_ELEMENTWISE(ad_log_f32)
 AD_ELEMENTWISE(ad_sigmoid_f32)
 AD_ELEMENTWISE(ad_tanh_f32)
 

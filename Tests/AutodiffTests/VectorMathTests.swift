@@ -74,4 +74,23 @@ struct VectorMathTests {
         "tanh(\(xi)) = \(yi), expected \(exact)")
     }
   }
+
+  /// ln over 60 decades, subnormals included, against ln in Double: relative error below
+  /// 2e-7 (absolute near x = 1, where ln x passes through 0), and the special values.
+  @Test func logRelativeErrorBelow2e7() {
+    var x = (0...40_000).map { Float(Foundation.pow(10, -44 + 82 * Double($0) / 40_000)) }
+    x += (0...20_000).map { 0.5 + Float($0) / 10_000 }  // around 1, finely
+    x += [1, Float.leastNonzeroMagnitude, Float.leastNormalMagnitude, .greatestFiniteMagnitude]
+    let y = apply({ ad_log_f32($0, $1, $2) }, x)
+    for (xi, yi) in zip(x, y) {
+      let exact = Foundation.log(Double(xi))
+      #expect(
+        abs(Double(yi) - exact) <= 2e-7 * Swift.max(abs(exact), 1),
+        "log(\(xi)) = \(yi), expected \(exact)")
+    }
+    let special = apply({ ad_log_f32($0, $1, $2) }, [0, -0.0, -1, .nan, .infinity, -.infinity])
+    #expect(special[0] == -.infinity && special[1] == -.infinity)
+    #expect(special[2].isNaN && special[3].isNaN && special[5].isNaN)
+    #expect(special[4] == .infinity)
+  }
 }

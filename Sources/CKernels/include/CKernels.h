@@ -97,6 +97,9 @@ void ad_small_gemm_f64(int trans_a, int trans_b, long m, long n, long k, const d
 /// the result is a normal float (x in [−87.3, 88.72]); +∞ above ln(FLT_MAX) ≈ 88.72,
 /// subnormals down to 0 below −87.3 (absolute error below 2e-45), NaN for NaN.
 void ad_exp_f32(const float *x, float *y, long n);
+/// y[i] = ln(x[i]) for n elements, by a polynomial with relative error below 2e-7 (absolute
+/// below 2e-7 near x = 1); −∞ at 0, NaN below 0 and for NaN, +∞ at +∞; subnormals included.
+void ad_log_f32(const float *x, float *y, long n);
 /// y[i] = 1 / (1 + exp(-x[i])).
 void ad_sigmoid_f32(const float *x, float *y, long n);
 /// y[i] = tanh(x[i]).

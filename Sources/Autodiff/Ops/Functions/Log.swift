@@ -1,4 +1,10 @@
+import CKernels
+
 enum LogFunction: UnaryFunction {
+  /// Vectorized polynomial in `CKernels`; its error bound is tested.
+  static var floatKernel: ((UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void)? {
+    { ad_log_f32($0, $1, $2) }
+  }
   @inline(__always) static func value<T: TensorScalar>(_ x: T, _ p: T, _ q: T) -> T { T.log(x) }
   @inline(__always) static func derivative<A: ElementwiseAlgebra>(_ x: A, _ y: A, _ p: A, _ q: A)
     -> A

@@ -62,22 +62,49 @@ extension Kernels {
     -> Double
   {
     let (yp, tp) = (y.pointer(as: T.self), t.pointer(as: T.self))
+    // The logs of a chunk of clamped predictions p and of 1 − p, taken together (the
+    // vectorized log for Float), in a buffer small enough for the stack.
+    let chunk = 64
     var total = T.zero
-    for i in 0..<y.count {
-      let p = Swift.min(Swift.max(yp[i], epsilon), 1 - epsilon)
-      let t = tp[i]
-      // A target of exactly 0 or 1 keeps one term: the other is zero times a finite log
-      // (both logs are finite for p strictly between 0 and 1; with ε = 0, or one below
-      // Float's resolution at 1, p can reach 0 or 1, and then 0 · ∞ is NaN, as it is in
-      // the composed form).
-      let inside = p > 0 && p < 1
-      total -=
-        inside && t == 0
-        ? T.log(1 - p)
-        : inside && t == 1 ? T.log(p) : t * T.log(p) + (1 - t) * T.log(1 - p)
+    withUnsafeTemporaryAllocation(of: T.self, capacity: 2 * chunk) { buffer in
+      let (logP, logQ) = (buffer.baseAddress!, buffer.baseAddress! + chunk)
+      var start = 0
+      while start < y.count {
+        let count = Swift.min(chunk, y.count - start)
+        for i in 0..<count {
+          logP[i] = Swift.min(Swift.max(yp[start + i], epsilon), 1 - epsilon)
+          logQ[i] = 1 - logP[i]
+        }
+        logarithms(logP, count: count)
+        logarithms(logQ, count: count)
+        for i in 0..<count {
+          let p = Swift.min(Swift.max(yp[start + i], epsilon), 1 - epsilon)
+          let t = tp[start + i]
+          // A target of exactly 0 or 1 keeps one term: the other is zero times a finite log
+          // (both logs are finite for p strictly between 0 and 1; with ε = 0, or one below
+          // Float's resolution at 1, p can reach 0 or 1, and then 0 · ∞ is NaN, as it is in
+          // the composed form).
+          let inside = p > 0 && p < 1
+          total -=
+            inside && t == 0
+            ? logQ[i] : inside && t == 1 ? logP[i] : t * logP[i] + (1 - t) * logQ[i]
+        }
+        start += count
+      }
     }
     withExtendedLifetime((y, t)) {}
     return Double(total)
+  }
+
+  /// `x[i] = ln x[i]` for `count` elements, in place: the `log` op's function (vectorized
+  /// for Float).
+  private static func logarithms<T: TensorScalar>(_ x: UnsafeMutablePointer<T>, count: Int) {
+    if T.self == Float.self, let kernel = LogFunction.floatKernel {
+      let xf = UnsafeMutableRawPointer(x).assumingMemoryBound(to: Float.self)
+      kernel(xf, xf, count)
+    } else {
+      for i in 0..<count { x[i] = T.log(x[i]) }
+    }
   }
 
   static func binaryCrossEntropyBackward(
@@ -101,11 +128,18 @@ extension Kernels {
     _ gy: UnsafeMutablePointer<T>?, _ gt: UnsafeMutablePointer<T>?
   ) {
     let (yp, tp) = (y.pointer(as: T.self), t.pointer(as: T.self))
-    for i in 0..<y.count {
-      let inside = yp[i] >= epsilon && yp[i] <= 1 - epsilon
-      let p = Swift.min(Swift.max(yp[i], epsilon), 1 - epsilon)
-      if let gy, inside { gy[i] += scale * (p - tp[i]) / (p * (1 - p)) }
-      if let gt { gt[i] += scale * (T.log(1 - p) - T.log(p)) }
+    if let gy {
+      for i in 0..<y.count {
+        let inside = yp[i] >= epsilon && yp[i] <= 1 - epsilon
+        let p = Swift.min(Swift.max(yp[i], epsilon), 1 - epsilon)
+        gy[i] += inside ? scale * (p - tp[i]) / (p * (1 - p)) : 0
+      }
+    }
+    if let gt {
+      for i in 0..<y.count {
+        let p = Swift.min(Swift.max(yp[i], epsilon), 1 - epsilon)
+        gt[i] += scale * (T.log(1 - p) - T.log(p))
+      }
     }
     withExtendedLifetime((y, t)) {}
   }
