@@ -112,6 +112,45 @@ struct MatrixProductTests {
     }
   }
 
+  /// The affine op is the product plus the bias, bit for bit: its value and all three
+  /// gradients, with rows as a matrix or a stack, with or without a transposed weight, in
+  /// Float and in Double, and when accumulating into gradients already there.
+  @Test(arguments: [DType.float32, .float64])
+  func affineProductIsTheProductPlusTheBias(dtype: DType) {
+    var rng = SeededGenerator(seed: 12)
+    for (xShape, transposed) in [
+      ([7, 5], false), ([7, 5], true), ([2, 3, 5], false), ([40, 70], true),
+    ] {
+      let n = 9
+      let x = Tensor.normal(xShape, dtype: dtype, using: &rng)
+      let w = Tensor.normal(
+        transposed ? [n, xShape.last!] : [xShape.last!, n], dtype: dtype, using: &rng)
+      let b = Tensor.normal([n], dtype: dtype, using: &rng)
+      let s = Tensor.normal(Array(xShape.dropLast()) + [n], dtype: dtype, using: &rng)
+      func run(fused: Bool) -> [Tensor] {
+        let (xv, wv, bv) = (Var(x), Var(w), Var(b))
+        for v in [xv, wv, bv] { v.grad = Tensor(repeating: 0.25, shape: v.shape, dtype: dtype) }
+        let y =
+          fused
+          ? xv.matmul(wv, transposingOther: transposed, plus: bv)
+          : xv.matmul(wv, transposingOther: transposed) + bv
+        y.backward(s)
+        return [y.value, xv.grad!, wv.grad!, bv.grad!]
+      }
+      let (fused, composed) = (run(fused: true), run(fused: false))
+      for (f, c) in zip(fused, composed) {
+        #expect(f.shape == c.shape)
+        #expect(f.scalars == c.scalars, "\(xShape) transposed: \(transposed)")
+      }
+    }
+    // A bias that is not a vector of the product's width takes the broadcasting sum.
+    let x = Var(Tensor.normal([4, 3], dtype: dtype, using: &rng))
+    let w = Var(Tensor.normal([3, 2], dtype: dtype, using: &rng))
+    let column = Var(Tensor.normal([4, 1], dtype: dtype, using: &rng))
+    #expect(x.matmul(w, plus: column).value == (x.matmul(w) + column).value)
+    #expect(x.matmul(w, plus: column).creator?.name == "add")
+  }
+
   @Test func backwardAccumulatesIntoExistingGradients() {
     var rng = SeededGenerator(seed: 4)
     let a = Var(Tensor.normal([70, 90], dtype: .float32, using: &rng))

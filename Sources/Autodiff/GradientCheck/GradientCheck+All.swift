@@ -13,7 +13,7 @@ extension GradientCheck {
     matmulRowsTransposed, matmulBatched, matmulBatchedTransposedA, matmulBatchedTransposedB,
     matmulBatchedTransposedBoth, matmulBatchedBroadcast, matmulMatrixTimesStack,
     matmulStackTransposedTimesMatrix, matmulMatrixTimesStackTransposed,
-    matmulBatchedBroadcastTransposedBoth,
+    matmulBatchedBroadcastTransposedBoth, affineProduct, affineProductTransposed,
     transpose, permute, reshape, slice, last, pad, shapeGuard, concatenate, split, stack, gather,
     gatherColumns,
     gatherRows,

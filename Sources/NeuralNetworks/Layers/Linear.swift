@@ -44,8 +44,8 @@ public final class Linear: Module {
     require(
       x.rank >= 2 && x.shape.last == inputSize,
       "Linear(\(inputSize) → \(outputSize)): input of shape \(x.shape) is not [..., \(inputSize)]")
-    let product = x.matmul(weight)
-    return bias.map { product + $0 } ?? product
+    guard let bias else { return x.matmul(weight) }
+    return x.matmul(weight, plus: bias)
   }
 
   public override var summary: String { "Linear(\(inputSize) → \(outputSize))" }

@@ -69,7 +69,7 @@ public final class TransposedLinear: Module {
   public override var ownParameters: [Var] { [bias] }
 
   public override func callAsFunction(_ x: Var) -> Var {
-    x.matmul(tiedWeight, transposingOther: true) + bias
+    x.matmul(tiedWeight, transposingOther: true, plus: bias)
   }
 
   public override var summary: String {
