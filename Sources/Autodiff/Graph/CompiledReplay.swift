@@ -65,12 +65,16 @@ final class ReplayPlan {
   /// A node reference that costs no reference counting to follow: the plan's `nodes` and
   /// its output keep every node alive.
   struct NodeReference {
-    unowned(unsafe) let node: Var
+    let reference: Unmanaged<Var>
+    init(node: Var) { reference = .passUnretained(node) }
+    var node: Var { reference.takeUnretainedValue() }
   }
 
-  /// An op step's op, followed without reference counting like its node.
+  /// An op step's op, followed without reference counting like its node (its node keeps
+  /// it alive).
   struct OpReference {
-    unowned(unsafe) let op: Op
+    let reference: Unmanaged<Op>
+    init(op: Op) { reference = .passUnretained(op) }
   }
 
   /// The nodes below the output, in topological order; the output is index `nodes.count`.
@@ -230,13 +234,30 @@ final class ReplayPlan {
   @inline(__always)
   func node(_ i: Int) -> Var { references[i].node }
 
+  /// Calls `body` with node `i`, without retaining it (the plan keeps it alive).
+  @inline(__always)
+  func withNode<R>(_ i: Int, _ body: (Var) -> R) -> R {
+    references[i].reference._withUnsafeGuaranteedRef(body)
+  }
+
+  /// The sum of the versions of op step `k`'s arguments.
+  @inline(__always)
+  func argumentVersions(_ k: Int) -> Int {
+    var version = 0
+    for a in Int(argumentStarts[k])..<Int(argumentStarts[k + 1]) {
+      version &+= withNode(Int(flatArguments[a])) { $0.version }
+    }
+    return version
+  }
+
   /// Whether the plan still fits the graph: the leaves have the shapes and dtypes it was
   /// made for, and its scalar nodes are still in their arenas.
   var isValid: Bool {
     for (k, arena) in arenas.enumerated() where arena.departures != arenaDepartures[k] {
       return false
     }
-    for (k, i) in leaves.enumerated() where !node(Int(i)).holds(leafShapes[k], leafTypes[k]) {
+    for (k, i) in leaves.enumerated()
+    where !withNode(Int(i), { $0.holds(leafShapes[k], leafTypes[k]) }) {
       return false
     }
     return true
@@ -248,7 +269,7 @@ final class ReplayPlan {
   /// Whether a leaf changed since the plan last evaluated the graph.
   var isOutOfDate: Bool {
     if isBehind { return true }
-    for (k, i) in leaves.enumerated() where node(Int(i)).version != leafVersions[k] {
+    for (k, i) in leaves.enumerated() where withNode(Int(i), { $0.version }) != leafVersions[k] {
       return true
     }
     return false
@@ -268,20 +289,17 @@ final class ReplayPlan {
           // What `recompute()` does, with the op and the arguments' versions found
           // through the plan.
           let i = Int(step.node)
-          let node = node(i)
           let k = Int(step.extra)
-          let op = ops[k].op
-          op.forward(op.args, &node.value)
-          var version = 0
-          for a in Int(argumentStarts[k])..<Int(argumentStarts[k + 1]) {
-            version &+= self.node(Int(flatArguments[a])).version
+          let version = argumentVersions(k)
+          withNode(i) { node in
+            ops[k].reference._withUnsafeGuaranteedRef { op in op.forward(op.args, &node.value) }
+            node.version = version
+            if isPinned[i] { values[i] = node.storedValue.buffer.pointer }
           }
-          node.version = version
-          if isPinned[i] { values[i] = node.storedValue.buffer.pointer }
         }
       }
     }
-    for (k, i) in leaves.enumerated() { leafVersions[k] = node(Int(i)).version }
+    for (k, i) in leaves.enumerated() { leafVersions[k] = withNode(Int(i)) { $0.version } }
     isBehind = false
   }
 
@@ -360,13 +378,15 @@ final class ReplayPlan {
           let i = Int(step.node)
           if isPinned[i] && !pinnedReached[i] { continue }
           let k = Int(step.extra)
-          guard node(i).propagate(through: ops[k].op) else { continue }
+          let passed = withNode(i) { node in
+            ops[k].reference._withUnsafeGuaranteedRef { node.propagate(through: $0) }
+          }
+          guard passed else { continue }
           for a in Int(argumentStarts[k])..<Int(argumentStarts[k + 1]) {
-            let a = flatArguments[a]
-            guard isPinned[Int(a)] else { continue }
-            let arg = node(Int(a))
-            pinnedReached[Int(a)] = true
-            gradients[Int(a)] = arg.requiresGrad ? arg.storedGrad?.buffer.pointer : nil
+            let a = Int(flatArguments[a])
+            guard isPinned[a] else { continue }
+            pinnedReached[a] = true
+            gradients[a] = withNode(a) { $0.requiresGrad ? $0.storedGrad?.buffer.pointer : nil }
           }
         }
       }
