@@ -5,9 +5,9 @@ extension Var {
   /// Hold the lifetime (strongly) instead of a weak reference to the node: a weak reference
   /// moves the node's reference counts out of line, which makes every later retain and
   /// release of the node several times slower (about a sixth of a small network's
-  /// training step), while a lifetime costs the node nothing. Compare lifetimes with `===`
-  /// to tell whether a node is the one the state was kept for; a new node at the address
-  /// of a freed one has a lifetime of its own.
+  /// training step), while a lifetime leaves the node's counts where they are. Compare
+  /// lifetimes with `===` to tell whether a node is the one the state was kept for; a new
+  /// node at the address of a freed one has a lifetime of its own.
   ///
   /// ```swift
   /// let token = parameter.lifetime
