@@ -16,6 +16,12 @@
             const T *b, long ldb, T *c, long ldc, int accumulate) {                         \
     const long ai = trans_a ? 1 : lda, ap = trans_a ? lda : 1;                              \
     const long bp = trans_b ? 1 : ldb, bj = trans_b ? ldb : 1;                              \
+    if (k == 0) { /* an empty sum: C stays, or becomes 0 */                                 \
+      if (!accumulate)                                                                      \
+        for (long i = 0; i < m; i++)                                                        \
+          for (long j = 0; j < n; j++) c[i * ldc + j] = 0;                                  \
+      return;                                                                               \
+    }                                                                                       \
     V packed[256];                                                                          \
     for (long i0 = 0; i0 < m; i0 += 4) {                                                    \
       const long rows = m - i0 < 4 ? m - i0 : 4;                                            \

@@ -1,4 +1,5 @@
 import Autodiff
+import CKernels
 import Testing
 
 /// The fast matrix product against a triple loop, on awkward shapes.
@@ -143,12 +144,36 @@ struct MatrixProductTests {
         #expect(f.scalars == c.scalars, "\(xShape) transposed: \(transposed)")
       }
     }
+    // Mixed dtypes take the two-op form, which multiplies in the operands' own dtype.
+    let single = Var(Tensor.normal([4, 3], dtype: .float32, using: &rng))
+    let weight = Var(Tensor.normal([3, 2], dtype: .float32, using: &rng))
+    let wide = Var(Tensor.normal([2], dtype: .float64, using: &rng))
+    let mixed = single.matmul(weight, plus: wide)
+    #expect(mixed.dtype == .float64)
+    #expect(mixed.value == (single.matmul(weight) + wide).value)
     // A bias that is not a vector of the product's width takes the broadcasting sum.
     let x = Var(Tensor.normal([4, 3], dtype: dtype, using: &rng))
     let w = Var(Tensor.normal([3, 2], dtype: dtype, using: &rng))
     let column = Var(Tensor.normal([4, 1], dtype: dtype, using: &rng))
     #expect(x.matmul(w, plus: column).value == (x.matmul(w) + column).value)
     #expect(x.matmul(w, plus: column).creator?.name == "add")
+  }
+
+  /// A product with an inner dimension of 0 is an empty sum: it writes zeros, or leaves C
+  /// as it was when accumulating (what it held before must not show through).
+  @Test func emptyInnerDimensionGivesZeros() {
+    for accumulate: Int32 in [0, 1] {
+      var c = [Float](repeating: 7, count: 12)
+      let (a, b) = ([Float](repeating: 1, count: 1), [Float](repeating: 1, count: 1))
+      ad_small_gemm_f32(0, 0, 3, 4, 0, a, 1, b, 4, &c, 4, accumulate)
+      #expect(c == [Float](repeating: accumulate == 1 ? 7 : 0, count: 12))
+      var d = [Double](repeating: 7, count: 12)
+      ad_small_gemm_f64(1, 1, 3, 4, 0, [1], 3, [1], 1, &d, 4, accumulate)
+      #expect(d == [Double](repeating: accumulate == 1 ? 7 : 0, count: 12))
+    }
+    let product = Var(Tensor.zeros([3, 0], dtype: .float32)).matmul(
+      Var(Tensor.zeros([0, 4], dtype: .float32)))
+    #expect(product.shape == [3, 4] && product.value.scalars.allSatisfy { $0 == 0 })
   }
 
   @Test func backwardAccumulatesIntoExistingGradients() {

@@ -2,9 +2,9 @@ extension Var {
   /// The affine map self · op(other) + bias, with the bias added to every row: a dense
   /// layer's `x·W + b` as one op.
   ///
-  /// The value and both gradients are exactly those of `matmul(other) + bias` (the same
-  /// product, then the same additions in the same order); one op instead of two saves a
-  /// node, its tensor and its rules' overhead at every step, which weighs on small layers.
+  /// The value and the three gradients are exactly those of `matmul(other) + bias` (the
+  /// same product, then the same additions in the same order); one op instead of two saves
+  /// a node, its tensor and its rules' overhead at every step, which weighs on small layers.
   ///
   /// Backward, for the upstream gradient s (shape […, n]) and the rows X of self:
   /// ```
@@ -13,9 +13,10 @@ extension Var {
   /// ∂L/∂bias  = Σ_rows s
   /// ```
   ///
-  /// Shapes that are not a stack of rows `[…, k]` times a matrix with a bias `[n]` (a
-  /// transposed self, a batched product, a bias of another shape) get the two-op form
-  /// `matmul(other, transposingOther:) + bias`, which broadcasts as `+` does.
+  /// Anything else than a stack of rows `[…, k]` times a matrix with a bias `[n]`, all of
+  /// one dtype (a batched product, a bias of another shape, mixed dtypes, whose promotion
+  /// would otherwise move the product itself to `Double`), gets the two-op form
+  /// `matmul(other, transposingOther:) + bias`, which broadcasts and promotes as `+` does.
   ///
   /// - Parameters:
   ///   - other: A matrix `[k, n]` (`[n, k]` when transposed).
@@ -23,7 +24,7 @@ extension Var {
   ///   - bias: The vector `[n]` added to every row of the product.
   public func matmul(_ other: Var, transposingOther tb: Bool = false, plus bias: Var) -> Var {
     let name = "matmul+bias"
-    guard rank >= 2, other.rank == 2,
+    guard rank >= 2, other.rank == 2, other.dtype == dtype, bias.dtype == dtype,
       Kernels.isRowVector(bias.shape, of: [tb ? other.shape[0] : other.shape[1]])
     else { return matmul(other, transposingOther: tb) + bias }
     Kernels.checkMatrixProduct(shape, other.shape, false, tb, op: name)
@@ -54,13 +55,7 @@ extension Var {
             Kernels.gemmInto(gw, x.value, true, s, false)
           }
         }
-        if b.requiresGrad {
-          if b.dtype == s.dtype {
-            b.withGradientBuffer { Kernels.addColumnSums(s, into: $0) }
-          } else {
-            b.accumulateGradient(Kernels.sum(s, toShape: b.shape))
-          }
-        }
+        if b.requiresGrad { b.withGradientBuffer { Kernels.addColumnSums(s, into: $0) } }
       })
   }
 }

@@ -185,8 +185,12 @@ extension Kernels {
 
   /// A tensor seen as a matrix: all its vectors along the last axis as rows.
   static func matrixView(_ t: Tensor) -> (rows: Int, columns: Int) {
-    let columns = t.shape.last ?? 1
-    return (columns == 0 ? 0 : t.count / columns, columns)
+    // The rows are counted from the leading axes, not as count / columns: a tensor with no
+    // columns ([3, 0]) still has its rows, and a product with it its shape.
+    let shape = t.shape
+    var rows = 1
+    for axis in 0..<Swift.max(shape.count - 1, 0) { rows *= shape[axis] }
+    return (rows, shape.last ?? 1)
   }
 
   /// c += op(a) · op(b), where c is the storage of a matrix of the product's shape; `a` and

@@ -62,10 +62,35 @@ extension Kernels {
     -> Double
   {
     let (yp, tp) = (y.pointer(as: T.self), t.pointer(as: T.self))
-    // The logs of a chunk of clamped predictions p and of 1 − p, taken together (the
-    // vectorized log for Float), in a buffer small enough for the stack.
-    let chunk = 64
     var total = T.zero
+    forEachChunkOfLogs(y, epsilon) { start, count, logP, logQ in
+      for i in 0..<count {
+        let p = Swift.min(Swift.max(yp[start + i], epsilon), 1 - epsilon)
+        let t = tp[start + i]
+        // A target of exactly 0 or 1 keeps one term: the other is zero times a finite log
+        // (both logs are finite for p strictly between 0 and 1; with ε = 0, or one below
+        // Float's resolution at 1, p can reach 0 or 1, and then 0 · ∞ is NaN, as it is in
+        // the composed form).
+        let inside = p > 0 && p < 1
+        total -=
+          inside && t == 0
+          ? logQ[i] : inside && t == 1 ? logP[i] : t * logP[i] + (1 - t) * logQ[i]
+      }
+    }
+    withExtendedLifetime((y, t)) {}
+    return Double(total)
+  }
+
+  /// Calls `body(start, count, logP, logQ)` for each chunk of `y`'s elements, with
+  /// logP[i] = ln p and logQ[i] = ln(1 − p) for the clamped p = min(max(y[start + i], ε), 1 − ε):
+  /// the logs of a chunk taken together, by the `log` op's function (vectorized for Float),
+  /// in buffers small enough for the stack.
+  private static func forEachChunkOfLogs<T: TensorScalar>(
+    _ y: Tensor, _ epsilon: T,
+    _ body: (Int, Int, UnsafeMutablePointer<T>, UnsafeMutablePointer<T>) -> Void
+  ) {
+    let yp = y.pointer(as: T.self)
+    let chunk = 64
     withUnsafeTemporaryAllocation(of: T.self, capacity: 2 * chunk) { buffer in
       let (logP, logQ) = (buffer.baseAddress!, buffer.baseAddress! + chunk)
       var start = 0
@@ -77,29 +102,19 @@ extension Kernels {
         }
         logarithms(logP, count: count)
         logarithms(logQ, count: count)
-        for i in 0..<count {
-          let p = Swift.min(Swift.max(yp[start + i], epsilon), 1 - epsilon)
-          let t = tp[start + i]
-          // A target of exactly 0 or 1 keeps one term: the other is zero times a finite log
-          // (both logs are finite for p strictly between 0 and 1; with ε = 0, or one below
-          // Float's resolution at 1, p can reach 0 or 1, and then 0 · ∞ is NaN, as it is in
-          // the composed form).
-          let inside = p > 0 && p < 1
-          total -=
-            inside && t == 0
-            ? logQ[i] : inside && t == 1 ? logP[i] : t * logP[i] + (1 - t) * logQ[i]
-        }
+        body(start, count, logP, logQ)
         start += count
       }
     }
-    withExtendedLifetime((y, t)) {}
-    return Double(total)
+    withExtendedLifetime(y) {}
   }
 
-  /// `x[i] = ln x[i]` for `count` elements, in place: the `log` op's function (vectorized
-  /// for Float).
+  /// `x[i] = ln x[i]` for `count` elements, in place: what the `log` op computes (its
+  /// vectorized kernel for Float, unless the portable kernels are chosen).
   private static func logarithms<T: TensorScalar>(_ x: UnsafeMutablePointer<T>, count: Int) {
-    if T.self == Float.self, let kernel = LogFunction.floatKernel {
+    if T.self == Float.self, let kernel = LogFunction.floatKernel,
+      ComputeSettings.kernelLevel > .portable
+    {
       let xf = UnsafeMutableRawPointer(x).assumingMemoryBound(to: Float.self)
       kernel(xf, xf, count)
     } else {
@@ -132,13 +147,12 @@ extension Kernels {
       for i in 0..<y.count {
         let inside = yp[i] >= epsilon && yp[i] <= 1 - epsilon
         let p = Swift.min(Swift.max(yp[i], epsilon), 1 - epsilon)
-        gy[i] += inside ? scale * (p - tp[i]) / (p * (1 - p)) : 0
+        if inside { gy[i] += scale * (p - tp[i]) / (p * (1 - p)) }
       }
     }
     if let gt {
-      for i in 0..<y.count {
-        let p = Swift.min(Swift.max(yp[i], epsilon), 1 - epsilon)
-        gt[i] += scale * (T.log(1 - p) - T.log(p))
+      forEachChunkOfLogs(y, epsilon) { start, count, logP, logQ in
+        for i in 0..<count { gt[start + i] += scale * (logQ[i] - logP[i]) }
       }
     }
     withExtendedLifetime((y, t)) {}
