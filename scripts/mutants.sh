@@ -259,6 +259,12 @@ what: the vectorized log halves a mantissa above √2 without adding one to the 
 from: float fe = (float)(high ? e + 1 : e);
 to: float fe = (float)e;
 
+== small-product-empty-sum-not-zeroed
+file: Sources/CKernels/SmallProduct.c
+what: a product with an inner dimension of 0 leaves C as it was instead of writing zeros
+from: if (!accumulate)                                                                      \
+to: if (0)                                                                                  \
+
 == small-product-drops-accumulation
 file: Sources/CKernels/SmallProduct.c
 what: a product small enough to skip packing overwrites C when asked to add to it
