@@ -259,6 +259,12 @@ what: the vectorized log halves a mantissa above √2 without adding one to the 
 from: float fe = (float)(high ? e + 1 : e);
 to: float fe = (float)e;
 
+== affine-product-input-gradient-untransposed
+file: Sources/Autodiff/Ops/LinearAlgebra/AffineProduct.swift
+what: the affine op's input gradient multiplies by W instead of Wᵀ
+from: if let gx = x.gradientPointer() { Kernels.gemmInto(gx, s, false, w.value, !tb) }
+to: if let gx = x.gradientPointer() { Kernels.gemmInto(gx, s, false, w.value, tb) }
+
 == small-product-empty-sum-not-zeroed
 file: Sources/CKernels/SmallProduct.c
 what: a product with an inner dimension of 0 leaves C as it was instead of writing zeros

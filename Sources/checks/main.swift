@@ -41,6 +41,10 @@ let errors: [String: () -> Void] = [
     var rng = SeededGenerator(seed: 1)
     _ = Linear(inputSize: 4, outputSize: 2, using: &rng)(Var(Tensor.zeros([3, 5])))
   },
+  "affine-product": {
+    let x = Var(Tensor.zeros([3, 5]))
+    _ = x.matmul(Var(Tensor.zeros([4, 2])), plus: Var(Tensor.zeros([2])))
+  },
   "optimizer-gradient": {
     let w = Var(Tensor.zeros([2, 3]), name: "W")
     w.grad = Tensor.zeros([4])
