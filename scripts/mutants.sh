@@ -265,6 +265,30 @@ what: the affine op's input gradient multiplies by W instead of Wᵀ
 from: if let gx = x.gradientPointer() { Kernels.gemmInto(gx, s, false, w.value, !tb) }
 to: if let gx = x.gradientPointer() { Kernels.gemmInto(gx, s, false, w.value, tb) }
 
+== pool-returns-before-workers-finish
+file: Sources/CKernels/ThreadPool.c
+what: the thread pool returns as soon as the caller runs out of indices, while a worker may still be running one
+from: while (atomic_load(&finished) < iterations) relax();
+to:
+
+== pool-skips-the-last-index
+file: Sources/CKernels/ThreadPool.c
+what: the thread pool counts the last index as run without running it
+from: function(context, index);
+to: if (index + 1 < iterations) function(context, index);
+
+== finiteness-check-reads-one-range
+file: Sources/Autodiff/Tensor/Tensor.swift
+what: a large tensor's finiteness check, split over threads, keeps only the first range's answer
+from: return results.allSatisfy { $0 }
+to: return results[0]
+
+== optimizer-split-reuses-first-range
+file: Sources/NeuralNetworks/Optimizers/Optimizer.swift
+what: a large parameter's update, split over threads, gives every range the first range's gradient
+from: .init(rebasing: b.w[range]), .init(rebasing: b.g[range]),
+to: .init(rebasing: b.w[range]), .init(rebasing: b.g[0..<range.count]),
+
 == small-product-empty-sum-not-zeroed
 file: Sources/CKernels/SmallProduct.c
 what: a product with an inner dimension of 0 leaves C as it was instead of writing zeros

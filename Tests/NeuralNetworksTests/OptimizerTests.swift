@@ -184,6 +184,35 @@ struct OptimizerTests {
     }
   }
 
+  /// A large parameter is updated a range at a time over two threads; every element gets
+  /// exactly the update it gets on one thread, for each optimizer and both dtypes, over
+  /// several steps (the state tensors are split along with the value).
+  @Test(arguments: ["SGD", "Adam", "RMSProp"])
+  func splitUpdatesEqualOneThreadsUpdates(kind: String) {
+    func make() -> Optimizer {
+      switch kind {
+      case "SGD": return SGD(learningRate: 0.1, momentum: 0.9, weightDecay: 0.01)
+      case "Adam": return Adam(learningRate: 0.1)
+      default: return RMSProp(learningRate: 0.1)
+      }
+    }
+    for dtype in [DType.float32, .float64] {
+      var rng = SeededGenerator(seed: 3)
+      let count = 70_001  // several ranges and a short last one
+      let start = Tensor.normal([count], dtype: dtype, using: &rng)
+      let (split, single) = (Var(start), Var(start))
+      let (splitOptimizer, singleOptimizer) = (make(), make())
+      for _ in 0..<3 {
+        let gradient = Tensor.normal([count], dtype: dtype, using: &rng)
+        (split.grad, single.grad) = (gradient, gradient)
+        ComputeSettings.withThreads(2, minimumWork: 0) { splitOptimizer.update([split]) }
+        ComputeSettings.withThreads(1) { singleOptimizer.update([single]) }
+      }
+      #expect(split.value == single.value, "\(kind), \(dtype)")
+      #expect(split.value != start)
+    }
+  }
+
   /// SGD keeps its velocity while its momentum is set to 0 for a while, as before the
   /// change of setting: the steps at momentum 0 are plain steps, and the velocity is where
   /// it was when the momentum comes back.

@@ -1,5 +1,4 @@
 import CKernels
-import Dispatch
 import Foundation
 
 /// Which matrix-product micro-kernels to use. The best level the CPU supports is the
@@ -67,6 +66,24 @@ public enum ComputeSettings {
     try $kernelLevel.withValue(min(level, .best), operation: body)
   }
 
+  /// Runs `body` on consecutive ranges that together cover `0..<count`: over the compute
+  /// threads when the pass is large, else once, on the calling thread, with the whole range.
+  ///
+  /// For passes over large tensors that treat each element on its own (an optimizer's
+  /// update, a fill, a check): `body` must not depend on how the elements are split, and
+  /// must not write outside its range. The split is worth its cost from a few hundred
+  /// thousand elements on; `costPerElement`, in multiply-adds of a matrix product, says
+  /// what one element's work weighs against the threading threshold of
+  /// ``withThreads(_:minimumWork:_:)`` (about 30 for a pass that reads and writes a few
+  /// arrays from memory).
+  public static func forEachRange(
+    of count: Int, costPerElement: Int = 32, _ body: @Sendable (Range<Int>) -> Void
+  ) {
+    require(count >= 0, "forEachRange: count \(count) is negative")
+    require(costPerElement >= 0, "forEachRange: cost \(costPerElement) is negative")
+    Kernels.forEachRange(of: count, costPerElement: costPerElement, body)
+  }
+
   /// The name of the kernel set in effect (`avx512`, `avx2` or `portable`).
   public static var kernelName: String {
     String(cString: GemmConfiguration.forLevel(kernelLevel).isa)
@@ -87,7 +104,7 @@ extension Kernels {
       return
     }
     let level = ComputeSettings.kernelLevel
-    DispatchQueue.concurrentPerform(iterations: parts) { part in
+    runOnPool(iterations: parts, threads: parts) { part in
       ComputeSettings.$kernelLevel.withValue(level) {
         ComputeSettings.$threads.withValue(1) { body(part, parts) }
       }
@@ -115,7 +132,7 @@ extension Kernels {
       return
     }
     let level = ComputeSettings.kernelLevel
-    DispatchQueue.concurrentPerform(iterations: chunks) { index in
+    runOnPool(iterations: chunks, threads: ComputeSettings.threads) { index in
       ComputeSettings.$kernelLevel.withValue(level) {
         ComputeSettings.$threads.withValue(1) {
           body((index * chunk)..<min(units, (index + 1) * chunk))
@@ -123,6 +140,48 @@ extension Kernels {
       }
     }
   }
+}
+
+extension Kernels {
+  /// The number of elements in each range of an elementwise pass split over threads: big
+  /// enough that taking a range costs nothing against its work, small enough that a thread
+  /// which starts late still finds ranges to take.
+  static let elementwiseChunk = 1 << 14
+
+  /// ``ComputeSettings/forEachRange(of:costPerElement:_:)`` without its argument checks.
+  static func forEachRange(
+    of count: Int, costPerElement: Int, _ body: @Sendable (Range<Int>) -> Void
+  ) {
+    forEachChunk(
+      units: count, chunk: elementwiseChunk,
+      work: costPerElement > 0 && count > Int.max / costPerElement
+        ? Int.max : count * costPerElement, body)
+  }
+
+  /// Runs `body(index)` for every index in `0..<iterations` on up to `threads` threads:
+  /// the calling thread and the workers of the library's thread pool, each taking the next
+  /// index as it becomes free; returns when all have run.
+  ///
+  /// The pool's workers wait for the next job by spinning for a fraction of a millisecond
+  /// before they sleep, so the products of one training step, a few hundred microseconds
+  /// apart, start on two threads without the cost of waking one. When the pool is busy (a
+  /// job from another thread at the same time) the calling thread runs every index itself.
+  static func runOnPool(iterations: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
+    withoutActuallyEscaping(body) { body in
+      var job = body
+      let ran = withUnsafeMutablePointer(to: &job) { pointer in
+        ad_pool_run(iterations, Int32(clamping: threads), runJob, pointer)
+      }
+      if ran == 0 {
+        for index in 0..<iterations { body(index) }
+      }
+    }
+  }
+}
+
+/// The pool's entry point: `context` points at the job's closure.
+private func runJob(_ context: UnsafeMutableRawPointer?, _ index: Int) {
+  context.unsafelyUnwrapped.assumingMemoryBound(to: (@Sendable (Int) -> Void).self).pointee(index)
 }
 
 enum GemmConfiguration {

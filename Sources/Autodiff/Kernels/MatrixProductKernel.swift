@@ -1,5 +1,4 @@
 import CKernels
-import Dispatch
 
 /// Blocking sizes: a kc × nr panel of B stays in L1 while the micro-kernel sweeps an
 /// mc × kc block of A held in L2; nc columns of B are packed at a time.
@@ -98,7 +97,7 @@ extension Kernels {
       runPart(0)
     } else {
       let level = ComputeSettings.kernelLevel
-      DispatchQueue.concurrentPerform(iterations: parts) { part in
+      runOnPool(iterations: parts, threads: parts) { part in
         ComputeSettings.$kernelLevel.withValue(level) { runPart(part) }
       }
     }

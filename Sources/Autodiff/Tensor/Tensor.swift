@@ -177,11 +177,18 @@ extension Tensor {
   /// Sets every element to `value`.
   public mutating func fill(with value: Double) {
     makeUnique()
+    let start = UnsafeSendable(buffer.pointer)
     switch dtype {
     case .float32:
-      pointer(as: Float.self).update(repeating: Float(value), count: count)
+      Kernels.forEachRange(of: count, costPerElement: 16) { range in
+        (start.pointer.assumingMemoryBound(to: Float.self) + range.lowerBound).update(
+          repeating: Float(value), count: range.count)
+      }
     case .float64:
-      pointer(as: Double.self).update(repeating: value, count: count)
+      Kernels.forEachRange(of: count, costPerElement: 16) { range in
+        (start.pointer.assumingMemoryBound(to: Double.self) + range.lowerBound).update(
+          repeating: value, count: range.count)
+      }
     }
   }
 
@@ -315,10 +322,28 @@ extension Tensor {
   /// way before each update).
   public var isFinite: Bool {
     switch dtype {
-    case .float32: return withUnsafeBufferPointer(as: Float.self) { allFinite($0) }
-    case .float64: return withUnsafeBufferPointer(as: Double.self) { allFinite($0) }
+    case .float32: return withUnsafeBufferPointer(as: Float.self) { allFiniteSplit($0) }
+    case .float64: return withUnsafeBufferPointer(as: Double.self) { allFiniteSplit($0) }
     }
   }
+}
+
+/// Whether every element is finite, checked a range at a time over the compute threads for
+/// a large tensor.
+private func allFiniteSplit<T: TensorScalar>(_ x: UnsafeBufferPointer<T>) -> Bool {
+  let chunk = Kernels.elementwiseChunk
+  let ranges = (x.count + chunk - 1) / chunk
+  if ranges < 2 { return allFinite(x) }
+  let results = UnsafeMutableBufferPointer<Bool>.allocate(capacity: ranges)
+  defer { results.deallocate() }
+  results.initialize(repeating: true)
+  let (elements, flags) = (UnsafeSendable(x), UnsafeSendable(results))
+  Kernels.forEachRange(of: x.count, costPerElement: 8) { range in
+    // A range is a whole number of chunks, the last one possibly shorter.
+    let slice = UnsafeBufferPointer(rebasing: elements.pointer[range])
+    flags.pointer[range.lowerBound / chunk] = allFinite(slice)
+  }
+  return results.allSatisfy { $0 }
 }
 
 private func allFinite<T: TensorScalar>(_ x: UnsafeBufferPointer<T>) -> Bool {

@@ -155,11 +155,14 @@ final class ParameterSlots {
 }
 
 /// One optimizer step on one parameter, in place: its value, its gradient, and its first
-/// and second state tensors (empty buffers when the optimizer keeps fewer).
-typealias StateUpdate<T> = (
-  _ value: UnsafeMutableBufferPointer<T>, _ gradient: UnsafeBufferPointer<T>,
-  _ first: UnsafeMutableBufferPointer<T>, _ second: UnsafeMutableBufferPointer<T>
-) -> Void
+/// and second state tensors (empty buffers when the optimizer keeps fewer). The step treats
+/// each element on its own: a large parameter is updated a range of elements at a time,
+/// over the compute threads.
+typealias StateUpdate<T> =
+  @Sendable (
+    _ value: UnsafeMutableBufferPointer<T>, _ gradient: UnsafeBufferPointer<T>,
+    _ first: UnsafeMutableBufferPointer<T>, _ second: UnsafeMutableBufferPointer<T>
+  ) -> Void
 
 extension ParameterSlots.Slot {
   /// Runs `update` with the slot's first `count` state tensors.
@@ -174,17 +177,42 @@ extension ParameterSlots.Slot {
           "\(name): a gradient of shape \(gradient.shape) for a parameter of \(w.count) elements"
         )
         switch count {
-        case 0: update(w, g, .init(start: nil, count: 0), .init(start: nil, count: 0))
+        case 0: split(update, w, g, .init(start: nil, count: 0), .init(start: nil, count: 0))
         case 1:
           tensors[0].withUnsafeMutableBufferPointer(as: T.self) { s0 in
-            update(w, g, s0, .init(start: nil, count: 0))
+            split(update, w, g, s0, .init(start: nil, count: 0))
           }
         default:
           tensors[0].withUnsafeMutableBufferPointer(as: T.self) { s0 in
-            tensors[1].withUnsafeMutableBufferPointer(as: T.self) { s1 in update(w, g, s0, s1) }
+            tensors[1].withUnsafeMutableBufferPointer(as: T.self) { s1 in
+              split(update, w, g, s0, s1)
+            }
           }
         }
       }
     }
   }
+}
+
+/// Runs `update` on ranges of the elements, over the compute threads for a large parameter.
+private func split<T: TensorScalar>(
+  _ update: StateUpdate<T>, _ w: UnsafeMutableBufferPointer<T>, _ g: UnsafeBufferPointer<T>,
+  _ s0: UnsafeMutableBufferPointer<T>, _ s1: UnsafeMutableBufferPointer<T>
+) {
+  let buffers = Buffers(w: w, g: g, s0: s0, s1: s1)
+  ComputeSettings.forEachRange(of: w.count) { range in
+    let b = buffers
+    update(
+      .init(rebasing: b.w[range]), .init(rebasing: b.g[range]),
+      b.s0.isEmpty ? b.s0 : .init(rebasing: b.s0[range]),
+      b.s1.isEmpty ? b.s1 : .init(rebasing: b.s1[range]))
+  }
+}
+
+/// The buffers of one update, shared by the threads that each update a range of them.
+private struct Buffers<T>: @unchecked Sendable {
+  let w: UnsafeMutableBufferPointer<T>
+  let g: UnsafeBufferPointer<T>
+  let s0: UnsafeMutableBufferPointer<T>
+  let s1: UnsafeMutableBufferPointer<T>
 }
