@@ -262,8 +262,8 @@ to: float fe = (float)e;
 == affine-product-input-gradient-untransposed
 file: Sources/Autodiff/Ops/LinearAlgebra/AffineProduct.swift
 what: the affine op's input gradient multiplies by W instead of Wᵀ
-from: if let gx = x.gradientPointer() { Kernels.gemmInto(gx, s, false, w.value, !tb) }
-to: if let gx = x.gradientPointer() { Kernels.gemmInto(gx, s, false, w.value, tb) }
+from: Kernels.gemmIntoGradient(of: x, s, false, w.value, !tb)
+to: Kernels.gemmIntoGradient(of: x, s, false, w.value, tb)
 
 == pool-returns-before-workers-finish
 file: Sources/CKernels/ThreadPool.c
@@ -288,6 +288,19 @@ file: Sources/NeuralNetworks/Optimizers/Optimizer.swift
 what: a large parameter's update, split over threads, gives every range the first range's gradient
 from: .init(rebasing: b.w[range]), .init(rebasing: b.g[range]),
 to: .init(rebasing: b.w[range]), .init(rebasing: b.g[0..<range.count]),
+
+== zeroed-gradient-reads-stale-values
+file: Sources/Autodiff/Graph/Var.swift
+what: a gradient set to zero by zeroGradients() reads as its old values until a contribution arrives
+from: if isGradStale { zeroStaleGradient() }
+from:       return storedGrad
+to:       return storedGrad
+
+== product-gradient-always-overwrites
+file: Sources/Autodiff/Graph/Backward.swift
+what: a product's gradient overwrites a leaf's gradient instead of adding to it
+from: return (withGradientBuffer { $0 }, false)
+to: return (withGradientBuffer { $0 }, true)
 
 == small-product-empty-sum-not-zeroed
 file: Sources/CKernels/SmallProduct.c

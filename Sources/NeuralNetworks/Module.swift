@@ -73,7 +73,7 @@ open class Module: CustomStringConvertible {
 
   /// Sets the gradient of every parameter to zero.
   public func zeroGradients() {
-    for p in parameters where p.grad != nil { p.grad!.fill(with: 0) }
+    for p in parameters { p.zeroGradients() }
   }
 
   /// The module tree with parameter counts.

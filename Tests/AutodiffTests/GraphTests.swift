@@ -53,6 +53,41 @@ struct GraphTests {
     #expect(x.grad == Tensor([2, 4]))
   }
 
+  /// zeroGradients() marks gradients zero without a pass over memory: they read as zeros,
+  /// the next product's gradient overwrites them, the one after adds to them, and a tensor
+  /// read from `grad` before keeps its values. Products and affine layers, both dtypes.
+  @Test(arguments: [DType.float32, .float64])
+  func zeroedGradientsReadAsZerosAndTakeTheNextContribution(dtype: DType) {
+    var rng = SeededGenerator(seed: 7)
+    let x = Var(Tensor.normal([5, 4], dtype: dtype, using: &rng), requiresGrad: true)
+    let w = Var(Tensor.normal([4, 3], dtype: dtype, using: &rng))
+    let v = Var(Tensor.normal([3, 6], dtype: dtype, using: &rng))
+    let b = Var(Tensor.normal([6], dtype: dtype, using: &rng))
+    let loss = (x.matmul(w).tanh().matmul(v, plus: b)).sigmoid().sum()
+    let other = (x * x).sum()  // reaches x but not w, v or b
+    let leaves = [x, w, v, b]
+    loss.backward()
+    let first = leaves.map { $0.grad! }
+    let held = w.grad!
+    loss.backward()
+    // A product adds its terms to the gradient one by one, so twice g is not exact.
+    let tolerance = dtype == .float32 ? 1e-5 : 1e-13
+    for (leaf, g) in zip(leaves, first) {
+      let difference = (leaf.grad! - (g + g)).scalars.map(abs).max()!
+      #expect(difference <= tolerance * (1 + g.scalars.map(abs).max()!))
+    }
+    for leaf in leaves { leaf.zeroGradients() }
+    for leaf in leaves { #expect(leaf.grad! == Tensor.zeros(leaf.shape, dtype: dtype)) }
+    for leaf in leaves { leaf.zeroGradients() }
+    loss.backward()
+    for (leaf, g) in zip(leaves, first) { #expect(leaf.grad! == g) }
+    #expect(held == first[1])
+    loss.zeroGradients()
+    other.backward()
+    #expect(w.grad! == Tensor.zeros(w.shape, dtype: dtype))
+    #expect(x.grad! == x.value * 2)
+  }
+
   @Test func evaluateAfterSetMatchesAFreshGraph() {
     var rng = SeededGenerator(seed: 7)
     let x = Var(Tensor.normal([4, 3], using: &rng), name: "x")

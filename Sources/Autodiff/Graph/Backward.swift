@@ -80,14 +80,27 @@ extension Var {
 
   /// Sets the gradient of every node in this graph to zero, keeping the storage.
   public func zeroGradients() {
-    for node in nodesBelow() + [self] {
-      if let slot = node.scalarSlot {
-        slot.arena.zeroGradient(slot.index)
-      } else if node.storedGrad != nil {
-        node.storedGrad!.fill(with: 0)
-        node.isGradStale = false
-      }
+    if isLeaf {
+      zeroOwnGradient()
+      return
     }
+    for node in nodesBelow() + [self] { node.zeroOwnGradient() }
+  }
+
+  /// Sets this node's gradient to zero, if it has one: the storage is marked stale, and
+  /// zeroed only when it is read before a contribution overwrites it.
+  private func zeroOwnGradient() {
+    if let slot = scalarSlot {
+      slot.arena.zeroGradient(slot.index)
+    } else if storedGrad != nil {
+      isGradStale = true
+    }
+  }
+
+  /// Writes the zeros of a stale gradient (see ``isGradStale``).
+  func zeroStaleGradient() {
+    isGradStale = false
+    if storedGrad != nil { storedGrad!.fill(with: 0) }
   }
 
   /// Adds `contribution` (of this node's shape) to ``grad``.
@@ -157,6 +170,21 @@ extension Var {
   func gradientPointer() -> UnsafeMutableRawPointer? {
     guard requiresGrad else { return nil }
     return withGradientBuffer { $0 }
+  }
+
+  /// The gradient storage for a fast rule that writes every element of its contribution at
+  /// once, and whether to overwrite it (the gradient was stale, so its storage is not
+  /// zeroed first) or add to it; nil when this node takes no gradient.
+  func gradientDestination() -> (pointer: UnsafeMutableRawPointer, overwrite: Bool)? {
+    guard requiresGrad else { return nil }
+    if scalarSlot == nil, isGradStale, storedGrad != nil,
+      storedGrad!.shape == storedValue.shape, storedGrad!.dtype == storedValue.dtype
+    {
+      isGradStale = false
+      storedGrad!.makeUnique()
+      return (storedGrad!.buffer.pointer, true)
+    }
+    return (withGradientBuffer { $0 }, false)
   }
 }
 

@@ -356,7 +356,7 @@ final class ReplayPlan {
         node.storedGrad = Tensor.zeros([], dtype: node.dtype)
       } else {
         node.storedGrad!.makeUnique()
-        if node.creator != nil { node.storedGrad!.fill(with: 0) }
+        if node.creator != nil || node.isGradStale { node.storedGrad!.fill(with: 0) }
       }
       node.isGradStale = false
       gradients[i] = node.storedGrad!.buffer.pointer

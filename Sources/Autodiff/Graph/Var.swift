@@ -36,14 +36,17 @@ public final class Var {
   public var grad: Tensor? {
     @inline(__always) get {
       if let slot = scalarSlot { return slot.gradient(dtype: storedValue.dtype) }
+      if isGradStale { zeroStaleGradient() }
       return storedGrad
     }
     set {
       if scalarSlot != nil { leaveScalarArena() }
       storedGrad = newValue
+      isGradStale = false
     }
     _modify {
       if scalarSlot != nil { leaveScalarArena() }
+      if isGradStale { zeroStaleGradient() }
       yield &storedGrad
     }
   }
@@ -72,8 +75,10 @@ public final class Var {
   var replayCalls = 0
   /// The node's position in a replay plan while the plan is being made, else −1.
   var planIndex: Int32 = -1
-  /// Set at the start of a backward pass on intermediate nodes: the next contribution
-  /// overwrites `grad` instead of adding to it.
+  /// Whether the gradient's storage holds no current value: the gradient is zero, and the
+  /// next contribution overwrites the storage instead of adding to it. Set on intermediate
+  /// nodes at the start of a backward pass, and by ``zeroGradients()``, which thereby
+  /// costs no pass over memory; reading ``grad`` writes the zeros.
   @exclusivity(unchecked) var isGradStale = false
   /// Counts the changes of the value: a leaf's grows on every ``set(_:)`` or
   /// ``updateValue(_:)``; a derived node's is the sum of its arguments' versions when it was

@@ -47,13 +47,11 @@ extension Var {
       },
       backward: { args, _, s in
         let (x, w, b) = (args[0], args[1], args[2])
-        if let gx = x.gradientPointer() { Kernels.gemmInto(gx, s, false, w.value, !tb) }
-        if let gw = w.gradientPointer() {
-          if tb {
-            Kernels.gemmInto(gw, s, true, x.value, false)
-          } else {
-            Kernels.gemmInto(gw, x.value, true, s, false)
-          }
+        Kernels.gemmIntoGradient(of: x, s, false, w.value, !tb)
+        if tb {
+          Kernels.gemmIntoGradient(of: w, s, true, x.value, false)
+        } else {
+          Kernels.gemmIntoGradient(of: w, x.value, true, s, false)
         }
         if b.requiresGrad { b.withGradientBuffer { Kernels.addColumnSums(s, into: $0) } }
       })

@@ -93,21 +93,17 @@ extension Var {
             a.value, b.value, ta, tb, upstream: s, a.gradientPointer(), b.gradientPointer())
           return
         }
-        if let ga = a.gradientPointer() {
-          switch (ta, tb) {
-          case (false, false): Kernels.gemmInto(ga, s, false, b.value, true)
-          case (false, true): Kernels.gemmInto(ga, s, false, b.value, false)
-          case (true, false): Kernels.gemmInto(ga, b.value, false, s, true)
-          case (true, true): Kernels.gemmInto(ga, b.value, true, s, true)
-          }
+        switch (ta, tb) {
+        case (false, false): Kernels.gemmIntoGradient(of: a, s, false, b.value, true)
+        case (false, true): Kernels.gemmIntoGradient(of: a, s, false, b.value, false)
+        case (true, false): Kernels.gemmIntoGradient(of: a, b.value, false, s, true)
+        case (true, true): Kernels.gemmIntoGradient(of: a, b.value, true, s, true)
         }
-        if let gb = b.gradientPointer() {
-          switch (ta, tb) {
-          case (false, false): Kernels.gemmInto(gb, a.value, true, s, false)
-          case (false, true): Kernels.gemmInto(gb, s, true, a.value, false)
-          case (true, false): Kernels.gemmInto(gb, a.value, false, s, false)
-          case (true, true): Kernels.gemmInto(gb, s, true, a.value, true)
-          }
+        switch (ta, tb) {
+        case (false, false): Kernels.gemmIntoGradient(of: b, a.value, true, s, false)
+        case (false, true): Kernels.gemmIntoGradient(of: b, s, true, a.value, false)
+        case (true, false): Kernels.gemmIntoGradient(of: b, a.value, false, s, false)
+        case (true, true): Kernels.gemmIntoGradient(of: b, s, true, a.value, true)
         }
       })
   }
@@ -194,14 +190,25 @@ extension Kernels {
   }
 
   /// c += op(a) · op(b), where c is the storage of a matrix of the product's shape; `a` and
-  /// `b` are seen as matrices by ``matrixView(_:)``.
+  /// `b` are seen as matrices by ``matrixView(_:)``. When `accumulate` is false, c is
+  /// overwritten.
   static func gemmInto(
-    _ c: UnsafeMutableRawPointer, _ a: Tensor, _ ta: Bool, _ b: Tensor, _ tb: Bool
+    _ c: UnsafeMutableRawPointer, _ a: Tensor, _ ta: Bool, _ b: Tensor, _ tb: Bool,
+    accumulate: Bool = true
   ) {
     let (rows, columns) = matrixView(a)
     let (m, k) = ta ? (columns, rows) : (rows, columns)
     let n = tb ? matrixView(b).rows : matrixView(b).columns
-    gemm(a, ta, b, tb, m: m, n: n, k: k, into: c, accumulate: true)
+    gemm(a, ta, b, tb, m: m, n: n, k: k, into: c, accumulate: accumulate)
+  }
+
+  /// Adds op(a) · op(b) to the gradient of `node`, or writes it there when the gradient is
+  /// stale (zero), without zeroing the storage first.
+  static func gemmIntoGradient(
+    of node: Var, _ a: Tensor, _ ta: Bool, _ b: Tensor, _ tb: Bool
+  ) {
+    guard let destination = node.gradientDestination() else { return }
+    gemmInto(destination.pointer, a, ta, b, tb, accumulate: !destination.overwrite)
   }
 
   private static func gemm(
