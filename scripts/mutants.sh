@@ -302,6 +302,12 @@ what: a product's gradient overwrites a leaf's gradient instead of adding to it
 from: return (withGradientBuffer { $0 }, false)
 to: return (withGradientBuffer { $0 }, true)
 
+== packed-partial-panel-drops-its-last-column
+file: Sources/CKernels/GemmPacking.c
+what: packing the last, partial panel of B leaves out its last column (zeros in its place)
+from: _mm256_set1_epi32((int)(left < 0 ? 0 : left > 8 ? 8 : left)),
+to: _mm256_set1_epi32((int)(left - 1 < 0 ? 0 : left - 1 > 8 ? 8 : left - 1)),
+
 == small-product-empty-sum-not-zeroed
 file: Sources/CKernels/SmallProduct.c
 what: a product with an inner dimension of 0 leaves C as it was instead of writing zeros

@@ -115,10 +115,31 @@ __attribute__((target("avx2"))) void ad_pack_b_f32_avx2(int trans, const float *
   }
   for (long j0 = 0; j0 < nc; j0 += nr, out += kc * nr) {
     long cols = nc - j0 < nr ? nc - j0 : nr;
-    if (cols < nr || nr % 8 != 0) {
-      for (long p = 0; p < kc; p++) {
-        for (long j = 0; j < nr; j++)
-          out[p * nr + j] = j < cols ? (trans ? b[(j0 + j) * ldb + p] : b[p * ldb + j0 + j]) : 0;
+    if (cols < nr && !trans && nr % 8 == 0 && nr <= 64) {
+      // A last partial panel (a layer of 10 outputs, say): the row's first `cols` floats
+      // through masked loads, which read nothing past them, and zeros after.
+      __m256i masks[8];
+      for (long jb = 0; jb < nr; jb += 8) {
+        const long left = cols - jb;
+        masks[jb / 8] = _mm256_cmpgt_epi32(
+            _mm256_set1_epi32((int)(left < 0 ? 0 : left > 8 ? 8 : left)),
+            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+      }
+      const float *src = b + j0;
+      for (long p = 0; p < kc; p++, src += ldb) {
+        for (long jb = 0; jb < nr; jb += 8)
+          _mm256_storeu_ps(out + p * nr + jb, _mm256_maskload_ps(src + jb, masks[jb / 8]));
+      }
+    } else if (cols < nr || nr % 8 != 0) {
+      // Zeros, then each column of op(B) (a row of B when transposed, read along its length).
+      for (long i = 0; i < kc * nr; i++) out[i] = 0;
+      for (long j = 0; j < cols; j++) {
+        if (trans) {
+          const float *row = b + (j0 + j) * ldb;
+          for (long p = 0; p < kc; p++) out[p * nr + j] = row[p];
+        } else {
+          for (long p = 0; p < kc; p++) out[p * nr + j] = b[p * ldb + j0 + j];
+        }
       }
     } else if (!trans) {
       const float *src = b + j0;
