@@ -127,7 +127,7 @@ extension Kernels {
     units: Int, chunk: Int, work: Int, _ body: @Sendable (Range<Int>) -> Void
   ) {
     let chunks = (units + chunk - 1) / max(chunk, 1)
-    if ComputeSettings.threads == 1 || chunks < 2 || work < ComputeSettings.minimumParallelWork {
+    if chunks < 2 || ComputeSettings.threads == 1 || work < ComputeSettings.minimumParallelWork {
       body(0..<units)
       return
     }
