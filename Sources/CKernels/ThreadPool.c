@@ -1,8 +1,10 @@
 #include "CKernels.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <time.h>
+#include <unistd.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -44,8 +46,17 @@ static _Atomic(void *) job_context;
 static atomic_long job_iterations;
 static atomic_int job_workers;
 
-// Started workers; written only under submit_lock.
+// Started workers, and whether starting one has failed (then no more are tried); written
+// only under submit_lock.
 static int started;
+static int cannot_start;
+
+// Waits for another thread to change something: spins, then also yields the core, so that
+// a worker preempted in the middle of an index (more threads than free cores) gets to run.
+static void wait_a_moment(int *spins) {
+  relax();
+  if (++*spins > 4096) sched_yield();
+}
 
 static long long now_nanoseconds(void) {
   struct timespec t;
@@ -107,9 +118,17 @@ static void *worker_main(void *argument) {
 }
 
 int ad_pool_run(long iterations, int threads, ad_pool_job job, void *context) {
-  if (threads > max_workers + 1) threads = max_workers + 1;
   if (iterations < 2 || threads < 2 || pthread_mutex_trylock(&submit_lock) != 0) return 0;
-  while (started < threads - 1) {
+  // No more threads than cores: a thread that waits for a core holds up the whole job.
+  static long cores = 0;  // read and written under submit_lock
+  if (cores == 0) cores = sysconf(_SC_NPROCESSORS_ONLN);
+  if (cores > 0 && threads > cores) threads = (int)cores;
+  if (threads > max_workers + 1) threads = max_workers + 1;
+  if (threads < 2) {
+    pthread_mutex_unlock(&submit_lock);
+    return 0;
+  }
+  while (started < threads - 1 && !cannot_start) {
     pthread_t thread;
     pthread_attr_t attributes;
     pthread_attr_init(&attributes);
@@ -117,7 +136,10 @@ int ad_pool_run(long iterations, int threads, ad_pool_job job, void *context) {
     const int failed =
         pthread_create(&thread, &attributes, worker_main, (void *)(long)(started + 1));
     pthread_attr_destroy(&attributes);
-    if (failed) break;
+    if (failed) {
+      cannot_start = 1;
+      break;
+    }
     started += 1;
   }
   if (started == 0) {
@@ -127,7 +149,8 @@ int ad_pool_run(long iterations, int threads, ad_pool_job job, void *context) {
 
   // Publish: odd generation, wait until no worker is inside, write, even generation.
   const unsigned long published = atomic_fetch_add(&generation, 1) + 2;
-  while (atomic_load(&inside) != 0) relax();
+  int spins = 0;
+  while (atomic_load(&inside) != 0) wait_a_moment(&spins);
   atomic_store_explicit(&job_function, job, memory_order_relaxed);
   atomic_store_explicit(&job_context, context, memory_order_relaxed);
   atomic_store_explicit(&job_iterations, iterations, memory_order_relaxed);
@@ -142,7 +165,8 @@ int ad_pool_run(long iterations, int threads, ad_pool_job job, void *context) {
   }
 
   take_indices();
-  while (atomic_load(&finished) < iterations) relax();
+  spins = 0;
+  while (atomic_load(&finished) < iterations) wait_a_moment(&spins);
   pthread_mutex_unlock(&submit_lock);
   return 1;
 }

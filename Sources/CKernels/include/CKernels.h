@@ -131,8 +131,9 @@ void ad_lstm_cell_backward_f32(long h, const float *gates, const float *tanh_c,
 /// A job for the thread pool: runs one index of the work.
 typedef void (*ad_pool_job)(void *context, long index);
 
-/// Runs job(context, i) for every i in 0..<iterations on up to `threads` threads: the
-/// calling thread and the pool's workers, each taking the next index as it becomes free.
+/// Runs job(context, i) for every i in 0..<iterations on up to `threads` threads (and no
+/// more than the machine's cores): the calling thread and the pool's workers, each taking
+/// the next index as it becomes free.
 /// Returns when every index has run, and 1; or, without running anything, 0 when there is
 /// nothing to split (fewer than 2 iterations or threads) or the pool is busy with another
 /// job (a job submitted from inside a job, or from another thread at the same time): the
