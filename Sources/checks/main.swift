@@ -50,6 +50,9 @@ let errors: [String: () -> Void] = [
     w.grad = Tensor.zeros([4])
     SGD(learningRate: 0.1).update([w])
   },
+  "for-each-range": {
+    ComputeSettings.forEachRange(of: -1) { _ in }
+  },
 ]
 
 /// The resident set size in bytes: the current one where the system reports it (Linux's
