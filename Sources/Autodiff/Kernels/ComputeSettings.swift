@@ -81,7 +81,10 @@ public enum ComputeSettings {
   ) {
     require(count >= 0, "forEachRange: count \(count) is negative")
     require(costPerElement >= 0, "forEachRange: cost \(costPerElement) is negative")
-    Kernels.forEachRange(of: count, costPerElement: costPerElement, body)
+    let work =
+      costPerElement > 0 && count > Int.max / costPerElement
+      ? Int.max : count * costPerElement
+    Kernels.forEachChunk(units: count, chunk: Kernels.elementwiseChunk, work: work, body)
   }
 
   /// The name of the kernel set in effect (`avx512`, `avx2` or `portable`).
@@ -147,16 +150,6 @@ extension Kernels {
   /// enough that taking a range costs nothing against its work, small enough that a thread
   /// which starts late still finds ranges to take.
   static let elementwiseChunk = 1 << 14
-
-  /// ``ComputeSettings/forEachRange(of:costPerElement:_:)`` without its argument checks.
-  static func forEachRange(
-    of count: Int, costPerElement: Int, _ body: @Sendable (Range<Int>) -> Void
-  ) {
-    forEachChunk(
-      units: count, chunk: elementwiseChunk,
-      work: costPerElement > 0 && count > Int.max / costPerElement
-        ? Int.max : count * costPerElement, body)
-  }
 
   /// Runs `body(index)` for every index in `0..<iterations` on up to `threads` threads:
   /// the calling thread and the workers of the library's thread pool, each taking the next

@@ -180,12 +180,12 @@ extension Tensor {
     let start = UnsafeSendable(buffer.pointer)
     switch dtype {
     case .float32:
-      Kernels.forEachRange(of: count, costPerElement: 32) { range in
+      ComputeSettings.forEachRange(of: count) { range in
         (start.pointer.assumingMemoryBound(to: Float.self) + range.lowerBound).update(
           repeating: Float(value), count: range.count)
       }
     case .float64:
-      Kernels.forEachRange(of: count, costPerElement: 32) { range in
+      ComputeSettings.forEachRange(of: count) { range in
         (start.pointer.assumingMemoryBound(to: Double.self) + range.lowerBound).update(
           repeating: value, count: range.count)
       }
@@ -338,7 +338,7 @@ private func allFiniteSplit<T: TensorScalar>(_ x: UnsafeBufferPointer<T>) -> Boo
   defer { results.deallocate() }
   results.initialize(repeating: true)
   let (elements, flags) = (UnsafeSendable(x), UnsafeSendable(results))
-  Kernels.forEachRange(of: x.count, costPerElement: 32) { range in
+  ComputeSettings.forEachRange(of: x.count) { range in
     // A range is a whole number of chunks, the last one possibly shorter.
     let slice = UnsafeBufferPointer(rebasing: elements.pointer[range])
     flags.pointer[range.lowerBound / chunk] = allFinite(slice)
