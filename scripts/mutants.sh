@@ -268,7 +268,7 @@ to: Kernels.gemmIntoGradient(of: x, s, false, w.value, tb)
 == pool-returns-before-workers-finish
 file: Sources/CKernels/ThreadPool.c
 what: the thread pool returns as soon as the caller runs out of indices, while a worker may still be running one
-from: while (atomic_load(&finished) < iterations) relax();
+from: while (atomic_load(&finished) < iterations) wait_a_moment(&spins);
 to:
 
 == pool-skips-the-last-index
