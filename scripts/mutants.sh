@@ -277,6 +277,12 @@ what: the thread pool counts the last index as run without running it
 from: function(context, index);
 to: if (index + 1 < iterations) function(context, index);
 
+== finiteness-check-skips-alternate-blocks
+file: Sources/Autodiff/Tensor/Tensor.swift
+what: the finiteness check reads every other block of 16 elements
+from:       more += w - w
+to:       more += v - v
+
 == finiteness-check-reads-one-range
 file: Sources/Autodiff/Tensor/Tensor.swift
 what: a large tensor's finiteness check, split over threads, keeps only the first range's answer
@@ -307,6 +313,18 @@ file: Sources/CKernels/GemmPacking.c
 what: packing the last, partial panel of B leaves out its last column (zeros in its place)
 from: _mm256_set1_epi32((int)(left < 0 ? 0 : left > 8 ? 8 : left)),
 to: _mm256_set1_epi32((int)(left - 1 < 0 ? 0 : left - 1 > 8 ? 8 : left - 1)),
+
+== narrow-product-forgets-what-it-adds-to
+file: Sources/Autodiff/Kernels/MatrixProductKernel.swift
+what: a product with few columns, computed transposed, does not start from C when accumulating
+from:         for j in 0..<n { cT[j * m + i] = c[i * ldc + j] }
+to:         for j in 0..<n { cT[j * m + i] = 0 }
+
+== narrow-product-writes-rows-for-columns
+file: Sources/Autodiff/Kernels/MatrixProductKernel.swift
+what: the transposed result of a product with few columns is copied back without transposing
+from:       for j in 0..<n { c[i * ldc + j] = cT[j * m + i] }
+to:       for j in 0..<n { c[i * ldc + j] = cT[i * n + j] }
 
 == small-product-empty-sum-not-zeroed
 file: Sources/CKernels/SmallProduct.c

@@ -8,7 +8,7 @@ struct MatrixProductTests {
   static let shapes: [(Int, Int, Int)] = [
     (1, 1, 1), (1, 7, 1), (7, 1, 5), (3, 5, 2), (6, 32, 17), (5, 31, 33), (7, 33, 257),
     (121, 40, 30), (119, 65, 255), (200, 3, 300), (2, 500, 64), (64, 100, 300), (130, 130, 130),
-    (1, 300, 40), (1, 96, 520),
+    (1, 300, 40), (1, 96, 520), (64, 10, 256), (256, 10, 64), (40, 15, 300), (33, 1, 70),
   ]
 
   func reference(_ a: Tensor, _ b: Tensor, _ ta: Bool, _ tb: Bool) -> [Double] {
@@ -63,6 +63,60 @@ struct MatrixProductTests {
 
   @Test(arguments: [DType.float32, .float64])
   func avx2Kernels(dtype: DType) { check(dtype: dtype, level: .avx2, threads: 1) }
+
+  /// A product with few columns and many rows is computed transposed (every lane of the
+  /// register block then holds a result). Each element is still the same chain of
+  /// multiply-adds, so C = A·B equals (Bᵀ·Aᵀ)ᵀ to the bit, at every kernel level and
+  /// thread count, and a gradient it is added to gets exactly G + A·B.
+  @Test(arguments: [KernelLevel.best, .portable], [1, 2])
+  func narrowProductsEqualTheTransposedProduct(level: KernelLevel, threads: Int) {
+    var rng = SeededGenerator(seed: 7)
+    for dtype in [DType.float32, .float64] {
+      for (m, n, k) in [(64, 10, 256), (256, 10, 64), (200, 3, 300), (33, 1, 70), (48, 7, 5)] {
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+          let a = Var(Tensor.normal(ta ? [k, m] : [m, k], dtype: dtype, using: &rng))
+          let b = Var(Tensor.normal(tb ? [n, k] : [k, n], dtype: dtype, using: &rng))
+          let (direct, transposed) = ComputeSettings.withKernelLevel(level) {
+            ComputeSettings.withThreads(threads, minimumWork: 0) {
+              (
+                a.matmul(b, transposingSelf: ta, transposingOther: tb).value,
+                b.matmul(a, transposingSelf: !tb, transposingOther: !ta).value
+              )
+            }
+          }
+          let shape = "\(dtype) \(level) threads \(threads) m \(m) n \(n) k \(k) \(ta) \(tb)"
+          #expect(direct.shape == [m, n], "\(shape)")
+          var mismatches = 0
+          for i in 0..<m {
+            for j in 0..<n where direct[i, j] != transposed[j, i] { mismatches += 1 }
+          }
+          #expect(mismatches == 0, "\(shape): \(mismatches) elements differ")
+        }
+      }
+      // Accumulating: the weight gradient of a 10-class output layer, hᵀ·s, added to an
+      // existing gradient (k ≤ 256, so each element is G + its one sum).
+      let h = Var.constant(Tensor.normal([64, 128], dtype: dtype, using: &rng))
+      let w = Var(Tensor.normal([128, 10], dtype: dtype, using: &rng))
+      let upstream = Tensor.normal([64, 10], dtype: dtype, using: &rng)
+      let existing = Tensor.normal([128, 10], dtype: dtype, using: &rng)
+      w.grad = existing
+      let product = ComputeSettings.withKernelLevel(level) {
+        ComputeSettings.withThreads(threads, minimumWork: 0) {
+          h.matmul(w).backward(upstream)
+          return h.matmul(Var.constant(upstream), transposingSelf: true).value
+        }
+      }
+      var mismatches = 0
+      for i in 0..<128 {
+        for j in 0..<10 {
+          let (g, p) = (existing[i, j], product[i, j])
+          let expected = dtype == .float32 ? Double(Float(g) + Float(p)) : g + p
+          if w.grad![i, j] != expected { mismatches += 1 }
+        }
+      }
+      #expect(mismatches == 0, "\(dtype) \(level): \(mismatches) accumulated elements differ")
+    }
+  }
 
   /// Small products (which skip packing) sum each element in the order p = 0, 1, …, k − 1,
   /// whatever their shape and transposes: exactly the sequential sum, in Float and in

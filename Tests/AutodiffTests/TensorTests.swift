@@ -42,6 +42,23 @@ struct TensorTests {
     #expect(b[flat: 0] == 10)
   }
 
+  /// The finiteness check finds a NaN or an infinity at any position of a short tensor
+  /// (the check reads 32 elements at a time, then 16, then one by one).
+  @Test(arguments: [DType.float32, .float64])
+  func finitenessCheckSeesEveryPosition(dtype: DType) {
+    for count in [1, 15, 16, 17, 31, 32, 33, 47, 48, 49, 64, 70] {
+      let t = Tensor(repeating: 1.5, shape: [count], dtype: dtype)
+      #expect(t.isFinite)
+      for position in 0..<count {
+        for bad in [Double.nan, .infinity, -.infinity] {
+          var u = t
+          u[flat: position] = bad
+          #expect(!u.isFinite, "\(dtype) \(bad) at \(position) of \(count)")
+        }
+      }
+    }
+  }
+
   @Test func reshapeAndConvert() {
     let a = Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3], dtype: .float64)
     #expect(a.reshaped([3, 2])[2, 1] == 6)

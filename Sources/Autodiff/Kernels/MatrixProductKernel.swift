@@ -9,6 +9,9 @@ private let blockN = 3072
 private let smallProduct = 8 * 8 * 64
 /// Products with at most this many rows read a non-transposed B without packing it.
 private let readsBInPlaceBelow = 96
+/// A product with fewer columns than a register block and at least this many register
+/// blocks' width of rows is computed transposed (see `narrowGemm`).
+private let narrowOutputRows = 2
 
 extension Kernels {
   /// C (+)= op(A) · op(B), where op(X) is X or Xᵀ; op(A) is m × k and op(B) is k × n.
@@ -40,6 +43,12 @@ extension Kernels {
     let (mr, nr) =
       T.self == Float.self
       ? (config.mr_f32, config.nr_f32) : (config.mr_f64, config.nr_f64)
+    if packedB == nil && n < nr && m >= narrowOutputRows * nr {
+      narrowGemm(
+        T.self, transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b,
+        ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+      return
+    }
     var panels: PackedPanels?
     if packedB == nil, let bStorage, ComputeSettings.reusesPackedPanels,
       k * n >= PackedPanels.minimumElements, blockN % nr == 0
@@ -102,6 +111,34 @@ extension Kernels {
       }
     }
     withExtendedLifetime(panels) {}
+  }
+
+  /// C (+)= op(A) · op(B) for a C with fewer columns than a register block and many rows
+  /// (a classifier's scores for a few classes, and their gradients), computed as
+  /// Cᵀ = op(B)ᵀ · op(A)ᵀ: then every lane of the register block holds a result, where the
+  /// direct product fills n of nr. Each element is the same sequence of multiply-adds in
+  /// either orientation (and starts from C's value when accumulating), so the result is
+  /// the same to the bit.
+  private static func narrowGemm<T: TensorScalar>(
+    _: T.Type, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+    a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
+    c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool
+  ) {
+    let bytes = m * n * MemoryLayout<T>.stride
+    let (scratch, scratchBytes) = ScratchPool.shared.take(bytes: bytes)
+    defer { ScratchPool.shared.give(scratch, bytes: scratchBytes) }
+    let cT = scratch.bindMemory(to: T.self, capacity: m * n)
+    if accumulate {
+      for i in 0..<m {
+        for j in 0..<n { cT[j * m + i] = c[i * ldc + j] }
+      }
+    }
+    gemm(
+      T.self, transA: !transB, transB: !transA, m: n, n: m, k: k, a: b, lda: ldb, b: a,
+      ldb: lda, c: cT, ldc: m, accumulate: accumulate)
+    for i in 0..<m {
+      for j in 0..<n { c[i * ldc + j] = cT[j * m + i] }
+    }
   }
 
   /// The number of elements op(B), k × n, takes when packed by

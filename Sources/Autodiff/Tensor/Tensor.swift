@@ -347,16 +347,25 @@ private func allFiniteSplit<T: TensorScalar>(_ x: UnsafeBufferPointer<T>) -> Boo
 }
 
 private func allFinite<T: TensorScalar>(_ x: UnsafeBufferPointer<T>) -> Bool {
-  var lanes = SIMD16<T>(repeating: 0)
+  // x − x is 0 for a finite x and NaN otherwise, and NaN survives any sum. Two sets of
+  // lanes keep two independent chains of additions in flight.
+  var (lanes, more) = (SIMD16<T>(repeating: 0), SIMD16<T>(repeating: 0))
   var i = 0
   if let base = x.baseAddress {
-    while i + 16 <= x.count {
+    while i + 32 <= x.count {
+      let v = UnsafeRawPointer(base + i).loadUnaligned(as: SIMD16<T>.self)
+      let w = UnsafeRawPointer(base + i + 16).loadUnaligned(as: SIMD16<T>.self)
+      lanes += v - v
+      more += w - w
+      i += 32
+    }
+    if i + 16 <= x.count {
       let v = UnsafeRawPointer(base + i).loadUnaligned(as: SIMD16<T>.self)
       lanes += v - v
       i += 16
     }
   }
-  var total = lanes.sum()
+  var total = (lanes + more).sum()
   while i < x.count {
     total += x[i] - x[i]
     i += 1
