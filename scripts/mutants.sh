@@ -262,8 +262,8 @@ to: float fe = (float)e;
 == affine-product-input-gradient-untransposed
 file: Sources/Autodiff/Ops/LinearAlgebra/AffineProduct.swift
 what: the affine op's input gradient multiplies by W instead of Wᵀ
-from: Kernels.gemmIntoGradient(of: x, s, false, w.value, !tb)
-to: Kernels.gemmIntoGradient(of: x, s, false, w.value, tb)
+from: (x, s, false, w.value, !tb),
+to: (x, s, false, w.value, tb),
 
 == pool-returns-before-workers-finish
 file: Sources/CKernels/ThreadPool.c
@@ -313,6 +313,12 @@ file: Sources/CKernels/GemmPacking.c
 what: packing the last, partial panel of B leaves out its last column (zeros in its place)
 from: _mm256_set1_epi32((int)(left < 0 ? 0 : left > 8 ? 8 : left)),
 to: _mm256_set1_epi32((int)(left - 1 < 0 ? 0 : left - 1 > 8 ? 8 : left - 1)),
+
+== backward-pair-adds-to-stale-gradients
+file: Sources/Autodiff/Ops/LinearAlgebra/MatrixProduct.swift
+what: the two backward products run together add to a stale gradient instead of writing it
+from:       gemmInto(destination.pointer, a, ta, b, tb, accumulate: !destination.overwrite)
+to:       gemmInto(destination.pointer, a, ta, b, tb, accumulate: true)
 
 == narrow-product-forgets-what-it-adds-to
 file: Sources/Autodiff/Kernels/MatrixProductKernel.swift

@@ -230,6 +230,71 @@ struct MatrixProductTests {
     #expect(product.shape == [3, 4] && product.value.scalars.allSatisfy { $0 == 0 })
   }
 
+  /// With two threads, the two products of a product's backward rule that are each too
+  /// small to split run at the same time, one per thread. The gradients are those of one
+  /// thread to the bit: written into stale gradients, added to existing ones, for every
+  /// transpose, for the affine op, and for a product of a node with itself (which runs its
+  /// two products one after the other).
+  @Test(arguments: [DType.float32, .float64])
+  func backwardProductsRunTogetherWithTheSameResult(dtype: DType) {
+    var rng = SeededGenerator(seed: 21)
+    let (m, k, n) = (64, 96, 10)
+    // Each backward product here has 61,440 multiply-adds: below a threshold of 2²⁰ and
+    // above 1/32 of it, so with two threads they run together.
+    func gradients(threads: Int, _ body: () -> Void) {
+      ComputeSettings.withThreads(threads, minimumWork: threads == 1 ? nil : 1 << 20, body)
+    }
+    for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+      let a = Tensor.normal(ta ? [k, m] : [m, k], dtype: dtype, using: &rng)
+      let b = Tensor.normal(tb ? [n, k] : [k, n], dtype: dtype, using: &rng)
+      let s = Tensor.normal([m, n], dtype: dtype, using: &rng)
+      let existing = (
+        Tensor.normal(a.shape, dtype: dtype, using: &rng),
+        Tensor.normal(b.shape, dtype: dtype, using: &rng)
+      )
+      func run(threads: Int, affine: Bool, stale: Bool) -> [Tensor] {
+        let (x, w) = (Var(a), Var(b))
+        let bias = Var(Tensor.zeros([n], dtype: dtype))
+        if stale {
+          for v in [x, w, bias] { v.grad = Tensor.ones(v.shape, dtype: dtype) }
+          for v in [x, w, bias] { v.zeroGradients() }
+        } else {
+          x.grad = existing.0
+          w.grad = existing.1
+        }
+        let y =
+          affine && !ta
+          ? x.matmul(w, transposingOther: tb, plus: bias)
+          : x.matmul(w, transposingSelf: ta, transposingOther: tb)
+        gradients(threads: threads) { y.backward(s) }
+        return [x.grad!, w.grad!]
+      }
+      for affine in [false, true] {
+        for stale in [false, true] {
+          let (one, two) = (
+            run(threads: 1, affine: affine, stale: stale),
+            run(threads: 2, affine: affine, stale: stale)
+          )
+          for (g1, g2) in zip(one, two) {
+            #expect(g1 == g2, "\(dtype) \(ta) \(tb) affine \(affine) stale \(stale)")
+          }
+        }
+      }
+    }
+    // x·xᵀ: both products write the one gradient of x.
+    let x = Tensor.normal([64, 40], dtype: dtype, using: &rng)
+    let upstream = Tensor.normal([64, 64], dtype: dtype, using: &rng)
+    var results: [Tensor] = []
+    for threads in [1, 2] {
+      let v = Var(x)
+      ComputeSettings.withThreads(threads, minimumWork: threads == 1 ? nil : 1 << 20) {
+        v.matmul(v, transposingOther: true).backward(upstream)
+      }
+      results.append(v.grad!)
+    }
+    #expect(results[0] == results[1])
+  }
+
   @Test func backwardAccumulatesIntoExistingGradients() {
     var rng = SeededGenerator(seed: 4)
     let a = Var(Tensor.normal([70, 90], dtype: .float32, using: &rng))

@@ -47,12 +47,9 @@ extension Var {
       },
       backward: { args, _, s in
         let (x, w, b) = (args[0], args[1], args[2])
-        Kernels.gemmIntoGradient(of: x, s, false, w.value, !tb)
-        if tb {
-          Kernels.gemmIntoGradient(of: w, s, true, x.value, false)
-        } else {
-          Kernels.gemmIntoGradient(of: w, x.value, true, s, false)
-        }
+        Kernels.gemmIntoGradients(
+          (x, s, false, w.value, !tb),
+          tb ? (w, s, true, x.value, false) : (w, x.value, true, s, false))
         if b.requiresGrad { b.withGradientBuffer { Kernels.addColumnSums(s, into: $0) } }
       })
   }

@@ -93,18 +93,21 @@ extension Var {
             a.value, b.value, ta, tb, upstream: s, a.gradientPointer(), b.gradientPointer())
           return
         }
-        switch (ta, tb) {
-        case (false, false): Kernels.gemmIntoGradient(of: a, s, false, b.value, true)
-        case (false, true): Kernels.gemmIntoGradient(of: a, s, false, b.value, false)
-        case (true, false): Kernels.gemmIntoGradient(of: a, b.value, false, s, true)
-        case (true, true): Kernels.gemmIntoGradient(of: a, b.value, true, s, true)
-        }
-        switch (ta, tb) {
-        case (false, false): Kernels.gemmIntoGradient(of: b, a.value, true, s, false)
-        case (false, true): Kernels.gemmIntoGradient(of: b, s, true, a.value, false)
-        case (true, false): Kernels.gemmIntoGradient(of: b, a.value, false, s, false)
-        case (true, true): Kernels.gemmIntoGradient(of: b, s, true, a.value, true)
-        }
+        let first: Kernels.GradientProduct =
+          switch (ta, tb) {
+          case (false, false): (a, s, false, b.value, true)
+          case (false, true): (a, s, false, b.value, false)
+          case (true, false): (a, b.value, false, s, true)
+          case (true, true): (a, b.value, true, s, true)
+          }
+        let second: Kernels.GradientProduct =
+          switch (ta, tb) {
+          case (false, false): (b, a.value, true, s, false)
+          case (false, true): (b, s, true, a.value, false)
+          case (true, false): (b, a.value, false, s, false)
+          case (true, true): (b, s, true, a.value, true)
+          }
+        Kernels.gemmIntoGradients(first, second)
       })
   }
 
@@ -200,6 +203,42 @@ extension Kernels {
     let (m, k) = ta ? (columns, rows) : (rows, columns)
     let n = tb ? matrixView(b).rows : matrixView(b).columns
     gemm(a, ta, b, tb, m: m, n: n, k: k, into: c, accumulate: accumulate)
+  }
+
+  /// One product of a backward rule: op(a) · op(b), for the gradient of `node`.
+  typealias GradientProduct = (node: Var, a: Tensor, ta: Bool, b: Tensor, tb: Bool)
+
+  /// The two products of a product's backward rule, each as by
+  /// ``gemmIntoGradient(of:_:_:_:_:)``. With two or more threads, two products that are
+  /// each too small to split but not tiny (the smaller at least 1/32 of the threading
+  /// threshold, as for an output layer's input and weight gradients) run at the same time,
+  /// one per thread. Each is computed exactly as it would be alone.
+  static func gemmIntoGradients(_ first: GradientProduct, _ second: GradientProduct) {
+    func work(_ p: GradientProduct) -> Int {
+      let (rows, columns) = matrixView(p.a)
+      return rows * columns * (p.tb ? matrixView(p.b).rows : matrixView(p.b).columns)
+    }
+    let threshold = ComputeSettings.minimumParallelWork
+    guard ComputeSettings.threads >= 2, first.node !== second.node,
+      first.node.requiresGrad, second.node.requiresGrad,
+      max(work(first), work(second)) < threshold, 32 * min(work(first), work(second)) >= threshold
+    else {
+      gemmIntoGradient(of: first.node, first.a, first.ta, first.b, first.tb)
+      gemmIntoGradient(of: second.node, second.a, second.ta, second.b, second.tb)
+      return
+    }
+    // Both destinations are taken here, on the calling thread: taking one marks a stale
+    // gradient as written.
+    let destinations = UnsafeSendable(
+      [first.node.gradientDestination()!, second.node.gradientDestination()!])
+    let operands = [
+      (first.a, first.ta, first.b, first.tb), (second.a, second.ta, second.b, second.tb),
+    ]
+    forEachPart(units: 2, work: .max) { part, _ in
+      let (a, ta, b, tb) = operands[part]
+      let destination = destinations.pointer[part]
+      gemmInto(destination.pointer, a, ta, b, tb, accumulate: !destination.overwrite)
+    }
   }
 
   /// Adds op(a) · op(b) to the gradient of `node`, or writes it there when the gradient is
