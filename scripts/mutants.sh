@@ -320,6 +320,18 @@ what: the two backward products run together add to a stale gradient instead of 
 from:       gemmInto(destination.pointer, a, ta, b, tb, accumulate: !destination.overwrite)
 to:       gemmInto(destination.pointer, a, ta, b, tb, accumulate: true)
 
+== shared-slices-drop-the-last-unit
+file: Sources/Autodiff/Kernels/MatrixProductKernel.swift
+what: the slices of a product with a shared packed operand leave out the last column or row
+from:       let last = min(extent, (slice + 1) * perSlice * unit)
+to:       let last = min(extent - 1, (slice + 1) * perSlice * unit)
+
+== shared-packed-a-blocks-overlap
+file: Sources/Autodiff/Kernels/MatrixProductKernel.swift
+what: the k blocks of a shared packed A are laid out one panel apart instead of one block
+from:         let into = destination.pointer + pc * rowPanels.count * mr
+to:         let into = destination.pointer + block * rowPanels.count * mr
+
 == narrow-product-forgets-what-it-adds-to
 file: Sources/Autodiff/Kernels/MatrixProductKernel.swift
 what: a product with few columns, computed transposed, does not start from C when accumulating

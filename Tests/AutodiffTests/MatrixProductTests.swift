@@ -295,6 +295,39 @@ struct MatrixProductTests {
     #expect(results[0] == results[1])
   }
 
+  /// A product split over threads equals the one-thread product to the bit, whichever way
+  /// it is split: by columns with all of A packed once for the threads (at most one block of
+  /// rows, several k blocks, tail panels), by rows with all of B packed once, or in fixed
+  /// halves (large operands); forward and both gradients, for every transpose.
+  @Test(arguments: [DType.float32, .float64])
+  func threadedProductsEqualOneThreadToTheBit(dtype: DType) {
+    var rng = SeededGenerator(seed: 33)
+    let shapes = [
+      (64, 256, 784), (7, 100, 300), (100, 200, 300), (784, 40, 64), (500, 9, 30),
+      (130, 200, 70), (300, 120, 260), (400, 300, 450),
+    ]
+    for (m, n, k) in shapes {
+      for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+        let a = Tensor.normal(ta ? [k, m] : [m, k], dtype: dtype, using: &rng)
+        let b = Tensor.normal(tb ? [n, k] : [k, n], dtype: dtype, using: &rng)
+        let s = Tensor.normal([m, n], dtype: dtype, using: &rng)
+        func run(threads: Int) -> [Tensor] {
+          let (x, w) = (Var(a), Var(b))
+          let y = x.matmul(w, transposingSelf: ta, transposingOther: tb)
+          ComputeSettings.withThreads(threads, minimumWork: 0) {
+            y.evaluate()
+            y.backward(s)
+          }
+          return [y.value, x.grad!, w.grad!]
+        }
+        let (one, two) = (run(threads: 1), run(threads: 2))
+        for (index, (t1, t2)) in zip(one, two).enumerated() {
+          #expect(t1 == t2, "\(dtype) m \(m) n \(n) k \(k) \(ta) \(tb): result \(index)")
+        }
+      }
+    }
+  }
+
   @Test func backwardAccumulatesIntoExistingGradients() {
     var rng = SeededGenerator(seed: 4)
     let a = Var(Tensor.normal([70, 90], dtype: .float32, using: &rng))

@@ -9,6 +9,9 @@ private let blockN = 3072
 private let smallProduct = 8 * 8 * 64
 /// Products with at most this many rows read a non-transposed B without packing it.
 private let readsBInPlaceBelow = 96
+/// A product split by rows over threads packs all of op(B) once for every thread when it
+/// has at most this many elements (see `sharedOperandGemm`).
+private let sharedPackedBLimit = 1 << 17
 /// A product with fewer columns than a register block and at least this many register
 /// blocks' width of rows is computed transposed (see `narrowGemm`).
 private let narrowOutputRows = 2
@@ -77,6 +80,18 @@ extension Kernels {
     let unit = splitColumns ? nr : mr
     let units = (extent + unit - 1) / unit
     let parts = max(1, min(threads, units))
+    if threads > 1
+      && (splitColumns
+        ? m <= blockM
+        : prepacked.pointer != nil || k * packedWidth <= sharedPackedBLimit)
+    {
+      sharedOperandGemm(
+        T.self, config: config, mr: mr, nr: nr, transA: transA, transB: transB, m: m, n: n,
+        k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate,
+        prepacked: prepacked.pointer, packedWidth: packedWidth, threads: threads)
+      withExtendedLifetime(panels) {}
+      return
+    }
     let a = UnsafeSendable(a)
     let b = UnsafeSendable(b)
     let c = UnsafeSendable(c)
@@ -111,6 +126,87 @@ extension Kernels {
       }
     }
     withExtendedLifetime(panels) {}
+  }
+
+  /// A product on several threads whose one operand is small enough to pack once for all of
+  /// them: op(A) of at most one block of rows, when the output is split by columns, or
+  /// op(B), when it is split by rows. That operand is packed first, on the calling thread,
+  /// and the threads then take slices of the output, about four per thread, as they become
+  /// free. A thread that runs on a busy core then holds up the product by one slice at
+  /// most, instead of by half of it, and no thread packs what another has packed. Each
+  /// element is the same sum as in any other split.
+  private static func sharedOperandGemm<T: TensorScalar>(
+    _: T.Type, config: ad_gemm_config, mr: Int, nr: Int, transA: Bool, transB: Bool,
+    m: Int, n: Int, k: Int, a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
+    c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool,
+    prepacked: UnsafeMutablePointer<T>?, packedWidth: Int, threads: Int
+  ) {
+    let splitColumns = n >= m
+    let size = MemoryLayout<T>.stride
+    let hasEdgeKernels = T.self == Float.self ? config.edge_f32 != nil : config.edge_f64 != nil
+    let rowPanels = RowPanels(rows: m, mr: mr, splitsTail: hasEdgeKernels)
+    let count =
+      splitColumns ? rowPanels.count * mr * k : prepacked == nil ? k * packedWidth : 0
+    let (scratch, scratchBytes) = ScratchPool.shared.take(bytes: max(count, 1) * size)
+    defer { ScratchPool.shared.give(scratch, bytes: scratchBytes) }
+    let shared = scratch.bindMemory(to: T.self, capacity: max(count, 1))
+    var packedA: UnsafeMutablePointer<T>?
+    var packedB = prepacked
+    if splitColumns {
+      // All k blocks of op(A), each laid out as blockedGemm packs one block of rows, the
+      // blocks shared out over the threads.
+      let (source, destination) = (UnsafeSendable(a), UnsafeSendable(shared))
+      let sendableConfig = UnsafeSendable(config)
+      runOnPool(iterations: (k + blockK - 1) / blockK, threads: threads) { block in
+        let (pc, kc) = (block * blockK, min(blockK, k - block * blockK))
+        let into = destination.pointer + pc * rowPanels.count * mr
+        if rowPanels.whole > 0 {
+          packA(
+            sendableConfig.pointer, transA: transA, a: source.pointer, lda: lda, i0: 0, p0: pc,
+            mc: rowPanels.wholeRows, kc: kc, mr: mr, into: into)
+        }
+        for q in rowPanels.whole..<rowPanels.count {
+          let (start, rows) = rowPanels[q]
+          packA(
+            sendableConfig.pointer, transA: transA, a: source.pointer, lda: lda, i0: start,
+            p0: pc, mc: rows, kc: kc, mr: mr, into: into + q * kc * mr)
+        }
+      }
+      packedA = shared
+    } else if packedB == nil {
+      packAllOfB(config, transB: transB, b: b, ldb: ldb, k: k, n: n, nr: nr, into: shared)
+      packedB = shared
+    }
+    let extent = splitColumns ? n : m
+    let unit = splitColumns ? nr : mr
+    let units = (extent + unit - 1) / unit
+    let perSlice = max(1, units / (4 * threads))
+    let slices = (units + perSlice - 1) / perSlice
+    let (sa, sb, sc) = (UnsafeSendable(a), UnsafeSendable(b), UnsafeSendable(c))
+    let (sharedA, sharedB) = (UnsafeSendable(packedA), UnsafeSendable(packedB))
+    let sendableConfig = UnsafeSendable(config)
+    let level = ComputeSettings.kernelLevel
+    runOnPool(iterations: slices, threads: threads) { slice in
+      let first = slice * perSlice * unit
+      let last = min(extent, (slice + 1) * perSlice * unit)
+      ComputeSettings.$kernelLevel.withValue(level) {
+        if splitColumns {
+          blockedGemm(
+            T.self, config: sendableConfig.pointer, mr: mr, nr: nr, transA: transA,
+            transB: transB, m: m, n: last - first, k: k, a: sa.pointer, lda: lda,
+            b: sb.pointer + (transB ? first * ldb : first), ldb: ldb, c: sc.pointer + first,
+            ldc: ldc, accumulate: accumulate, prepacked: sharedB.pointer,
+            packedWidth: packedWidth, firstPanel: first / nr, packedA: sharedA.pointer)
+        } else {
+          blockedGemm(
+            T.self, config: sendableConfig.pointer, mr: mr, nr: nr, transA: transA,
+            transB: transB, m: last - first, n: n, k: k,
+            a: sa.pointer + (transA ? first : first * lda), lda: lda, b: sb.pointer, ldb: ldb,
+            c: sc.pointer + first * ldc, ldc: ldc, accumulate: accumulate,
+            prepacked: sharedB.pointer, packedWidth: packedWidth, firstPanel: 0)
+        }
+      }
+    }
   }
 
   /// C (+)= op(A) · op(B) for a C with fewer columns than a register block and many rows
@@ -204,7 +300,8 @@ extension Kernels {
     _: T.Type, config: ad_gemm_config, mr: Int, nr: Int, transA: Bool, transB: Bool,
     m: Int, n: Int, k: Int, a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
     c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool,
-    prepacked: UnsafeMutablePointer<T>?, packedWidth: Int, firstPanel: Int
+    prepacked: UnsafeMutablePointer<T>?, packedWidth: Int, firstPanel: Int,
+    packedA sharedA: UnsafeMutablePointer<T>? = nil
   ) {
     let size = MemoryLayout<T>.stride
     let mcMax = min(blockM, (m + mr - 1) / mr * mr)
@@ -217,7 +314,7 @@ extension Kernels {
     let tileBytes = mr * nr * size
     let (scratch, scratchBytes) = ScratchPool.shared.take(bytes: aBytes + bBytes + tileBytes + 128)
     defer { ScratchPool.shared.give(scratch, bytes: scratchBytes) }
-    let packedA = scratch.bindMemory(to: T.self, capacity: mcMax * kcMax)
+    let aScratch = scratch.bindMemory(to: T.self, capacity: mcMax * kcMax)
     let packedB = (scratch + aBytes).bindMemory(to: T.self, capacity: ncMax * kcMax)
     let tile = (scratch + aBytes + bBytes).bindMemory(to: T.self, capacity: mr * nr)
 
@@ -255,16 +352,21 @@ extension Kernels {
           let hasEdgeKernels =
             T.self == Float.self ? config.edge_f32 != nil : config.edge_f64 != nil
           let rowPanels = RowPanels(rows: mc, mr: mr, splitsTail: hasEdgeKernels)
-          if rowPanels.whole > 0 {
-            packA(
-              config, transA: transA, a: a, lda: lda, i0: ic, p0: pc, mc: rowPanels.wholeRows,
-              kc: kc, mr: mr, into: packedA)
-          }
-          for q in rowPanels.whole..<rowPanels.count {
-            let (start, rows) = rowPanels[q]
-            packA(
-              config, transA: transA, a: a, lda: lda, i0: ic + start, p0: pc, mc: rows, kc: kc,
-              mr: mr, into: packedA + q * kc * mr)
+          // All of op(A) packed already (one block of rows, see sharedOperandGemm), or this
+          // block packed now.
+          let packedA = sharedA.map { $0 + pc * rowPanels.count * mr } ?? aScratch
+          if sharedA == nil {
+            if rowPanels.whole > 0 {
+              packA(
+                config, transA: transA, a: a, lda: lda, i0: ic, p0: pc,
+                mc: rowPanels.wholeRows, kc: kc, mr: mr, into: packedA)
+            }
+            for q in rowPanels.whole..<rowPanels.count {
+              let (start, rows) = rowPanels[q]
+              packA(
+                config, transA: transA, a: a, lda: lda, i0: ic + start, p0: pc, mc: rows,
+                kc: kc, mr: mr, into: packedA + q * kc * mr)
+            }
           }
           // One or two rows: several panels of B per call (thin kernels), while whole.
           let thinPanels =
