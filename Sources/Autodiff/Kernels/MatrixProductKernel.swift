@@ -9,9 +9,9 @@ private let blockN = 3072
 private let smallProduct = 8 * 8 * 64
 /// Products with at most this many rows read a non-transposed B without packing it.
 private let readsBInPlaceBelow = 96
-/// A product split by rows over threads packs all of op(B) once for every thread when it
-/// has at most this many elements (see `sharedOperandGemm`).
-private let sharedPackedBLimit = 1 << 17
+/// A product on several threads packs all of op(B) once for every thread, and splits its
+/// rows, when op(B) packed has at most this many elements (see `sharedOperandGemm`).
+private let sharedPackedBLimit = 1 << 22
 /// A product with fewer columns than a register block and at least this many register
 /// blocks' width of rows is computed transposed (see `narrowGemm`).
 private let narrowOutputRows = 2
@@ -80,15 +80,14 @@ extension Kernels {
     let unit = splitColumns ? nr : mr
     let units = (extent + unit - 1) / unit
     let parts = max(1, min(threads, units))
-    if threads > 1
-      && (splitColumns
-        ? m <= blockM
-        : prepacked.pointer != nil || k * packedWidth <= sharedPackedBLimit)
+    let sharesA = splitColumns && m <= blockM
+    if threads > 1 && (sharesA || prepacked.pointer != nil || k * packedWidth <= sharedPackedBLimit)
     {
       sharedOperandGemm(
         T.self, config: config, mr: mr, nr: nr, transA: transA, transB: transB, m: m, n: n,
         k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate,
-        prepacked: prepacked.pointer, packedWidth: packedWidth, threads: threads)
+        prepacked: prepacked.pointer, packedWidth: packedWidth, threads: threads,
+        splitColumns: sharesA)
       withExtendedLifetime(panels) {}
       return
     }
@@ -128,20 +127,19 @@ extension Kernels {
     withExtendedLifetime(panels) {}
   }
 
-  /// A product on several threads whose one operand is small enough to pack once for all of
-  /// them: op(A) of at most one block of rows, when the output is split by columns, or
-  /// op(B), when it is split by rows. That operand is packed first, on the calling thread,
-  /// and the threads then take slices of the output, about four per thread, as they become
-  /// free. A thread that runs on a busy core then holds up the product by one slice at
-  /// most, instead of by half of it, and no thread packs what another has packed. Each
-  /// element is the same sum as in any other split.
+  /// A product on several threads with one operand packed once for all of them: op(A),
+  /// when it has at most one block of rows and the output is split by columns, else op(B),
+  /// and the output split by rows. The threads pack that operand's k blocks between them,
+  /// then take slices of the output, about four per thread (rows in whole blocks of rows),
+  /// as they become free. A thread that runs on a busy core then holds up the product by one
+  /// slice at most, instead of by half of it, and no thread packs what another has packed.
+  /// Each element is the same sum as in any other split.
   private static func sharedOperandGemm<T: TensorScalar>(
     _: T.Type, config: ad_gemm_config, mr: Int, nr: Int, transA: Bool, transB: Bool,
     m: Int, n: Int, k: Int, a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
     c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool,
-    prepacked: UnsafeMutablePointer<T>?, packedWidth: Int, threads: Int
+    prepacked: UnsafeMutablePointer<T>?, packedWidth: Int, threads: Int, splitColumns: Bool
   ) {
-    let splitColumns = n >= m
     let size = MemoryLayout<T>.stride
     let hasEdgeKernels = T.self == Float.self ? config.edge_f32 != nil : config.edge_f64 != nil
     let rowPanels = RowPanels(rows: m, mr: mr, splitsTail: hasEdgeKernels)
@@ -174,13 +172,24 @@ extension Kernels {
       }
       packedA = shared
     } else if packedB == nil {
-      packAllOfB(config, transB: transB, b: b, ldb: ldb, k: k, n: n, nr: nr, into: shared)
+      // All of op(B), its k blocks shared out over the threads.
+      let (source, destination) = (UnsafeSendable(b), UnsafeSendable(shared))
+      let sendableConfig = UnsafeSendable(config)
+      runOnPool(iterations: (k + blockK - 1) / blockK, threads: threads) { block in
+        let (pc, kc) = (block * blockK, min(blockK, k - block * blockK))
+        packB(
+          sendableConfig.pointer, transB: transB, b: source.pointer, ldb: ldb, p0: pc, j0: 0,
+          kc: kc, nc: n, nr: nr, into: destination.pointer + pc * packedWidth)
+      }
       packedB = shared
     }
     let extent = splitColumns ? n : m
     let unit = splitColumns ? nr : mr
     let units = (extent + unit - 1) / unit
-    let perSlice = max(1, units / (4 * threads))
+    let even = max(1, units / (4 * threads))
+    // Slices of rows in whole blocks of rows, once they are that large.
+    let perSlice =
+      !splitColumns && even > blockM / mr ? even - even % (blockM / mr) : even
     let slices = (units + perSlice - 1) / perSlice
     let (sa, sb, sc) = (UnsafeSendable(a), UnsafeSendable(b), UnsafeSendable(c))
     let (sharedA, sharedB) = (UnsafeSendable(packedA), UnsafeSendable(packedB))
