@@ -332,6 +332,12 @@ what: the k blocks of a shared packed A are laid out one panel apart instead of 
 from:         let into = destination.pointer + pc * rowPanels.count * mr
 to:         let into = destination.pointer + block * rowPanels.count * mr
 
+== shared-packed-b-blocks-overlap
+file: Sources/Autodiff/Kernels/MatrixProductKernel.swift
+what: the k blocks of a shared packed B are laid out one row apart instead of one block
+from:           kc: kc, nc: n, nr: nr, into: destination.pointer + pc * packedWidth)
+to:           kc: kc, nc: n, nr: nr, into: destination.pointer + block * packedWidth)
+
 == narrow-product-forgets-what-it-adds-to
 file: Sources/Autodiff/Kernels/MatrixProductKernel.swift
 what: a product with few columns, computed transposed, does not start from C when accumulating
