@@ -158,17 +158,9 @@ extension Kernels {
       runOnPool(iterations: (k + blockK - 1) / blockK, threads: threads) { block in
         let (pc, kc) = (block * blockK, min(blockK, k - block * blockK))
         let into = destination.pointer + pc * rowPanels.count * mr
-        if rowPanels.whole > 0 {
-          packA(
-            sendableConfig.pointer, transA: transA, a: source.pointer, lda: lda, i0: 0, p0: pc,
-            mc: rowPanels.wholeRows, kc: kc, mr: mr, into: into)
-        }
-        for q in rowPanels.whole..<rowPanels.count {
-          let (start, rows) = rowPanels[q]
-          packA(
-            sendableConfig.pointer, transA: transA, a: source.pointer, lda: lda, i0: start,
-            p0: pc, mc: rows, kc: kc, mr: mr, into: into + q * kc * mr)
-        }
+        packRowBlock(
+          sendableConfig.pointer, rowPanels, transA: transA, a: source.pointer, lda: lda, i0: 0,
+          p0: pc, kc: kc, mr: mr, into: into)
       }
       packedA = shared
     } else if packedB == nil {
@@ -365,17 +357,9 @@ extension Kernels {
           // block packed now.
           let packedA = sharedA.map { $0 + pc * rowPanels.count * mr } ?? aScratch
           if sharedA == nil {
-            if rowPanels.whole > 0 {
-              packA(
-                config, transA: transA, a: a, lda: lda, i0: ic, p0: pc,
-                mc: rowPanels.wholeRows, kc: kc, mr: mr, into: packedA)
-            }
-            for q in rowPanels.whole..<rowPanels.count {
-              let (start, rows) = rowPanels[q]
-              packA(
-                config, transA: transA, a: a, lda: lda, i0: ic + start, p0: pc, mc: rows,
-                kc: kc, mr: mr, into: packedA + q * kc * mr)
-            }
+            packRowBlock(
+              config, rowPanels, transA: transA, a: a, lda: lda, i0: ic, p0: pc, kc: kc, mr: mr,
+              into: packedA)
           }
           // One or two rows: several panels of B per call (thin kernels), while whole.
           let thinPanels =
@@ -544,6 +528,25 @@ extension Kernels {
       return true
     }
     return false
+  }
+
+  /// Packs the row panels of a block of op(A) (rows from i0, columns p0..<p0+kc), panel q
+  /// at `packed` + q · kc · mr: the whole panels at once, then each panel of the tail.
+  private static func packRowBlock<T: TensorScalar>(
+    _ config: ad_gemm_config, _ rowPanels: RowPanels, transA: Bool, a: UnsafePointer<T>,
+    lda: Int, i0: Int, p0: Int, kc: Int, mr: Int, into packed: UnsafeMutablePointer<T>
+  ) {
+    if rowPanels.whole > 0 {
+      packA(
+        config, transA: transA, a: a, lda: lda, i0: i0, p0: p0, mc: rowPanels.wholeRows, kc: kc,
+        mr: mr, into: packed)
+    }
+    for q in rowPanels.whole..<rowPanels.count {
+      let (start, rows) = rowPanels[q]
+      packA(
+        config, transA: transA, a: a, lda: lda, i0: i0 + start, p0: p0, mc: rows, kc: kc, mr: mr,
+        into: packed + q * kc * mr)
+    }
   }
 
   /// Packs rows i0..<i0+mc, columns p0..<p0+kc of op(A) into panels of mr rows, each stored
