@@ -323,8 +323,8 @@ to:       gemmInto(destination.pointer, a, ta, b, tb, accumulate: true)
 == shared-slices-drop-the-last-unit
 file: Sources/Autodiff/Kernels/MatrixProductKernel.swift
 what: the slices of a product with a shared packed operand leave out the last column or row
-from:       let last = min(extent, (slice + 1) * perSlice * unit)
-to:       let last = min(extent - 1, (slice + 1) * perSlice * unit)
+from:       let last = min(extent, units * (slice + 1) / slices * unit)
+to:       let last = min(extent - 1, units * (slice + 1) / slices * unit)
 
 == shared-packed-a-blocks-overlap
 file: Sources/Autodiff/Kernels/MatrixProductKernel.swift

@@ -130,7 +130,7 @@ extension Kernels {
   /// A product on several threads with one operand packed once for all of them: op(A),
   /// when it has at most one block of rows and the output is split by columns, else op(B),
   /// and the output split by rows. The threads pack that operand's k blocks between them,
-  /// then take slices of the output, about four per thread (rows in whole blocks of rows),
+  /// then take slices of the output, about four per thread (rows at most a block of rows),
   /// as they become free. A thread that runs on a busy core then holds up the product by one
   /// slice at most, instead of by half of it, and no thread packs what another has packed.
   /// Each element is the same sum as in any other split.
@@ -178,18 +178,19 @@ extension Kernels {
     let extent = splitColumns ? n : m
     let unit = splitColumns ? nr : mr
     let units = (extent + unit - 1) / unit
-    let even = max(1, units / (4 * threads))
-    // Slices of rows in whole blocks of rows, once they are that large.
-    let perSlice =
-      !splitColumns && even > blockM / mr ? even - even % (blockM / mr) : even
-    let slices = (units + perSlice - 1) / perSlice
+    // About four slices per thread, a row slice at most one block of rows, and a whole
+    // number of slices per thread with sizes that differ by one unit at most: slices of
+    // unequal size leave one thread working alone at the end.
+    let blocks = splitColumns ? 1 : (units + blockM / mr - 1) / (blockM / mr)
+    let wanted = max(4 * threads, blocks)
+    let slices = min(units, (wanted + threads - 1) / threads * threads)
     let (sa, sb, sc) = (UnsafeSendable(a), UnsafeSendable(b), UnsafeSendable(c))
     let (sharedA, sharedB) = (UnsafeSendable(packedA), UnsafeSendable(packedB))
     let sendableConfig = UnsafeSendable(config)
     let level = ComputeSettings.kernelLevel
     runOnPool(iterations: slices, threads: threads) { slice in
-      let first = slice * perSlice * unit
-      let last = min(extent, (slice + 1) * perSlice * unit)
+      let first = units * slice / slices * unit
+      let last = min(extent, units * (slice + 1) / slices * unit)
       ComputeSettings.$kernelLevel.withValue(level) {
         if splitColumns {
           blockedGemm(
