@@ -4,7 +4,7 @@ import NeuralNetworks
 
 /// The benchmark workloads described in `docs/benchmarks.md`, each printing JSON lines.
 ///
-///     swift run -c release benchmarks [WORKLOAD …] [--threads N] [--quick] [--batch N] [--sequence N]
+///     swift run -c release benchmarks [WORKLOAD …] [--threads N] [--quick] [--batch N] [--sequence N] [--size N]
 @main
 enum Benchmarks {
   static let workloads: [(name: String, run: @Sendable (Options) throws -> Void)] = [
@@ -22,6 +22,8 @@ enum Benchmarks {
     var batch: Int?
     /// Overrides the sequence length of lstm, charlm and transformer.
     var sequence: Int?
+    /// Runs gemm at this one size instead of its list of sizes (to profile one size).
+    var size: Int?
   }
 
   static func main() {
@@ -36,13 +38,17 @@ enum Benchmarks {
           fail("--threads expects a positive whole number")
         }
         options.threads = n
-      case "--batch", "--sequence":
+      case "--batch", "--sequence", "--size":
         guard let text = arguments.popFirst(), let n = Int(text), n >= 1 else {
           fail("\(argument) expects a positive whole number")
         }
-        if argument == "--batch" { options.batch = n } else { options.sequence = n }
+        switch argument {
+        case "--batch": options.batch = n
+        case "--sequence": options.sequence = n
+        default: options.size = n
+        }
       case "--help", "-h":
-        print("usage: benchmarks [WORKLOAD …] [--threads N] [--quick] [--batch N] [--sequence N]")
+        print("usage: benchmarks [WORKLOAD …] [--threads N] [--quick] [--batch N] [--sequence N] [--size N]")
         print("workloads: " + workloads.map(\.name).joined(separator: ", "))
         return
       default:

@@ -97,6 +97,27 @@ struct TensorTests {
     #expect(abs(coin / 10_000 - 0.3) < 0.02)
   }
 
+  /// The samplers are specialized for the caller's generator; through an existential (the
+  /// generic protocol, unspecialized) they draw the same numbers in the same order.
+  @Test func samplersDrawTheSameNumbersThroughAnyGenerator() {
+    struct Opaque: RandomNumberGenerator {
+      var base: any RandomNumberGenerator
+      mutating func next() -> UInt64 { base.next() }
+    }
+    var concrete = SeededGenerator(seed: 11)
+    var opaque = Opaque(base: SeededGenerator(seed: 11))
+    #expect(
+      Tensor.normal([257], mean: 2, standardDeviation: 3, using: &concrete)
+        == Tensor.normal([257], mean: 2, standardDeviation: 3, using: &opaque))
+    #expect(
+      Tensor.uniform([257], in: -1...4, using: &concrete)
+        == Tensor.uniform([257], in: -1...4, using: &opaque))
+    #expect(
+      Tensor.bernoulli([257], probability: 0.4, using: &concrete)
+        == Tensor.bernoulli([257], probability: 0.4, using: &opaque))
+    #expect(concrete.nextNormal() == opaque.nextNormal())
+  }
+
   @Test func shapeMismatchStopsWithANamedMessage() async {
     await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
       let a = Var(Tensor.zeros([32, 784]))
