@@ -48,7 +48,9 @@ enum Benchmarks {
         default: options.size = n
         }
       case "--help", "-h":
-        print("usage: benchmarks [WORKLOAD …] [--threads N] [--quick] [--batch N] [--sequence N] [--size N]")
+        print(
+          "usage: benchmarks [WORKLOAD …] [--threads N] [--quick] [--batch N] [--sequence N]"
+            + " [--size N]")
         print("workloads: " + workloads.map(\.name).joined(separator: ", "))
         return
       default:
