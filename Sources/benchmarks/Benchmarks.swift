@@ -4,7 +4,8 @@ import NeuralNetworks
 
 /// The benchmark workloads described in `docs/benchmarks.md`, each printing JSON lines.
 ///
-///     swift run -c release benchmarks [WORKLOAD …] [--threads N] [--quick] [--batch N] [--sequence N] [--size N]
+///     swift run -c release benchmarks [WORKLOAD …] [--threads N] [--quick]
+///         [--batch N] [--sequence N] [--size N]
 @main
 enum Benchmarks {
   static let workloads: [(name: String, run: @Sendable (Options) throws -> Void)] = [

@@ -6,7 +6,8 @@ extension Benchmarks {
   /// C = A·B for square Float32 matrices.
   static func gemm(_ options: Options) throws {
     var rng = SeededGenerator(seed: 1)
-    for n in options.size.map { [$0] } ?? (options.quick ? [128, 256] : [128, 256, 512, 1024]) {
+    let sizes = options.quick ? [128, 256] : [128, 256, 512, 1024]
+    for n in options.size.map({ [$0] }) ?? sizes {
       let a = Var.constant(Tensor.normal([n, n], dtype: .float32, using: &rng))
       let b = Var.constant(Tensor.normal([n, n], dtype: .float32, using: &rng))
       let c = a.matmul(b)

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Autodiff
@@ -97,25 +98,56 @@ struct TensorTests {
     #expect(abs(coin / 10_000 - 0.3) < 0.02)
   }
 
-  /// The samplers are specialized for the caller's generator; through an existential (the
-  /// generic protocol, unspecialized) they draw the same numbers in the same order.
-  @Test func samplersDrawTheSameNumbersThroughAnyGenerator() {
-    struct Opaque: RandomNumberGenerator {
-      var base: any RandomNumberGenerator
-      mutating func next() -> UInt64 { base.next() }
+  /// xoshiro256** seeded by SplitMix64, written here from the published algorithms.
+  struct ReferenceGenerator: RandomNumberGenerator {
+    var s: [UInt64]
+    init(seed: UInt64) {
+      var x = seed
+      s = (0..<4).map { _ in
+        x = x &+ 0x9E37_79B9_7F4A_7C15
+        var z = x
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+      }
     }
-    var concrete = SeededGenerator(seed: 11)
-    var opaque = Opaque(base: SeededGenerator(seed: 11))
+    func rotl(_ v: UInt64, _ k: UInt64) -> UInt64 { (v << k) | (v >> (64 - k)) }
+    mutating func next() -> UInt64 {
+      let result = rotl(s[1] &* 5, 7) &* 9
+      let t = s[1] << 17
+      s[2] ^= s[0]
+      s[3] ^= s[1]
+      s[1] ^= s[2]
+      s[0] ^= s[3]
+      s[2] ^= t
+      s[3] = rotl(s[3], 45)
+      return result
+    }
+  }
+
+  /// The generator is xoshiro256**, and the samplers (specialized for the caller's
+  /// generator) draw from it in the documented way: Box–Muller from two uniforms per normal
+  /// sample, one uniform per uniform or Bernoulli sample, in order. Drawn here one number
+  /// at a time from the reference generator, they give the same numbers to the bit.
+  @Test func samplersDrawTheDocumentedNumbers() {
+    var generator = SeededGenerator(seed: 11)
+    var reference = ReferenceGenerator(seed: 11)
+    #expect((0..<1000).map { _ in generator.next() } == (0..<1000).map { _ in reference.next() })
+
+    let normal = Tensor.normal(
+      [257], mean: 2, standardDeviation: 3, dtype: .float64, using: &generator)
+    let expectedNormal = (0..<257).map { _ in
+      let u1 = Double.random(in: Double.ulpOfOne..<1, using: &reference)
+      let u2 = Double.random(in: 0..<1, using: &reference)
+      return 2 + 3 * ((-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * .pi * u2))
+    }
+    #expect(normal.scalars == expectedNormal)
+    let uniform = Tensor.uniform([257], in: -1...4, dtype: .float64, using: &generator)
+    #expect(uniform.scalars == (0..<257).map { _ in Double.random(in: -1...4, using: &reference) })
+    let coins = Tensor.bernoulli([257], probability: 0.4, dtype: .float64, using: &generator)
     #expect(
-      Tensor.normal([257], mean: 2, standardDeviation: 3, using: &concrete)
-        == Tensor.normal([257], mean: 2, standardDeviation: 3, using: &opaque))
-    #expect(
-      Tensor.uniform([257], in: -1...4, using: &concrete)
-        == Tensor.uniform([257], in: -1...4, using: &opaque))
-    #expect(
-      Tensor.bernoulli([257], probability: 0.4, using: &concrete)
-        == Tensor.bernoulli([257], probability: 0.4, using: &opaque))
-    #expect(concrete.nextNormal() == opaque.nextNormal())
+      coins.scalars
+        == (0..<257).map { _ in Double.random(in: 0..<1, using: &reference) < 0.4 ? 1 : 0 })
   }
 
   @Test func shapeMismatchStopsWithANamedMessage() async {

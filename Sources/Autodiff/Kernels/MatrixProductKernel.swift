@@ -130,8 +130,8 @@ extension Kernels {
   /// A product on several threads with one operand packed once for all of them: op(A),
   /// when it has at most one block of rows and the output is split by columns, else op(B),
   /// and the output split by rows. The threads pack that operand's k blocks between them,
-  /// then take slices of the output, about four per thread (rows at most a block of rows),
-  /// as they become free. A thread that runs on a busy core then holds up the product by one
+  /// then take slices of the output, at least four per thread (rows at most a block of
+  /// rows), as they become free. A thread that runs on a busy core then holds up the product by one
   /// slice at most, instead of by half of it, and no thread packs what another has packed.
   /// Each element is the same sum as in any other split.
   private static func sharedOperandGemm<T: TensorScalar>(
@@ -178,9 +178,10 @@ extension Kernels {
     let extent = splitColumns ? n : m
     let unit = splitColumns ? nr : mr
     let units = (extent + unit - 1) / unit
-    // About four slices per thread, a row slice at most one block of rows, and a whole
-    // number of slices per thread with sizes that differ by one unit at most: slices of
-    // unequal size leave one thread working alone at the end.
+    // At least four slices per thread, a row slice at most one block of rows (so more
+    // slices for a tall product), and, when the output has that many units, a whole number
+    // of slices per thread with sizes that differ by one unit at most: slices of unequal
+    // size leave one thread working alone at the end.
     let blocks = splitColumns ? 1 : (units + blockM / mr - 1) / (blockM / mr)
     let wanted = max(4 * threads, blocks)
     let slices = min(units, (wanted + threads - 1) / threads * threads)
