@@ -55,8 +55,7 @@ extension RandomNumberGenerator {
   /// A sample of the standard normal distribution N(0, 1) (Box–Muller).
   ///
   /// Inlinable, as are the tensor samplers below, so that a caller's concrete generator
-  /// is specialized in: through the generic protocol, each draw costs several hundred
-  /// nanoseconds.
+  /// is specialized in (see `Tensor.samples`).
   @inlinable public mutating func nextNormal() -> Double {
     let u1 = Double.random(in: Double.ulpOfOne..<1, using: &self)
     let u2 = Double.random(in: 0..<1, using: &self)
@@ -66,35 +65,82 @@ extension RandomNumberGenerator {
 
 extension Tensor {
   /// Samples of N(mean, standardDeviation²).
-  @inlinable public static func normal(
+  @inlinable public static func normal<G: RandomNumberGenerator>(
     _ shape: [Int], mean: Double = 0, standardDeviation: Double = 1, dtype: DType = .default,
-    using generator: inout some RandomNumberGenerator
+    using generator: inout G
   ) -> Tensor {
-    let n = shape.reduce(1, *)
-    var values = [Double](repeating: 0, count: n)
-    for i in 0..<n { values[i] = mean + standardDeviation * generator.nextNormal() }
+    let values = samples(
+      .normal(mean: mean, standardDeviation: standardDeviation), count: shape.reduce(1, *),
+      using: &generator)
     return Tensor(values, shape: shape, dtype: dtype)
   }
 
   /// Samples of the uniform distribution on `range`.
-  @inlinable public static func uniform(
+  @inlinable public static func uniform<G: RandomNumberGenerator>(
     _ shape: [Int], in range: ClosedRange<Double> = 0...1, dtype: DType = .default,
-    using generator: inout some RandomNumberGenerator
+    using generator: inout G
   ) -> Tensor {
-    let n = shape.reduce(1, *)
-    var values = [Double](repeating: 0, count: n)
-    for i in 0..<n { values[i] = Double.random(in: range, using: &generator) }
-    return Tensor(values, shape: shape, dtype: dtype)
+    Tensor(
+      samples(.uniform(range), count: shape.reduce(1, *), using: &generator), shape: shape,
+      dtype: dtype)
   }
 
   /// Samples of the Bernoulli distribution: 1 with probability `probability`, else 0.
-  @inlinable public static func bernoulli(
-    _ shape: [Int], probability: Double, dtype: DType = .default,
-    using generator: inout some RandomNumberGenerator
+  @inlinable public static func bernoulli<G: RandomNumberGenerator>(
+    _ shape: [Int], probability: Double, dtype: DType = .default, using generator: inout G
   ) -> Tensor {
-    let n = shape.reduce(1, *)
-    var values = [Double](repeating: 0, count: n)
-    for i in 0..<n { values[i] = Double.random(in: 0..<1, using: &generator) < probability ? 1 : 0 }
+    let values = samples(.bernoulli(probability), count: shape.reduce(1, *), using: &generator)
     return Tensor(values, shape: shape, dtype: dtype)
+  }
+
+  /// What the samplers draw.
+  @usableFromInline enum Distribution {
+    case normal(mean: Double, standardDeviation: Double)
+    case uniform(ClosedRange<Double>)
+    case bernoulli(Double)
+  }
+
+  /// `count` samples of `distribution`, one after another.
+  ///
+  /// A caller whose generator type is known where it calls a sampler gets a copy of the
+  /// sampler specialized for it. Code that is generic over its generator (a layer's
+  /// initializer in another module, say) does not, and there each draw through the
+  /// protocol costs several hundred nanoseconds; a ``SeededGenerator`` is therefore
+  /// recognized at run time and drawn from by code compiled for it. The numbers are the
+  /// same either way.
+  @inlinable static func samples<G: RandomNumberGenerator>(
+    _ distribution: Distribution, count: Int, using generator: inout G
+  ) -> [Double] {
+    if G.self == SeededGenerator.self {
+      return withUnsafeMutablePointer(to: &generator) { pointer in
+        pointer.withMemoryRebound(to: SeededGenerator.self, capacity: 1) {
+          seededSamples(distribution, count: count, using: &$0.pointee)
+        }
+      }
+    }
+    return draws(distribution, count: count, using: &generator)
+  }
+
+  @usableFromInline static func seededSamples(
+    _ distribution: Distribution, count: Int, using generator: inout SeededGenerator
+  ) -> [Double] {
+    draws(distribution, count: count, using: &generator)
+  }
+
+  @inlinable static func draws<G: RandomNumberGenerator>(
+    _ distribution: Distribution, count: Int, using generator: inout G
+  ) -> [Double] {
+    var values = [Double](repeating: 0, count: count)
+    switch distribution {
+    case .normal(let mean, let standardDeviation):
+      for i in 0..<count { values[i] = mean + standardDeviation * generator.nextNormal() }
+    case .uniform(let range):
+      for i in 0..<count { values[i] = Double.random(in: range, using: &generator) }
+    case .bernoulli(let probability):
+      for i in 0..<count {
+        values[i] = Double.random(in: 0..<1, using: &generator) < probability ? 1 : 0
+      }
+    }
+    return values
   }
 }

@@ -47,7 +47,7 @@ public enum Initialization: Sendable {
     let (count, length) = (Swift.min(m, n), Swift.max(m, n))
     var vectors: [[Double]] = []
     while vectors.count < count {
-      var v = (0..<length).map { _ in generator.nextNormal() }
+      var v = Tensor.normal([length], dtype: .float64, using: &generator).scalars
       for u in vectors {
         let dot = zip(u, v).reduce(0) { $0 + $1.0 * $1.1 }
         for i in 0..<length { v[i] -= dot * u[i] }
