@@ -320,6 +320,12 @@ what: the two backward products run together add to a stale gradient instead of 
 from:       gemmInto(destination.pointer, a, ta, b, tb, accumulate: !destination.overwrite)
 to:       gemmInto(destination.pointer, a, ta, b, tb, accumulate: true)
 
+== seeded-samples-draw-from-a-copy
+file: Sources/Autodiff/Tensor/SeededGenerator.swift
+what: the samplers draw from a copy of a SeededGenerator, which then does not advance
+from:           seededSamples(distribution, count: count, using: &$0.pointee)
+to:           { (g: SeededGenerator) -> [Double] in var copy = g; return seededSamples(distribution, count: count, using: &copy) }($0.pointee)
+
 == shared-slices-drop-the-last-unit
 file: Sources/Autodiff/Kernels/MatrixProductKernel.swift
 what: the slices of a product with a shared packed operand leave out the last column or row
