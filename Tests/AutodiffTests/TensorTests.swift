@@ -148,6 +148,17 @@ struct TensorTests {
     #expect(
       coins.scalars
         == (0..<257).map { _ in Double.random(in: 0..<1, using: &reference) < 0.4 ? 1 : 0 })
+    #expect(generator.next() == reference.next())
+
+    // Any other generator takes the generic path, with the same draws.
+    var other = ReferenceGenerator(seed: 11)
+    _ = (0..<1000).map { _ in other.next() }
+    #expect(
+      Tensor.normal([257], mean: 2, standardDeviation: 3, dtype: .float64, using: &other) == normal)
+    #expect(Tensor.uniform([257], in: -1...4, dtype: .float64, using: &other) == uniform)
+    #expect(Tensor.bernoulli([257], probability: 0.4, dtype: .float64, using: &other) == coins)
+    _ = other.next()
+    #expect(other.next() == reference.next())
   }
 
   @Test func shapeMismatchStopsWithANamedMessage() async {

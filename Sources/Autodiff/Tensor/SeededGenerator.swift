@@ -3,7 +3,8 @@ import Foundation
 /// A fast, seedable pseudo-random number generator (xoshiro256**, seeded by SplitMix64).
 ///
 /// The library never keeps a random generator of its own: every function that draws random
-/// numbers takes one as `inout some RandomNumberGenerator`, so a seed reproduces a run.
+/// numbers takes one as an `inout` argument of any `RandomNumberGenerator` type, so a seed
+/// reproduces a run.
 ///
 /// ```swift
 /// var rng = SeededGenerator(seed: 42)
