@@ -35,6 +35,31 @@ struct ModuleTests {
     #expect(y.shape == [7, 300])
   }
 
+  /// Orthogonal initialization: the fewer of rows and columns are orthonormal, times the
+  /// gain, for tall, wide and square shapes; xavier stays within its bound.
+  @Test(arguments: [(5, 3), (3, 5), (6, 6)])
+  func orthogonalAndXavierInitialization(rows: Int, columns: Int) {
+    var rng = SeededGenerator(seed: 3)
+    let gain = 1.5
+    let w = Initialization.orthogonal(gain: gain).weights(
+      fanIn: rows, fanOut: columns, dtype: .float64, using: &rng)
+    #expect(w.shape == [rows, columns])
+    let tall = rows >= columns
+    for a in 0..<min(rows, columns) {
+      for b in 0..<min(rows, columns) {
+        var dot = 0.0
+        for i in 0..<max(rows, columns) {
+          dot += tall ? w[i, a] * w[i, b] : w[a, i] * w[b, i]
+        }
+        #expect(abs(dot - (a == b ? gain * gain : 0)) < 1e-12)
+      }
+    }
+    let bound = (6 / Double(rows + columns)).squareRoot()
+    let x = Initialization.xavier.weights(
+      fanIn: rows, fanOut: columns, dtype: .float64, using: &rng)
+    #expect(x.scalars.allSatisfy { abs($0) <= bound } && Set(x.scalars).count == rows * columns)
+  }
+
   @Test func tinyMLPGradientCheck() {
     let check = GradientCheck("MLP 3-4-2", inputs: [.init([5, 3])]) { x in
       var rng = SeededGenerator(seed: 2)
