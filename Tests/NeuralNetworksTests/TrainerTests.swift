@@ -33,6 +33,24 @@ struct TrainerTests {
     return trainer
   }
 
+  /// `evaluate` and `predict` run in evaluation mode and leave the model in the mode they
+  /// found it in.
+  @Test func evaluateAndPredictRestoreTheModelsMode() {
+    let model = Scale(2)
+    let trainer = Trainer(
+      model: model, optimizer: SGD(learningRate: 0.1),
+      loss: { meanSquaredError(predicted: $0, target: $1) })
+    trainer.showsProgress = false
+    for mode in [false, true] {
+      model.isTraining = mode
+      _ = trainer.evaluate(Self.squares)
+      #expect(model.isTraining == mode)
+      let y = trainer.predict(Tensor([3], shape: [1, 1], dtype: .float64))
+      #expect(y.scalars == [6])
+      #expect(model.isTraining == mode)
+    }
+  }
+
   @Test func everyBatchIsTrainedOnTheLastSmallerOneToo() throws {
     // 10 samples in batches of 4: 4, 4 and 2.
     let history = try Self.fixedLossTrainer().fit(Self.squares, epochs: 2, batchSize: 4)

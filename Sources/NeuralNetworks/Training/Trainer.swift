@@ -351,10 +351,12 @@ public final class Trainer {
     return noisy
   }
 
-  /// The mean loss and metric on a dataset, in evaluation mode and in batches.
+  /// The mean loss and metric on a dataset, in evaluation mode and in batches; the model's
+  /// mode is restored afterwards.
   public func evaluate(_ data: Dataset, batchSize: Int = 256) -> (loss: Double, metric: Double?) {
+    let wasTraining = model.isTraining
     model.isTraining = false
-    defer { model.isTraining = true }
+    defer { model.isTraining = wasTraining }
     var total = 0.0
     var tally = MetricTally()
     for batch in data.batches(size: batchSize) {
@@ -366,10 +368,12 @@ public final class Trainer {
     return (total / Double(max(data.count, 1)), metric.map { _ in tally.value })
   }
 
-  /// The model's output for `inputs`, in evaluation mode, without recording a graph.
+  /// The model's output for `inputs`, in evaluation mode, without recording a graph; the
+  /// model's mode is restored afterwards.
   public func predict(_ inputs: Tensor) -> Tensor {
+    let wasTraining = model.isTraining
     model.isTraining = false
-    defer { model.isTraining = true }
+    defer { model.isTraining = wasTraining }
     return noGrad { model(Var.constant(inputs)).value }
   }
 
