@@ -326,6 +326,14 @@ what: the samplers draw from a copy of a SeededGenerator, which then does not ad
 from:           seededSamples(distribution, count: count, using: &$0.pointee)
 to:           { (g: SeededGenerator) -> [Double] in var copy = g; return seededSamples(distribution, count: count, using: &copy) }($0.pointee)
 
+== trainer-evaluate-leaves-training-mode
+file: Sources/NeuralNetworks/Training/Trainer.swift
+what: evaluate sets training mode afterwards instead of restoring the model's mode
+from:     defer { model.isTraining = wasTraining }
+from:     var total = 0.0
+to:     defer { model.isTraining = true }
+to:     var total = 0.0
+
 == shared-slices-drop-the-last-unit
 file: Sources/Autodiff/Kernels/MatrixProductKernel.swift
 what: the slices of a product with a shared packed operand leave out the last column or row
