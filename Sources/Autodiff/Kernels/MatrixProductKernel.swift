@@ -131,9 +131,9 @@ extension Kernels {
   /// when it has at most one block of rows and the output is split by columns, else op(B),
   /// and the output split by rows. The threads pack that operand's k blocks between them,
   /// then take slices of the output, at least four per thread (rows at most a block of
-  /// rows), as they become free. A thread that runs on a busy core then holds up the product by one
-  /// slice at most, instead of by half of it, and no thread packs what another has packed.
-  /// Each element is the same sum as in any other split.
+  /// rows), as they become free. A thread that runs on a busy core then holds up the
+  /// product by one slice at most, instead of by half of it, and no thread packs what
+  /// another has packed. Each element is the same sum as in any other split.
   private static func sharedOperandGemm<T: TensorScalar>(
     _: T.Type, config: ad_gemm_config, mr: Int, nr: Int, transA: Bool, transB: Bool,
     m: Int, n: Int, k: Int, a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
@@ -155,8 +155,7 @@ extension Kernels {
       // blocks shared out over the threads.
       let (source, destination) = (UnsafeSendable(a), UnsafeSendable(shared))
       let sendableConfig = UnsafeSendable(config)
-      runOnPool(iterations: (k + blockK - 1) / blockK, threads: threads) { block in
-        let (pc, kc) = (block * blockK, min(blockK, k - block * blockK))
+      forEachKBlock(k, threads: threads) { pc, kc in
         let into = destination.pointer + pc * rowPanels.count * mr
         packRowBlock(
           sendableConfig.pointer, rowPanels, transA: transA, a: source.pointer, lda: lda, i0: 0,
@@ -167,8 +166,7 @@ extension Kernels {
       // All of op(B), its k blocks shared out over the threads.
       let (source, destination) = (UnsafeSendable(b), UnsafeSendable(shared))
       let sendableConfig = UnsafeSendable(config)
-      runOnPool(iterations: (k + blockK - 1) / blockK, threads: threads) { block in
-        let (pc, kc) = (block * blockK, min(blockK, k - block * blockK))
+      forEachKBlock(k, threads: threads) { pc, kc in
         packB(
           sendableConfig.pointer, transB: transB, b: source.pointer, ldb: ldb, p0: pc, j0: 0,
           kc: kc, nc: n, nr: nr, into: destination.pointer + pc * packedWidth)
@@ -209,6 +207,16 @@ extension Kernels {
             prepacked: sharedB.pointer, packedWidth: packedWidth, firstPanel: 0)
         }
       }
+    }
+  }
+
+  /// Runs `body(pc, kc)` for each block of `blockK` rows of k (the last may be shorter),
+  /// the blocks shared out over `threads` threads.
+  private static func forEachKBlock(
+    _ k: Int, threads: Int, _ body: @Sendable (_ pc: Int, _ kc: Int) -> Void
+  ) {
+    runOnPool(iterations: (k + blockK - 1) / blockK, threads: threads) { block in
+      body(block * blockK, min(blockK, k - block * blockK))
     }
   }
 
