@@ -344,13 +344,13 @@ to:       let last = min(extent - 1, units * (slice + 1) / slices * unit)
 file: Sources/Autodiff/Kernels/MatrixProductKernel.swift
 what: the k blocks of a shared packed A are laid out one panel apart instead of one block
 from:         let into = destination.pointer + pc * rowPanels.count * mr
-to:         let into = destination.pointer + block * rowPanels.count * mr
+to:         let into = destination.pointer + pc / blockK * rowPanels.count * mr
 
 == shared-packed-b-blocks-overlap
 file: Sources/Autodiff/Kernels/MatrixProductKernel.swift
 what: the k blocks of a shared packed B are laid out one row apart instead of one block
 from:           kc: kc, nc: n, nr: nr, into: destination.pointer + pc * packedWidth)
-to:           kc: kc, nc: n, nr: nr, into: destination.pointer + block * packedWidth)
+to:           kc: kc, nc: n, nr: nr, into: destination.pointer + pc / blockK * packedWidth)
 
 == narrow-product-forgets-what-it-adds-to
 file: Sources/Autodiff/Kernels/MatrixProductKernel.swift
